@@ -1,0 +1,1 @@
+"""Marshmallow schemas of request arguments and response bodies; pure, no database."""

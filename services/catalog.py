@@ -1,0 +1,83 @@
+"""The public catalog: agencies, procedures and interconnected groups, read-only for citizens."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from services.db import utcnow
+from services.errors import NotFound
+from services.models import Agency, CatalogRevision, Procedure, ProcedureGroup
+from services.pagination import Page, keyset_page
+from services.text import fold
+
+
+def catalog_revision(session: Session) -> int:
+    """The catalog's change counter; every catalog ETag is derived from it."""
+    return session.scalar(select(CatalogRevision.revision).where(CatalogRevision.id == 1)) or 0
+
+
+def bump_revision(session: Session) -> int:
+    """Mark the catalog changed (call inside the transaction that changed it)."""
+    row = session.get(CatalogRevision, 1, with_for_update=True)
+    if row is None:
+        row = CatalogRevision(id=1, revision=1)
+        session.add(row)
+    else:
+        row.revision += 1
+        row.changed_at = utcnow()
+    session.flush()
+    return row.revision
+
+
+def list_agencies(session: Session) -> list[Agency]:
+    return list(session.scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.code)))
+
+
+def find_agency(session: Session, code: str) -> Agency | None:
+    return session.scalar(select(Agency).where(Agency.code == code))
+
+
+def get_agency(session: Session, code: str) -> Agency:
+    agency = find_agency(session, code)
+    if agency is None:
+        raise NotFound(f"agency {code} not found")
+    return agency
+
+
+def list_procedures(
+    session: Session,
+    *,
+    q: str | None = None,
+    agency_code: str | None = None,
+    field: str | None = None,
+    after: Sequence[Any] | None = None,
+    limit: int = 20,
+) -> Page[Procedure]:
+    """Active procedures ordered by code; `q` matches the name with or without diacritics."""
+    stmt = select(Procedure).where(Procedure.active.is_(True))
+    if q and (needle := fold(q)):
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(Procedure.search_name.like(f"%{escaped}%", escape="\\"))
+    if agency_code:
+        stmt = stmt.join(Procedure.agency).where(Agency.code == agency_code)
+    if field:
+        stmt = stmt.where(Procedure.field == field)
+    return keyset_page(session, stmt, [Procedure.code], lambda p: (p.code,), after=after, limit=limit)
+
+
+def get_procedure(session: Session, code: str, *, include_inactive: bool = False) -> Procedure:
+    stmt = select(Procedure).where(Procedure.code == code).options(selectinload(Procedure.required_documents))
+    procedure = session.scalar(stmt)
+    if procedure is None or not (procedure.active or include_inactive):
+        raise NotFound(f"procedure {code} not found")
+    return procedure
+
+
+def list_groups(session: Session) -> list[ProcedureGroup]:
+    return list(
+        session.scalars(select(ProcedureGroup).where(ProcedureGroup.active.is_(True)).order_by(ProcedureGroup.code))
+    )

@@ -1,0 +1,38 @@
+"""Alembic, driven from code: the CLI, the test suite and `make run` all migrate the same way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from services.settings import PROJECT_ROOT
+
+SCRIPT_LOCATION = PROJECT_ROOT / "migrations"
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    # ConfigParser interpolation would choke on a % in a password.
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    if database_url.startswith("sqlite:///"):
+        Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(database_url), revision)
+
+
+def downgrade(database_url: str, revision: str) -> None:
+    command.downgrade(alembic_config(database_url), revision)
+
+
+def current(database_url: str) -> None:
+    command.current(alembic_config(database_url), verbose=True)
+
+
+def revision(database_url: str, message: str, autogenerate: bool = True) -> None:
+    command.revision(alembic_config(database_url), message=message, autogenerate=autogenerate)

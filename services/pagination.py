@@ -1,0 +1,73 @@
+"""Keyset pagination: a page is the rows after a key, so page 1,000 costs what page 1 costs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, tuple_
+from sqlalchemy.orm import Session
+
+from services.errors import ValidationFailed
+
+T = TypeVar("T")
+Key = tuple[Any, ...]
+
+MAX_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_key: Key | None
+
+
+def _bad_cursor() -> ValidationFailed:
+    return ValidationFailed("invalid cursor", errors={"cursor": ["Not a cursor issued by this list."]})
+
+
+def _coerce(column: Any, value: Any) -> Any:
+    """A cursor value back to the column's type; anything that does not fit is a forged cursor."""
+    try:
+        python_type = column.type.python_type
+    except NotImplementedError:
+        python_type = object
+    if python_type is datetime:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except (TypeError, ValueError) as exc:
+            raise _bad_cursor() from exc
+        if parsed.tzinfo is None:
+            raise _bad_cursor()
+        return parsed
+    if python_type in (int, str) and (not isinstance(value, python_type) or isinstance(value, bool)):
+        raise _bad_cursor()
+    return value
+
+
+def keyset_page(
+    session: Session,
+    stmt: Select[Any],
+    columns: Sequence[Any],
+    key_of: Callable[[Any], Key],
+    *,
+    after: Sequence[Any] | None,
+    limit: int,
+    descending: bool = False,
+) -> Page[Any]:
+    """Rows of `stmt` ordered by `columns` (unique together), starting after the key `after`."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed("invalid limit", errors={"limit": [f"Must be between 1 and {MAX_LIMIT}."]})
+    if after is not None:
+        if not isinstance(after, (list, tuple)) or len(after) != len(columns):
+            raise _bad_cursor()
+        values = [_coerce(col, val) for col, val in zip(columns, after, strict=True)]
+        row_key = tuple_(*columns)
+        stmt = stmt.where(row_key < tuple_(*values) if descending else row_key > tuple_(*values))
+    order = [col.desc() if descending else col.asc() for col in columns]
+    rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1)).unique())
+    has_more = len(rows) > limit
+    items = rows[:limit]
+    return Page(items=items, next_key=key_of(items[-1]) if has_more and items else None)

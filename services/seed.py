@@ -1,0 +1,99 @@
+"""Load the demo catalog idempotently: a second run finds nothing to change and bumps nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services import seed_data
+from services.catalog import bump_revision, catalog_revision
+from services.db import transaction
+from services.models import Agency, Procedure, ProcedureGroup, ProcedureGroupMember, RequiredDocument
+from services.text import fold
+
+
+@dataclass
+class SeedReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def count(self, state: str) -> None:
+        setattr(self, state, getattr(self, state) + 1)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+
+def _assign(obj: Any, values: dict[str, Any]) -> bool:
+    changed = False
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed = True
+    return changed
+
+
+def _upsert(session: Session, model: type, code: str, values: dict[str, Any]) -> tuple[Any, str]:
+    obj = session.scalar(select(model).where(model.code == code))
+    if obj is None:
+        obj = model(code=code, **values)
+        session.add(obj)
+        state = "created"
+    else:
+        state = "updated" if _assign(obj, values) else "unchanged"
+    session.flush()
+    return obj, state
+
+
+def _sync_documents(procedure: Procedure, wanted: list[dict[str, Any]]) -> bool:
+    current = [(d.type, d.name, d.mandatory) for d in procedure.required_documents]
+    target = [(d["type"], d["name"], d["mandatory"]) for d in wanted]
+    if current == target:
+        return False
+    procedure.required_documents.clear()
+    procedure.required_documents.extend(
+        RequiredDocument(type=t, name=n, mandatory=m, position=i) for i, (t, n, m) in enumerate(target)
+    )
+    return True
+
+
+def seed_catalog(session: Session) -> SeedReport:
+    report = SeedReport()
+    with transaction(session):
+        agencies: dict[str, Agency] = {}
+        for item in seed_data.AGENCIES:
+            parent = agencies[item["parent"]] if item["parent"] else None
+            agency, state = _upsert(session, Agency, item["code"], {
+                "name": item["name"], "level": item["level"], "parent_id": parent.id if parent else None,
+            })
+            agencies[item["code"]] = agency
+            report.count(state)
+        procedures: dict[str, Procedure] = {}
+        for item in seed_data.PROCEDURES:
+            values = {k: item[k] for k in ("name", "field", "processing_days", "fee_vnd", "online_level",
+                                           "min_eid_level", "description", "form_schema")}
+            values.update(search_name=fold(item["name"]), agency_id=agencies[item["agency"]].id)
+            proc, state = _upsert(session, Procedure, item["code"], values)
+            if _sync_documents(proc, item["required_documents"]) and state == "unchanged":
+                state = "updated"
+            report.count(state)
+            procedures[item["code"]] = proc
+        for item in seed_data.GROUPS:
+            group, state = _upsert(session, ProcedureGroup, item["code"],
+                                   {"name": item["name"], "form_schema": item["form_schema"]})
+            if [m.procedure.code for m in group.members] != item["procedure_codes"]:
+                group.members.clear()
+                session.flush()
+                group.members.extend(ProcedureGroupMember(procedure=procedures[c], position=i)
+                                     for i, c in enumerate(item["procedure_codes"]))
+                state = "updated" if state == "unchanged" else state
+            report.count(state)
+        session.flush()
+        if report.changed or catalog_revision(session) == 0:
+            bump_revision(session)
+    return report

@@ -1,0 +1,108 @@
+"""One settings object, read once from SMARTQN_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+DEV_SECRET = "dev-insecure-secret-change-me"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """The environment describes a configuration the app must not start with."""
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"not a boolean: {value!r}")
+
+
+def _csv(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the app; each field is read from SMARTQN_<FIELD NAME IN CAPITALS>."""
+
+    env: str = "development"
+    instance_dir: str = str(PROJECT_ROOT / "instance")
+    database_url: str = ""
+    secret_key: str = DEV_SECRET
+    log_level: str = "INFO"
+    base_url: str = "http://127.0.0.1:5000"
+    # A short in-process cache of catalog responses, revalidated against the catalog revision.
+    catalog_cache_size: int = 256
+    # Identity
+    eid_mock_enabled: bool = True
+    eid_issuer: str = ""
+    eid_audience: str = "smartqn-app"
+    eid_jwks_url: str = ""
+    eid_leeway_seconds: int = 30
+    eid_jwks_cache_seconds: int = 3600
+    eid_jwks_min_refetch_seconds: int = 30
+    eid_mock_clients: tuple[str, ...] = field(default=("smartqn-app", "smartqn-admin"))
+    access_token_ttl: int = 900
+    refresh_token_ttl_days: int = 30
+    ratelimit_enabled: bool = True
+    ratelimit_storage_url: str = "memory://"
+    ratelimit_auth: str = "20 per minute"
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{Path(self.instance_dir) / 'smartqn.db'}")
+        if not self.eid_issuer:
+            object.__setattr__(self, "eid_issuer", f"{self.base_url}/mock-eid")
+        if not self.eid_jwks_url:
+            object.__setattr__(self, "eid_jwks_url", f"{self.eid_issuer}/jwks.json")
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        environ = dict(os.environ if environ is None else environ)
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = environ.get(f"SMARTQN_{f.name.upper()}")
+            if raw is None:
+                continue
+            kind = f.type if isinstance(f.type, str) else f.type.__name__
+            try:
+                if kind == "bool":
+                    values[f.name] = _bool(raw)
+                elif kind == "int":
+                    values[f.name] = int(raw)
+                elif kind.startswith("tuple"):
+                    values[f.name] = _csv(raw)
+                else:
+                    values[f.name] = raw
+            except ValueError as exc:
+                raise ConfigError(f"SMARTQN_{f.name.upper()}: {exc}") from exc
+        values.update(overrides)
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse configurations that are only safe on a developer's machine."""
+        if self.env not in {"development", "test", "production"}:
+            raise ConfigError(f"SMARTQN_ENV must be development, test or production, not {self.env!r}")
+        if self.is_production:
+            if self.secret_key == DEV_SECRET or len(self.secret_key) < 32:
+                raise ConfigError("production needs SMARTQN_SECRET_KEY: a random secret of 32+ characters")
+            if self.is_sqlite:
+                raise ConfigError("production needs SMARTQN_DATABASE_URL pointing at PostgreSQL, not SQLite")
+        if self.access_token_ttl <= 0 or self.access_token_ttl > 3600:
+            raise ConfigError("SMARTQN_ACCESS_TOKEN_TTL must be between 1 and 3600 seconds")

@@ -1,0 +1,108 @@
+"""Cross-cutting behaviour: problem+json everywhere, languages, request ids, logs, probes."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+
+from api import create_app
+from api.observability import JsonFormatter
+from services.settings import Settings
+
+
+def assert_problem(response, status: int, code: str) -> dict:
+    assert response.status_code == status
+    assert response.content_type == "application/problem+json"
+    body = response.json
+    assert {"type", "title", "status", "detail", "code", "request_id"} <= set(body)
+    assert body["status"] == status and body["code"] == code
+    assert body["request_id"] == response.headers["X-Request-ID"]
+    return body
+
+
+def test_unknown_route_is_problem_404_not_html(client):
+    assert_problem(client.get("/nowhere", headers={"Accept": "text/html"}), 404, "not_found")
+    assert_problem(client.get("/api/v1/nowhere"), 404, "not_found")
+
+
+def test_wrong_method_is_problem_405_with_allow(client):
+    response = client.delete("/api/v1/procedures")
+    assert_problem(response, 405, "method_not_allowed")
+    assert "GET" in response.headers["Allow"]
+
+
+def test_titles_are_vietnamese_by_default_and_english_on_request(client):
+    vi = client.get("/api/v1/procedures/x").json
+    en = client.get("/api/v1/procedures/x", headers={"Accept-Language": "en-US,en;q=0.9"}).json
+    assert vi["title"] == "Không tìm thấy" and en["title"] == "Not found"
+    fr = client.get("/api/v1/procedures/x", headers={"Accept-Language": "fr, en;q=0.5"}).json
+    assert fr["title"] == "Not found"
+    prefers_vi = client.get("/api/v1/procedures/x", headers={"Accept-Language": "en;q=0.3, vi"}).json
+    assert prefers_vi["title"] == "Không tìm thấy"
+
+
+def test_422_lists_every_failing_field(client):
+    body = assert_problem(client.get("/api/v1/procedures?limit=0&q=" + "x" * 300), 422, "validation_failed")
+    assert set(body["errors"]) == {"limit", "q"}
+
+
+def test_request_id_is_echoed_or_generated(client):
+    assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
+    generated = client.get("/healthz").headers["X-Request-ID"]
+    assert len(generated) == 32
+    hostile = client.get("/healthz", headers={"X-Request-ID": "a b<c>" + "x" * 300}).headers["X-Request-ID"]
+    assert hostile != "a b<c>" + "x" * 300 and len(hostile) == 32
+
+
+@pytest.fixture
+def log_lines():
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    root.removeHandler(handler)
+
+
+def test_logs_are_json_with_the_request_id_and_masked_cccd(client, log_lines):
+    client.get("/api/v1/procedures/001203012345", headers={"X-Request-ID": "trace-me"})
+    access = [e for e in log_lines() if e["logger"] == "smartqn.access"]
+    assert access and access[-1]["request_id"] == "trace-me" and access[-1]["status"] == 404
+    assert access[-1]["path"] == "/api/v1/procedures/********2345"
+
+
+@pytest.fixture
+def failing_app(settings):
+    app = create_app(settings)
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    return app
+
+
+def test_unexpected_error_is_a_logged_500_that_reveals_nothing(failing_app, log_lines):
+    response = failing_app.test_client().get("/boom", headers={"Accept-Language": "en"})
+    body = assert_problem(response, 500, "internal_error")
+    assert "secret" not in response.get_data(as_text=True)
+    assert body["title"] == "Internal server error"
+    errors = [e for e in log_lines() if e["logger"] == "smartqn.errors"]
+    assert errors and "secret internals" in errors[-1]["exc"] and errors[-1]["request_id"] == body["request_id"]
+
+
+def test_healthz_and_readyz(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+    assert client.get("/readyz").json == {"status": "ok", "checks": {"database": "ok"}}
+
+
+def test_readyz_is_503_when_the_database_is_unreachable(settings):
+    broken = Settings.from_env({}, env="test", instance_dir=settings.instance_dir,
+                               database_url="postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
+    app = create_app(broken)
+    assert_problem(app.test_client().get("/readyz"), 503, "service_unavailable")
+    assert app.test_client().get("/healthz").status_code == 200

@@ -1,0 +1,71 @@
+"""The demo catalog: realistic, complete, and idempotent."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import jsonschema
+from sqlalchemy import func, select
+
+from services import seed_data
+from services.catalog import catalog_revision, get_procedure, list_groups
+from services.models import Agency, Procedure
+from services.seed import seed_catalog
+from services.text import fold
+
+
+def test_seeding_twice_changes_nothing(session):
+    revision = catalog_revision(session)
+    report = seed_catalog(session)
+    assert not report.changed and report.unchanged == (
+        len(seed_data.AGENCIES) + len(seed_data.PROCEDURES) + len(seed_data.GROUPS))
+    assert catalog_revision(session) == revision
+    assert session.scalar(select(func.count()).select_from(Procedure)) == len(seed_data.PROCEDURES)
+
+
+def test_seeding_repairs_a_changed_procedure_and_bumps_the_revision(session):
+    revision = catalog_revision(session)
+    procedure = get_procedure(session, "2.000488")
+    procedure.fee_vnd = 1
+    procedure.required_documents.clear()
+    session.commit()
+    report = seed_catalog(session)
+    assert report.updated == 1 and report.created == 0
+    procedure = get_procedure(session, "2.000488")
+    assert procedure.fee_vnd == 200_000 and len(procedure.required_documents) == 1
+    assert catalog_revision(session) == revision + 1
+
+
+def test_catalog_has_what_the_province_needs(session):
+    levels = Counter(session.scalars(select(Agency.level)))
+    assert levels["province"] == 1 and levels["department"] >= 3 and levels["commune"] >= 6
+    procedures = list(session.scalars(select(Procedure)))
+    assert len(procedures) >= 15
+    assert sum(p.fee_vnd > 0 for p in procedures) >= 3
+    assert any(p.min_eid_level == 2 for p in procedures)
+    assert {p.online_level for p in procedures} == {"full", "partial"}
+    for p in procedures:
+        assert p.search_name == fold(p.name)
+        jsonschema.Draft202012Validator.check_schema(p.form_schema)
+        assert p.required_documents and any(d.mandatory for d in p.required_documents)
+    groups = {g.code: g for g in list_groups(session)}
+    for group in groups.values():
+        jsonschema.Draft202012Validator.check_schema(group.form_schema)
+    assert [p.name for p in (m.procedure for m in groups["LT-KS-TT-BHYT"].members)] == [
+        "Đăng ký khai sinh", "Đăng ký thường trú", "Cấp thẻ bảo hiểm y tế cho trẻ em dưới 6 tuổi"]
+
+
+def test_form_schemas_accept_a_real_form_and_name_bad_fields():
+    schema = next(p for p in seed_data.PROCEDURES if p["code"] == "1.001193")["form_schema"]
+    validator = jsonschema.Draft202012Validator(schema)
+    good = {"child": {"full_name": "Nguyễn Văn An", "date_of_birth": "2026-11-20", "gender": "male",
+                      "place_of_birth": "Bệnh viện Đa khoa Quảng Nam"},
+            "mother_cccd": "049190000123", "relationship": "me"}
+    assert not list(validator.iter_errors(good))
+    bad = {**good, "mother_cccd": "12"}
+    assert [list(e.path) for e in validator.iter_errors(bad)] == [["mother_cccd"]]
+
+
+def test_fold():
+    assert fold("  Đăng  ký THƯỜNG trú ") == "dang ky thuong tru"
+    assert fold("Xóa đăng ký") == fold("xoa dang ky")

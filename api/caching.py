@@ -1,25 +1,45 @@
-"""Revision-based ETags and a small cache of rendered bodies for data that rarely changes (the catalog).
+"""Revision-based ETags and a cache of rendered bodies for data that rarely changes (the catalog).
 
-The ETag of a catalog response is derived from the catalog revision and the request, so a 304 costs
-one indexed read and no rendering; a full response is rendered once per revision and reused.
+A catalog response's ETag is derived from the catalog revision and the request URL, so a 304 is
+answered before arguments are parsed or anything is rendered; a 200 is rendered once per revision
+and URL, then served from memory. The revision itself is re-read from the database at most once per
+`catalog_revision_ttl` seconds per process (0 reads it on every request), which bounds how long a
+catalog change takes to reach every app server.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, json, request
+from flask import Response, current_app, request
 
 # Bumped when the representation changes without a data change (a deploy), so old ETags stop matching.
 REPRESENTATION = "1"
 
 
+class RevisionCache:
+    """The latest revision read, reused for `ttl` seconds; `read` runs outside any request state."""
+
+    def __init__(self, read: Callable[[], int], ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.read, self.ttl, self.clock = read, ttl, clock
+        self._value: int | None = None
+        self._read_at = float("-inf")
+
+    def current(self) -> int:
+        now = self.clock()
+        if self._value is None or now - self._read_at >= self.ttl:
+            self._value, self._read_at = self.read(), now
+        return self._value
+
+
 class RenderedCache:
-    """A bounded LRU of (key → (revision, body)); stale revisions are simply re-rendered."""
+    """A bounded LRU of url → (revision, body); entries of an older revision are re-rendered."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -44,19 +64,31 @@ class RenderedCache:
                 self._items.popitem(last=False)
 
 
-def revisioned_response(cache: RenderedCache, revision: int, render: Callable[[], Any]) -> Response:
-    """200 with the rendered body and an ETag, or 304 when the client's copy is current."""
-    key = f"{request.path}?{request.query_string.decode('latin-1')}"
-    digest = hashlib.blake2s(key.encode(), digest_size=8).hexdigest()
-    etag = f"r{REPRESENTATION}.{revision}.{digest}"
-    headers = {"Cache-Control": "no-cache", "Vary": "Accept-Language"}
-    if request.if_none_match.contains(etag):
-        response = Response(status=304, headers=headers)
-    else:
-        body = cache.get(key, revision)
-        if body is None:
-            body = json.dumps(render(), ensure_ascii=False).encode()
-            cache.put(key, revision, body)
-        response = Response(body, mimetype="application/json", headers=headers)
-    response.set_etag(etag)
-    return response
+def revisioned(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Serve a read-only view by catalog revision: 304 when current, else the cached or fresh body.
+
+    Put it right under the route decorator, above `arguments`/`response`, so a 304 or a cache hit
+    skips argument parsing and rendering; errors (raised) are never cached.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        extensions = current_app.extensions
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        revision = extensions["smartqn.catalog_revision"].current()
+        key = f"{req.path}?{req.query_string.decode('latin-1')}"
+        etag = f"r{REPRESENTATION}.{revision}.{hashlib.blake2s(key.encode(), digest_size=8).hexdigest()}"
+        bodies: RenderedCache = extensions["smartqn.catalog_cache"]
+        if req.if_none_match.contains(etag):
+            response = Response(status=304)
+        elif (body := bodies.get(key, revision)) is not None:
+            response = Response(body, mimetype="application/json")
+        else:
+            response = view(*args, **kwargs)
+            if response.status_code == 200:
+                bodies.put(key, revision, response.get_data())
+        response.headers["Cache-Control"] = "no-cache"
+        response.set_etag(etag)
+        return response
+
+    return wrapper

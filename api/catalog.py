@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app
 from flask_smorest import Blueprint
 
-from api.caching import RenderedCache, revisioned_response
+from api.caching import revisioned
 from schemas.catalog import (
     AgencyListSchema,
     ProcedureGroupListSchema,
@@ -22,49 +21,40 @@ from services.db import get_session
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="The public catalog of procedures")
 
 
-def _cache() -> RenderedCache:
-    return current_app.extensions["smartqn.catalog_cache"]
-
-
-def _respond(render: Any) -> Response:
-    session = get_session()
-    return revisioned_response(_cache(), catalog.catalog_revision(session), lambda: render(session))
-
-
 @blp.get("/agencies")
+@revisioned
 @blp.response(200, AgencyListSchema)
 @blp.alt_response(304, response="NOT_MODIFIED")
-def list_agencies() -> Response:
+def list_agencies() -> dict[str, Any]:
     """Agencies that receive dossiers: the province, its departments and communes."""
-    return _respond(lambda s: AgencyListSchema().dump({"items": catalog.list_agencies(s)}))
+    return {"items": catalog.list_agencies(get_session())}
 
 
 @blp.get("/procedures")
+@revisioned
 @blp.arguments(ProcedureListArgs, location="query", as_kwargs=True)
 @blp.response(200, ProcedurePageSchema)
 @blp.alt_response(304, response="NOT_MODIFIED")
-def list_procedures(limit: int, cursor: list[Any] | None = None, **filters: Any) -> Response:
+def list_procedures(limit: int, cursor: list[Any] | None = None, **filters: Any) -> dict[str, Any]:
     """Procedures ordered by code; `q` matches names with or without diacritics."""
-
-    def render(session: Any) -> dict[str, Any]:
-        page = catalog.list_procedures(session, after=cursor, limit=limit, **filters)
-        return ProcedurePageSchema().dump({"items": page.items, "next_cursor": encode_cursor(page.next_key)})
-
-    return _respond(render)
+    page = catalog.list_procedures(get_session(), after=cursor, limit=limit, **filters)
+    return {"items": page.items, "next_cursor": encode_cursor(page.next_key)}
 
 
 @blp.get("/procedures/<string:code>")
+@revisioned
 @blp.response(200, ProcedureSchema)
 @blp.alt_response(304, response="NOT_MODIFIED")
 @blp.alt_response(404, response="NOT_FOUND")
-def get_procedure(code: str) -> Response:
+def get_procedure(code: str) -> Any:
     """One procedure with its required documents and the JSON Schema of its form."""
-    return _respond(lambda s: ProcedureSchema().dump(catalog.get_procedure(s, code)))
+    return catalog.get_procedure(get_session(), code)
 
 
 @blp.get("/procedure-groups")
+@revisioned
 @blp.response(200, ProcedureGroupListSchema)
 @blp.alt_response(304, response="NOT_MODIFIED")
-def list_groups() -> Response:
+def list_groups() -> dict[str, Any]:
     """Interconnected groups (liên thông), their procedures in the order the steps happen."""
-    return _respond(lambda s: ProcedureGroupListSchema().dump({"items": catalog.list_groups(s)}))
+    return {"items": catalog.list_groups(get_session())}

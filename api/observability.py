@@ -4,30 +4,47 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
-import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
-# A 12-digit citizen number anywhere in a log line keeps only its last 4 digits.
-CCCD = re.compile(r"(?<!\d)\d{8}(\d{4})(?!\d)")
+# A citizen number (12 digits) anywhere in a log line keeps only its last 4 digits; so does any
+# longer run of digits, which might hide one.
+DIGIT_RUN = re.compile(r"\d{12,}")
 access_log = logging.getLogger("smartqn.access")
 
-_RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+_RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "request_id"}
+
+
+def _mask_run(match: re.Match[str]) -> str:
+    run = match.group()
+    return "*" * (len(run) - 4) + run[-4:]
 
 
 def mask(text: str) -> str:
-    return CCCD.sub(r"********\1", text)
+    return DIGIT_RUN.sub(_mask_run, text)
 
 
 class JsonFormatter(logging.Formatter):
+    _second: int = -1
+    _second_text: str = ""
+
+    def _timestamp(self, created: float) -> str:
+        second = int(created)
+        if second != self._second:  # formatting a date is slow; do it once a second
+            self._second_text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self._second = second
+        return f"{self._second_text}.{int((created - second) * 1000):03d}Z"
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "ts": self._timestamp(record.created),
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
@@ -37,18 +54,19 @@ class JsonFormatter(logging.Formatter):
             request_id = g.get("request_id")
         if request_id:
             entry["request_id"] = request_id
-        for key, value in vars(record).items():
-            if key not in _RESERVED and key != "request_id":
-                entry[key] = value
+        extra = record.__dict__
+        for key in extra.keys() - _RESERVED:
+            entry[key] = extra[key]
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return mask(json.dumps(entry, ensure_ascii=False, default=str))
 
 
-JsonFormatter.converter = time.gmtime
-
 
 def configure_logging(level: str) -> None:
+    # Our lines carry no file/line, so skip the stack walk logging does for every record.
+    logging._srcfile = None  # type: ignore[attr-defined]
+    logging.logMultiprocessing = logging.logProcesses = logging.logThreads = False
     root = logging.getLogger()
     if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
         handler = logging.StreamHandler(sys.stderr)
@@ -61,18 +79,20 @@ def install(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
         incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = incoming if incoming and REQUEST_ID.match(incoming) else os.urandom(16).hex()
         g.started = time.perf_counter()
 
     @app.after_request
     def _finish(response: Response) -> Response:
-        request_id = g.get("request_id") or uuid.uuid4().hex
+        state = g._get_current_object()  # type: ignore[attr-defined]
+        request_id = state.get("request_id") or os.urandom(16).hex()
         response.headers["X-Request-ID"] = request_id
-        started = g.get("started")
-        access_log.info(
-            "%s %s %s", request.method, request.path, response.status_code,
-            extra={"method": request.method, "path": request.path, "status": response.status_code,
-                   "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
-                   "remote_addr": request.remote_addr},
-        )
+        if access_log.isEnabledFor(logging.INFO):
+            started = state.get("started")
+            req = request._get_current_object()  # type: ignore[attr-defined]
+            access_log.info("request", extra={
+                "method": req.method, "path": req.path, "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+                "remote_addr": req.remote_addr,
+            })
         return response

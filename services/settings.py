@@ -39,6 +39,8 @@ class Settings:
     base_url: str = "http://127.0.0.1:5000"
     # A short in-process cache of catalog responses, revalidated against the catalog revision.
     catalog_cache_size: int = 256
+    # Seconds a process trusts the catalog revision it last read (how long a change takes to show).
+    catalog_revision_ttl: float = 1.0
     # Identity
     eid_mock_enabled: bool = True
     eid_issuer: str = ""
@@ -84,6 +86,8 @@ class Settings:
                     values[f.name] = _bool(raw)
                 elif kind == "int":
                     values[f.name] = int(raw)
+                elif kind == "float":
+                    values[f.name] = float(raw)
                 elif kind.startswith("tuple"):
                     values[f.name] = _csv(raw)
                 else:

@@ -27,7 +27,7 @@ def _database_url(tmp: Path) -> str:
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     tmp = tmp_path_factory.mktemp("instance")
     return Settings.from_env({}, env="test", instance_dir=str(tmp), database_url=_database_url(tmp),
-                             ratelimit_enabled=False)
+                             ratelimit_enabled=False, catalog_revision_ttl=0.0)
 
 
 @pytest.fixture(scope="session")

@@ -43,24 +43,22 @@ class JsonFormatter(logging.Formatter):
         return f"{self._second_text}.{int((created - second) * 1000):03d}Z"
 
     def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "ts": self._timestamp(record.created),
-            "level": record.levelname,
-            "logger": record.name,
-            "msg": record.getMessage(),
-        }
+        fields: dict[str, Any] = {"msg": record.getMessage()}
+        extra = record.__dict__
+        for key in extra.keys() - _RESERVED:
+            fields[key] = extra[key]
+        if record.exc_info:
+            fields["exc"] = self.formatException(record.exc_info)
+        # Personal data hides in messages and fields, never in the envelope (a hex request id may
+        # well hold a run of 12 digits), so only the fields are masked.
+        body = mask(json.dumps(fields, ensure_ascii=False, default=str))
         request_id = getattr(record, "request_id", None)
         if request_id is None and has_request_context():
             request_id = g.get("request_id")
+        envelope = {"ts": self._timestamp(record.created), "level": record.levelname, "logger": record.name}
         if request_id:
-            entry["request_id"] = request_id
-        extra = record.__dict__
-        for key in extra.keys() - _RESERVED:
-            entry[key] = extra[key]
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        return mask(json.dumps(entry, ensure_ascii=False, default=str))
-
+            envelope["request_id"] = request_id
+        return json.dumps(envelope, ensure_ascii=False)[:-1] + ", " + body[1:]
 
 
 def configure_logging(level: str) -> None:

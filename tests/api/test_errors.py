@@ -75,6 +75,11 @@ def test_logs_are_json_with_the_request_id_and_masked_cccd(client, log_lines):
     assert access[-1]["path"] == "/api/v1/procedures/********2345"
 
 
+def test_request_ids_made_of_digits_are_not_masked(client, log_lines):
+    client.get("/healthz", headers={"X-Request-ID": "1234567890123456"})
+    assert log_lines()[-1]["request_id"] == "1234567890123456"
+
+
 @pytest.fixture
 def failing_app(settings):
     app = create_app(settings)

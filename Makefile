@@ -21,7 +21,7 @@ migrate: install
 	$(FLASK) db upgrade
 
 seed: migrate
-	$(FLASK) seed
+	$(FLASK) seed --demo-staff
 
 run: seed
 	$(FLASK) run --host $(HOST) --port $(PORT) --with-threads

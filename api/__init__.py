@@ -1,13 +1,17 @@
-"""The app factory: settings, database, API blueprints, errors, logging and CLI commands."""
+"""The app factory: settings, database, API blueprints, guards, errors, logging and CLI commands."""
 
 from __future__ import annotations
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import errors, observability, openapi, routes
+from api import errors, guards, observability, openapi, routes
 from api.caching import RenderedCache, RevisionCache
 from api.cli import register_commands
+from api.ratelimit import create_limiter
 from services import catalog, db
+from services.eid import JwksCache
+from services.mock_eid import KeyStore
 from services.settings import Settings
 
 
@@ -15,15 +19,21 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     observability.configure_logging(settings.log_level)
 
-    app = Flask(__name__, instance_path=settings.instance_dir)
+    app = Flask(__name__, instance_path=settings.instance_dir, static_folder=None)
     # No SECRET_KEY in Flask's config on purpose: the API keeps no cookie session, and without a
     # key Flask skips signing one on every request. Our own secrets live in `settings`.
     app.config.update(MAX_CONTENT_LENGTH=64 * 1024 * 1024)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]
+                                x_proto=settings.trusted_proxies)
     app.extensions["smartqn.settings"] = settings
     app.extensions["smartqn.catalog_cache"] = RenderedCache(settings.catalog_cache_size)
     app.extensions["smartqn.catalog_revision"] = RevisionCache(_read_catalog_revision, settings.catalog_revision_ttl)
+    app.extensions["smartqn.jwks"] = JwksCache(settings.eid_jwks_url, ttl=settings.eid_jwks_cache_seconds,
+                                               min_refetch=settings.eid_jwks_min_refetch_seconds)
+    app.extensions["smartqn.mock_eid_keys"] = KeyStore(f"{settings.instance_dir}/eid-keys")
 
     engine = db.make_engine(settings.database_url)
     app.extensions["smartqn.engine"] = engine
@@ -31,10 +41,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.teardown_appcontext(lambda _exc: db.remove_session())
 
     openapi.configure(app)
-    api = openapi.ProblemApi(app)
-    routes.register(app, api)
+    api = openapi.ProblemApi(app, spec_kwargs={"extra_plugins": [guards.GuardDocs(routes.GUARDS)]})
+    observability.install(app)  # first: every later hook and error already has a request id
+    limiter = app.extensions["smartqn.limiter"] = create_limiter(app, settings)
+    guards.install(app, routes.GUARDS)
+    routes.register(app, api, limiter, settings)
     errors.install(app)
-    observability.install(app)
     register_commands(app)
     return app
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 DEV_SECRET = "dev-insecure-secret-change-me"
@@ -44,17 +44,21 @@ class Settings:
     # Identity
     eid_mock_enabled: bool = True
     eid_issuer: str = ""
-    eid_audience: str = "smartqn-app"
+    # Accepted `aud` values of eID tokens; the mock provider accepts these as its client ids.
+    eid_audience: tuple[str, ...] = ("smartqn-app",)
     eid_jwks_url: str = ""
     eid_leeway_seconds: int = 30
     eid_jwks_cache_seconds: int = 3600
     eid_jwks_min_refetch_seconds: int = 30
-    eid_mock_clients: tuple[str, ...] = field(default=("smartqn-app", "smartqn-admin"))
+    eid_mock_token_ttl: int = 600
     access_token_ttl: int = 900
     refresh_token_ttl_days: int = 30
     ratelimit_enabled: bool = True
     ratelimit_storage_url: str = "memory://"
-    ratelimit_auth: str = "20 per minute"
+    # Per client address. Generous: many phones share one carrier NAT address.
+    ratelimit_auth: str = "60 per minute;600 per hour"
+    # How many reverse proxies in front of the app set X-Forwarded-For (0: trust none).
+    trusted_proxies: int = 0
 
     def __post_init__(self) -> None:
         if not self.database_url:

@@ -6,15 +6,19 @@ SQLite by default; PostgreSQL when SMARTQN_TEST_DATABASE_URL is set (.ci/run doe
 from __future__ import annotations
 
 import os
+import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 
 from api import create_app
 from services import db, migrations
+from services.clock import clock
 from services.seed import seed_catalog
 from services.settings import Settings
 
@@ -23,21 +27,45 @@ def _database_url(tmp: Path) -> str:
     return os.environ.get("SMARTQN_TEST_DATABASE_URL") or f"sqlite:///{tmp / 'test.db'}"
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def base_url() -> str:
+    return f"http://127.0.0.1:{free_port()}"
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory, base_url: str) -> Settings:
     tmp = tmp_path_factory.mktemp("instance")
     return Settings.from_env({}, env="test", instance_dir=str(tmp), database_url=_database_url(tmp),
-                             ratelimit_enabled=False, catalog_revision_ttl=0.0)
+                             base_url=base_url, ratelimit_enabled=False, catalog_revision_ttl=0.0,
+                             eid_jwks_min_refetch_seconds=0)
 
 
 @pytest.fixture(scope="session")
-def app(settings: Settings) -> Flask:
+def app(settings: Settings) -> Iterator[Flask]:
+    """The app under test, also served over real HTTP at `base_url`: the eID verifier fetches the
+    mock provider's JWKS from there, as it would from a real provider."""
     migrations.upgrade(settings.database_url)
     app = create_app(settings)
     with app.app_context():
         seed_catalog(db.get_session())
         db.remove_session()
-    return app
+    server = make_server("127.0.0.1", int(settings.base_url.rsplit(":", 1)[1]), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app
+    server.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _real_time() -> Iterator[None]:
+    yield
+    clock.reset()
 
 
 @pytest.fixture

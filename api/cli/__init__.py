@@ -1,21 +1,27 @@
-"""Command-line tools: `flask --app wsgi db …`, `seed`."""
+"""Command-line tools: `flask --app wsgi db …`, `seed`, `staff …`, `eid …`."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
 
-from services import migrations
+from services import identity, migrations
 from services.db import get_session
+from services.errors import DomainError
+from services.mock_eid import DEMO_CITIZENS, KeyStore
 from services.seed import seed_catalog
 from services.settings import Settings
+
+# The demo people of the mock eID consent page who are staff after `seed --demo-staff`.
+DEMO_STAFF = [("048078002345", "official", "000.20.01.H47"), ("049180003456", "admin", None)]
 
 
 def _settings() -> Settings:
     return current_app.extensions["smartqn.settings"]
 
 
-db_cli = click.Group("db", help="Database migrations (Alembic).")
+db_cli = AppGroup("db", help="Database migrations (Alembic).")
 
 
 @db_cli.command("upgrade")
@@ -47,12 +53,56 @@ def db_revision(message: str, autogenerate: bool) -> None:
 
 
 @click.command("seed")
-def seed() -> None:
+@with_appcontext
+@click.option("--demo-staff", is_flag=True, help="Also make the mock eID's demo official and admin staff.")
+def seed(demo_staff: bool) -> None:
     """Load the demo catalog (idempotent: a second run changes nothing)."""
     report = seed_catalog(get_session())
     click.echo(f"catalog: {report.created} created, {report.updated} updated, {report.unchanged} unchanged")
+    if demo_staff:
+        for cccd, role, agency in DEMO_STAFF:
+            identity.grant_staff(get_session(), cccd, role=role, agency_code=agency, granted_by="seed")
+        names = ", ".join(p["full_name"] for p in DEMO_CITIZENS if p["cccd"] in {c for c, _, _ in DEMO_STAFF})
+        click.echo(f"demo staff: {names}")
+
+
+staff_cli = AppGroup("staff", help="Staff roles, by citizen number (works before the first sign-in).")
+
+
+@staff_cli.command("grant")
+@click.argument("cccd")
+@click.option("--role", type=click.Choice(["official", "admin"]), required=True)
+@click.option("--agency", "agency_code", help="Agency code; required for an official.")
+def staff_grant(cccd: str, role: str, agency_code: str | None) -> None:
+    """Make CCCD an official of one agency, or an admin."""
+    try:
+        staff = identity.grant_staff(get_session(), cccd, role=role, agency_code=agency_code, granted_by="cli")
+    except DomainError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.detail} {exc.errors or ''}".strip()) from exc
+    click.echo(f"{cccd[-4:].rjust(12, '*')}: {staff.role.value} {agency_code or ''}".rstrip())
+
+
+@staff_cli.command("revoke")
+@click.argument("cccd")
+def staff_revoke(cccd: str) -> None:
+    """Take CCCD's staff role away."""
+    try:
+        identity.revoke_staff(get_session(), cccd)
+    except DomainError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.detail}") from exc
+    click.echo(f"{cccd[-4:].rjust(12, '*')}: citizen")
+
+
+eid_cli = AppGroup("eid", help="The mock eID provider.")
+
+
+@eid_cli.command("rotate-key")
+def eid_rotate_key() -> None:
+    """Add a new signing key; older keys stay in the JWKS so issued tokens keep verifying."""
+    keys: KeyStore = current_app.extensions["smartqn.mock_eid_keys"]
+    click.echo(f"new signing key: {keys.add_key()}")
 
 
 def register_commands(app: Flask) -> None:
-    app.cli.add_command(db_cli)
-    app.cli.add_command(seed)
+    for command in (db_cli, seed, staff_cli, eid_cli):
+        app.cli.add_command(command)

@@ -10,6 +10,7 @@ from services.models.catalog import (
     ProcedureGroupMember,
     RequiredDocument,
 )
+from services.models.identity import MockAuthCode, RefreshToken, Role, StaffRole, User
 
 __all__ = [
     "Agency",
@@ -20,4 +21,9 @@ __all__ = [
     "ProcedureGroup",
     "ProcedureGroupMember",
     "RequiredDocument",
+    "MockAuthCode",
+    "RefreshToken",
+    "Role",
+    "StaffRole",
+    "User",
 ]

@@ -7,8 +7,10 @@ import json
 import logging
 
 import pytest
+from flask import Blueprint
 
-from api import create_app
+from api import create_app, routes
+from api.guards import PUBLIC
 from api.observability import JsonFormatter
 from services.settings import Settings
 
@@ -81,13 +83,16 @@ def test_request_ids_made_of_digits_are_not_masked(client, log_lines):
 
 
 @pytest.fixture
-def failing_app(settings):
+def failing_app(settings, monkeypatch):
+    monkeypatch.setitem(routes.GUARDS, "boom", PUBLIC)
     app = create_app(settings)
+    blueprint = Blueprint("boom", __name__)
 
-    @app.get("/boom")
+    @blueprint.get("/boom")
     def boom():
         raise RuntimeError("secret internals")
 
+    app.register_blueprint(blueprint)
     return app
 
 

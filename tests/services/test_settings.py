@@ -20,9 +20,9 @@ def test_defaults_serve_development_on_a_sqlite_file_under_instance():
 
 def test_values_are_parsed_by_type():
     settings = Settings.from_env({"SMARTQN_RATELIMIT_ENABLED": "false", "SMARTQN_ACCESS_TOKEN_TTL": "600",
-                                  "SMARTQN_EID_MOCK_CLIENTS": "a, b", "SMARTQN_LOG_LEVEL": "DEBUG"})
+                                  "SMARTQN_EID_AUDIENCE": "a, b", "SMARTQN_LOG_LEVEL": "DEBUG"})
     assert settings.ratelimit_enabled is False and settings.access_token_ttl == 600
-    assert settings.eid_mock_clients == ("a", "b") and settings.log_level == "DEBUG"
+    assert settings.eid_audience == ("a", "b") and settings.log_level == "DEBUG"
 
 
 @pytest.mark.parametrize("environ", [

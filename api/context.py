@@ -1,0 +1,21 @@
+"""The app-wide objects a view needs: settings, the eID key cache, the mock provider's keys."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from services.eid import JwksCache
+from services.mock_eid import KeyStore
+from services.settings import Settings
+
+
+def settings() -> Settings:
+    return current_app.extensions["smartqn.settings"]
+
+
+def jwks() -> JwksCache:
+    return current_app.extensions["smartqn.jwks"]
+
+
+def mock_keys() -> KeyStore:
+    return current_app.extensions["smartqn.mock_eid_keys"]

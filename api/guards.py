@@ -1,0 +1,88 @@
+"""Who may call what: a guard per blueprint, checked before every request, documented in OpenAPI.
+
+The table of guards lives in api/routes.py, so every route's guard reads in one file. A route whose
+blueprint has no guard is refused (fail closed), and tests/api/test_guards.py lists every route.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from apispec import BasePlugin
+from flask import Flask, current_app, g, request
+
+from services.errors import Forbidden, Unauthorized
+from services.identity import Principal, verify_access_token
+
+
+@dataclass(frozen=True)
+class Guard:
+    name: str
+    # Any of these roles may pass; None means no sign-in is needed.
+    roles: tuple[str, ...] | None
+
+    @property
+    def public(self) -> bool:
+        return self.roles is None
+
+
+PUBLIC = Guard("public", None)
+CITIZEN = Guard("citizen", ("citizen",))  # anyone signed in
+OFFICIAL = Guard("official", ("official", "admin"))
+ADMIN = Guard("admin", ("admin",))
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def current_principal() -> Principal:
+    principal = g.get("principal")
+    if principal is None:
+        raise Unauthorized("sign in first")
+    return principal
+
+
+def install(app: Flask, guards: dict[str, Guard]) -> None:
+    @app.before_request
+    def _guard() -> None:
+        if request.url_rule is None:  # routing failed: the 404/405 handler answers
+            return
+        guard = guards.get(request.blueprint or "")
+        if guard is None:
+            raise Forbidden("this route declares no guard")
+        if guard.public:
+            return
+        token = bearer_token()
+        if token is None:
+            raise Unauthorized("missing bearer token")
+        principal = verify_access_token(token, settings=current_app.extensions["smartqn.settings"])
+        if not any(principal.has(role) for role in guard.roles or ()):
+            raise Forbidden(f"needs the {guard.name} role")
+        g.principal = principal
+
+
+class GuardDocs(BasePlugin):
+    """Marks each guarded operation with the bearer scheme and its 401/403 answers."""
+
+    def __init__(self, guards: dict[str, Guard]) -> None:
+        self.guards = guards
+
+    def init_spec(self, spec: Any) -> None:
+        super().init_spec(spec)
+        spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+
+    def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs: Any) -> None:
+        rule = kwargs.get("rule")
+        guard = self.guards.get(rule.endpoint.partition(".")[0]) if rule is not None else None
+        if guard is None or guard.public or not operations:
+            return
+        for operation in operations.values():
+            operation.setdefault("security", [{"bearerAuth": []}])
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("401", "UNAUTHORIZED")
+            if guard is not CITIZEN:
+                responses.setdefault("403", "FORBIDDEN")

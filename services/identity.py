@@ -1,0 +1,226 @@
+"""Sessions and roles: sign-in with an eID identity, access tokens, rotating refresh tokens, staff.
+
+Access tokens are short-lived HS256 JWTs signed with a key derived from SMARTQN_SECRET_KEY (never
+the eID provider's key), carrying the roles read at issue time. Refresh tokens are opaque, stored
+only as SHA-256, rotated on every use and grouped in families: a used token presented again
+revokes its whole family, since either the holder or a thief is replaying it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import jwt
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from services import cccd as cccd_rules
+from services.catalog import get_agency
+from services.clock import clock
+from services.db import transaction
+from services.eid import EidIdentity, check_times
+from services.errors import Conflict, NotFound, Unauthorized, ValidationFailed
+from services.models import RefreshToken, Role, StaffRole, User
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+ACCESS_ISSUER = "smartqn"
+ACCESS_AUDIENCE = "smartqn-api"
+ACCESS_TYP = "at+jwt"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling, as the access token says."""
+
+    user_id: str
+    roles: tuple[str, ...]
+    agency_code: str | None
+    eid_level: int
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
+
+@dataclass(frozen=True)
+class Profile:
+    user: User
+    roles: list[str]
+    agency_code: str | None
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    user: Profile
+
+
+def _access_key(settings: Settings) -> bytes:
+    return hmac.new(settings.secret_key.encode(), b"smartqn access token v1", hashlib.sha256).digest()
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _staff(session: Session, cccd: str) -> StaffRole | None:
+    return session.get(StaffRole, cccd)
+
+
+def _locked_staff(session: Session, cccd: str) -> StaffRole | None:
+    # `of=`: PostgreSQL cannot lock the nullable side of the eager outer join to agencies.
+    return session.scalar(select(StaffRole).where(StaffRole.cccd == cccd).with_for_update(of=StaffRole))
+
+
+def roles_of(staff: StaffRole | None) -> tuple[list[str], str | None]:
+    roles = [Role.citizen.value]
+    if staff is not None:
+        roles.append(staff.role.value)
+    return roles, staff.agency.code if staff is not None and staff.agency is not None else None
+
+
+def _issue(session: Session, user: User, *, settings: Settings, family_id: str | None = None) -> SignedIn:
+    now = clock.now()
+    roles, agency_code = roles_of(_staff(session, user.cccd))  # read afresh: role changes apply here
+    claims: dict[str, Any] = {
+        "iss": ACCESS_ISSUER, "aud": ACCESS_AUDIENCE, "sub": user.id, "iat": int(now.timestamp()),
+        "exp": int(now.timestamp()) + settings.access_token_ttl, "jti": uuid.uuid4().hex,
+        "roles": roles, "agency_code": agency_code, "eid_level": user.eid_level,
+    }
+    access = jwt.encode(claims, _access_key(settings), algorithm="HS256", headers={"typ": ACCESS_TYP})
+    refresh = secrets.token_urlsafe(32)
+    session.add(RefreshToken(token_hash=_hash(refresh), family_id=family_id or str(uuid.uuid4()), user_id=user.id,
+                             created_at=now, expires_at=now + timedelta(days=settings.refresh_token_ttl_days)))
+    session.flush()
+    return SignedIn(access, refresh, settings.access_token_ttl, Profile(user, roles, agency_code))
+
+
+def sign_in(session: Session, identity: EidIdentity, *, settings: Settings) -> SignedIn:
+    """Exchange a verified eID identity for our own session; the first sign-in creates the citizen."""
+    with transaction(session):
+        user = session.scalar(select(User).where(User.cccd == identity.cccd).with_for_update(of=User))
+        if user is None:
+            user = User(cccd=identity.cccd, full_name=identity.full_name, date_of_birth=identity.date_of_birth,
+                        gender=identity.gender, eid_level=identity.eid_level, eid_subject=identity.subject)
+            session.add(user)
+            log.info("citizen created", extra={"cccd": cccd_rules.masked(identity.cccd)})
+        else:
+            # The provider is the source of truth for the name and the account level.
+            user.full_name, user.eid_level = identity.full_name, identity.eid_level
+            user.eid_subject = identity.subject
+        user.last_sign_in_at = clock.now()
+        session.flush()
+        return _issue(session, user, settings=settings)
+
+
+def refresh(session: Session, token: str, *, settings: Settings) -> SignedIn:
+    """Rotate a refresh token; a replayed one revokes its family and fails."""
+    with transaction(session):
+        row = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == _hash(token))
+                             .with_for_update(of=RefreshToken))
+        now = clock.now()
+        if row is None or row.revoked_at is not None or row.expires_at <= now:
+            raise Unauthorized("refresh token unknown, revoked or expired")
+        if row.used_at is None:
+            row.used_at = now
+            return _issue(session, row.user, settings=settings, family_id=row.family_id)
+        _revoke_family(session, row.family_id)
+        log.warning("refresh token reused; family revoked", extra={"family_id": row.family_id,
+                                                                    "user_id": row.user_id})
+    # Outside the block: the revocation is committed, then the caller is refused.
+    raise Unauthorized("refresh token already used")
+
+
+def _revoke_family(session: Session, family_id: str) -> None:
+    session.execute(update(RefreshToken).where(RefreshToken.family_id == family_id,
+                                               RefreshToken.revoked_at.is_(None)).values(revoked_at=clock.now()))
+
+
+def logout(session: Session, token: str) -> None:
+    """Revoke the token's family; an unknown token is already as good as logged out."""
+    with transaction(session):
+        row = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == _hash(token)))
+        if row is not None:
+            _revoke_family(session, row.family_id)
+
+
+def verify_access_token(token: str, *, settings: Settings) -> Principal:
+    try:
+        header = jwt.get_unverified_header(token)
+        if header.get("typ") != ACCESS_TYP or header.get("alg") != "HS256":
+            raise Unauthorized("not an access token")
+        claims = jwt.decode(token, _access_key(settings), algorithms=["HS256"], audience=ACCESS_AUDIENCE,
+                            issuer=ACCESS_ISSUER, options={"require": ["exp", "iat", "sub", "iss", "aud"],
+                                                           "verify_exp": False, "verify_iat": False})
+    except jwt.PyJWTError as exc:
+        raise Unauthorized("invalid access token") from exc
+    check_times(claims, leeway=0)
+    roles = claims.get("roles")
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise Unauthorized("invalid access token")
+    return Principal(user_id=claims["sub"], roles=tuple(roles), agency_code=claims.get("agency_code"),
+                     eid_level=int(claims.get("eid_level", 1)))
+
+
+def profile(session: Session, user_id: str) -> Profile:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("user not found")
+    roles, agency_code = roles_of(_staff(session, user.cccd))
+    return Profile(user, roles, agency_code)
+
+
+def grant_staff(session: Session, cccd: str, *, role: str, agency_code: str | None,
+                granted_by: str | None = None) -> StaffRole:
+    """Make a person (signed in or not yet) an official of one agency, or an admin."""
+    errors: dict[str, list[str]] = {}
+    if cccd_rules.problems(cccd):
+        errors["cccd"] = cccd_rules.problems(cccd)
+    if role not in (Role.official, Role.admin):
+        errors["role"] = ["Must be official or admin."]
+    elif role == Role.official and not agency_code:
+        errors["agency_code"] = ["An official belongs to one agency."]
+    if errors:
+        raise ValidationFailed("invalid staff grant", errors=errors)
+    with transaction(session):
+        agency = get_agency(session, agency_code) if agency_code else None
+        staff = _locked_staff(session, cccd) or StaffRole(cccd=cccd)
+        if granted_by == cccd and staff.role == Role.admin and role != Role.admin:
+            raise Conflict("an admin cannot take away their own admin role")
+        staff.role, staff.agency_id, staff.granted_by = Role(role), agency.id if agency else None, granted_by
+        staff.granted_at = clock.now()
+        session.add(staff)
+        session.flush()
+        log.info("staff granted", extra={"cccd": cccd_rules.masked(cccd), "role": role, "agency": agency_code})
+        return staff
+
+
+def revoke_staff(session: Session, cccd: str, *, revoked_by: str | None = None) -> None:
+    with transaction(session):
+        staff = _locked_staff(session, cccd)
+        if staff is None:
+            raise NotFound("no staff role for this citizen number")
+        if revoked_by is not None and revoked_by == cccd:
+            raise Conflict("an admin cannot revoke their own role")
+        session.delete(staff)
+        log.info("staff revoked", extra={"cccd": cccd_rules.masked(cccd)})
+
+
+def find_staff(session: Session, cccd: str) -> StaffRole | None:
+    return _staff(session, cccd)
+
+
+def get_staff(session: Session, cccd: str) -> StaffRole:
+    staff = _staff(session, cccd)
+    if staff is None:
+        raise NotFound("no staff role for this citizen number")
+    return staff

@@ -1,0 +1,80 @@
+"""People and sessions: citizens, staff roles (granted by CCCD), refresh tokens, mock eID codes."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from services.db import Base, IdMixin, utcnow
+from services.models.catalog import Agency, _enum
+
+
+class Role(enum.StrEnum):
+    citizen = "citizen"
+    official = "official"
+    admin = "admin"
+
+
+class User(IdMixin, Base):
+    __tablename__ = "users"
+
+    cccd: Mapped[str] = mapped_column(String(12), unique=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    gender: Mapped[str] = mapped_column(String(6))
+    eid_level: Mapped[int] = mapped_column(Integer)
+    # The provider's subject; kept so an adapter for the real VNeID can match on it.
+    eid_subject: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_sign_in_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffRole(Base):
+    """A staff grant, keyed by CCCD so it can be made before the person first signs in."""
+
+    __tablename__ = "staff_roles"
+
+    cccd: Mapped[str] = mapped_column(String(12), primary_key=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "staff_role"))
+    agency_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    granted_by: Mapped[str | None] = mapped_column(String(60))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    agency: Mapped[Agency | None] = relationship(lazy="joined")
+
+
+class RefreshToken(IdMixin, Base):
+    """One opaque refresh token, stored as its SHA-256 only; rotation links tokens into a family."""
+
+    __tablename__ = "refresh_tokens"
+    __table_args__ = (Index("ix_refresh_tokens_family", "family_id"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    family_id: Mapped[str] = mapped_column(String(36))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class MockAuthCode(Base):
+    """An authorization code of the mock eID provider: single use, short-lived, PKCE-bound."""
+
+    __tablename__ = "mock_eid_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(100))
+    redirect_uri: Mapped[str] = mapped_column(String(2000))
+    state: Mapped[str] = mapped_column(String(500))
+    nonce: Mapped[str | None] = mapped_column(String(500))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    claims: Mapped[dict[str, Any]] = mapped_column(JSON)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]

@@ -1,0 +1,60 @@
+"""Rate limits on sign-in and the mock token endpoint, per client address, in memory or Redis."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+
+import pytest
+import redis
+
+from api import create_app
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def redis_available() -> bool:
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+def limited_app(settings, storage: str):
+    return create_app(dataclasses.replace(settings, ratelimit_enabled=True, ratelimit_auth="3 per minute",
+                                          ratelimit_storage_url=storage))
+
+
+STORAGES = ["memory://", pytest.param(REDIS_URL, marks=pytest.mark.skipif(
+    not redis_available(), reason="no Redis on 127.0.0.1:6379 (.ci/run starts one)"))]
+
+
+@pytest.mark.parametrize("storage", STORAGES)
+def test_auth_is_limited_per_address_with_retry_after(session, settings, storage):
+    app = limited_app(settings, storage)
+    address = f"10.{uuid.uuid4().int % 250}.0.1"  # a fresh address, so reruns against Redis start at 0
+    client = app.test_client()
+    env = {"REMOTE_ADDR": address}
+    for _ in range(3):
+        assert client.post("/api/v1/auth/refresh", json={"refresh_token": "x"}, environ_base=env).status_code == 401
+    limited = client.post("/api/v1/auth/refresh", json={"refresh_token": "x"}, environ_base=env)
+    assert limited.status_code == 429
+    assert limited.json["code"] == "rate_limited" and limited.content_type == "application/problem+json"
+    assert 0 < int(limited.headers["Retry-After"]) <= 60
+    # Another address is not affected, and neither are unlimited routes.
+    other = {"REMOTE_ADDR": "10.255.0.2" if storage == "memory://" else f"10.{uuid.uuid4().int % 250}.1.2"}
+    assert client.post("/api/v1/auth/refresh", json={"refresh_token": "x"}, environ_base=other).status_code == 401
+    assert client.get("/api/v1/procedures", environ_base=env).status_code == 200
+
+
+def test_the_mock_token_endpoint_is_limited_too(session, settings):
+    client = limited_app(settings, "memory://").test_client()
+    statuses = [client.post("/mock-eid/token", json={}).status_code for _ in range(4)]
+    assert statuses == [422, 422, 422, 429]
+    assert client.get("/mock-eid/jwks.json").status_code == 200
+
+
+def test_limits_can_be_switched_off(session, settings):
+    client = create_app(dataclasses.replace(settings, ratelimit_auth="1 per minute")).test_client()
+    assert all(client.post("/api/v1/auth/refresh", json={"refresh_token": "x"}).status_code == 401
+               for _ in range(5))

@@ -83,7 +83,10 @@ def _make_sqlite_transactional(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock up front: two transactions that read and then write would
+        # otherwise deadlock ("database is locked") instead of one waiting for the other. SQLite
+        # is the single-machine default; PostgreSQL runs transactions concurrently with row locks.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def bind(target: Engine | Any, **options: Any) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import jwt
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services import cccd as cccd_rules
@@ -76,6 +77,10 @@ def _staff(session: Session, cccd: str) -> StaffRole | None:
     return session.get(StaffRole, cccd)
 
 
+def _locked_user(session: Session, cccd: str) -> User | None:
+    return session.scalar(select(User).where(User.cccd == cccd).with_for_update(of=User))
+
+
 def _locked_staff(session: Session, cccd: str) -> StaffRole | None:
     # `of=`: PostgreSQL cannot lock the nullable side of the eager outer join to agencies.
     return session.scalar(select(StaffRole).where(StaffRole.cccd == cccd).with_for_update(of=StaffRole))
@@ -107,16 +112,21 @@ def _issue(session: Session, user: User, *, settings: Settings, family_id: str |
 def sign_in(session: Session, identity: EidIdentity, *, settings: Settings) -> SignedIn:
     """Exchange a verified eID identity for our own session; the first sign-in creates the citizen."""
     with transaction(session):
-        user = session.scalar(select(User).where(User.cccd == identity.cccd).with_for_update(of=User))
+        user = _locked_user(session, identity.cccd)
         if user is None:
             user = User(cccd=identity.cccd, full_name=identity.full_name, date_of_birth=identity.date_of_birth,
                         gender=identity.gender, eid_level=identity.eid_level, eid_subject=identity.subject)
-            session.add(user)
-            log.info("citizen created", extra={"cccd": cccd_rules.masked(identity.cccd)})
-        else:
-            # The provider is the source of truth for the name and the account level.
-            user.full_name, user.eid_level = identity.full_name, identity.eid_level
-            user.eid_subject = identity.subject
+            try:
+                with session.begin_nested():
+                    session.add(user)
+                log.info("citizen created", extra={"cccd": cccd_rules.masked(identity.cccd)})
+            except IntegrityError:
+                # A concurrent first sign-in (a double tap, a retry) created the person meanwhile.
+                user = _locked_user(session, identity.cccd)
+                if user is None:
+                    raise
+        # The provider is the source of truth for the name and the account level.
+        user.full_name, user.eid_level, user.eid_subject = identity.full_name, identity.eid_level, identity.subject
         user.last_sign_in_at = clock.now()
         session.flush()
         return _issue(session, user, settings=settings)

@@ -5,10 +5,11 @@ SQLite by default; PostgreSQL when SMARTQN_TEST_DATABASE_URL is set (.ci/run doe
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,16 @@ def session(app: Flask) -> Iterator[db.Session]:
 @pytest.fixture
 def client(app: Flask, session: db.Session) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def make_app(settings: Settings, session: db.Session) -> Callable[..., Flask]:
+    """Another app with some settings changed, sharing the test's connection (and its rollback)."""
+
+    def make(**changes: object) -> Flask:
+        connection = session.get_bind()
+        other = create_app(dataclasses.replace(settings, **changes))
+        db.bind(connection, join_transaction_mode="create_savepoint")  # create_app bound its own engine
+        return other
+
+    return make

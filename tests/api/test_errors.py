@@ -83,9 +83,9 @@ def test_request_ids_made_of_digits_are_not_masked(client, log_lines):
 
 
 @pytest.fixture
-def failing_app(settings, monkeypatch):
+def failing_app(make_app, monkeypatch):
     monkeypatch.setitem(routes.GUARDS, "boom", PUBLIC)
-    app = create_app(settings)
+    app = make_app()
     blueprint = Blueprint("boom", __name__)
 
     @blueprint.get("/boom")

@@ -9,7 +9,6 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 
-from api import create_app
 from services.clock import clock
 from services.mock_eid import s256
 from tests.helpers import CITIZEN
@@ -48,9 +47,9 @@ def test_the_mock_refuses_a_person_whose_number_disagrees(client, change):
     assert response.status_code == 422 and response.json["code"] == "validation_failed"
 
 
-def test_keys_survive_a_restart_and_rotation_keeps_old_tokens_valid(app, settings, client):
+def test_keys_survive_a_restart_and_rotation_keeps_old_tokens_valid(app, client, make_app):
     old_token = client.post("/mock-eid/token", json=CITIZEN).json["id_token"]
-    restarted = create_app(settings)
+    restarted = make_app()
     old_kid = jwt.get_unverified_header(old_token)["kid"]
     assert restarted.extensions["smartqn.mock_eid_keys"].signing_key().kid == old_kid
 
@@ -66,8 +65,8 @@ def test_keys_survive_a_restart_and_rotation_keeps_old_tokens_valid(app, setting
     assert jwks.fetches == fetches + 1
 
 
-def test_unknown_kids_cannot_make_us_hammer_the_provider(settings):
-    app = create_app(settings.__class__(**{**settings.__dict__, "eid_jwks_min_refetch_seconds": 30}))
+def test_unknown_kids_cannot_make_us_hammer_the_provider(make_app):
+    app = make_app(eid_jwks_min_refetch_seconds=30)
     jwks = app.extensions["smartqn.jwks"]
     client = app.test_client()
     forged = jwt.encode({"sub": "x"}, "k" * 32, algorithm="HS256")

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 
 import pytest
 import redis
-
-from api import create_app
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
@@ -20,9 +17,8 @@ def redis_available() -> bool:
         return False
 
 
-def limited_app(settings, storage: str):
-    return create_app(dataclasses.replace(settings, ratelimit_enabled=True, ratelimit_auth="3 per minute",
-                                          ratelimit_storage_url=storage))
+def limited_app(make_app, storage: str):
+    return make_app(ratelimit_enabled=True, ratelimit_auth="3 per minute", ratelimit_storage_url=storage)
 
 
 STORAGES = ["memory://", pytest.param(REDIS_URL, marks=pytest.mark.skipif(
@@ -30,8 +26,8 @@ STORAGES = ["memory://", pytest.param(REDIS_URL, marks=pytest.mark.skipif(
 
 
 @pytest.mark.parametrize("storage", STORAGES)
-def test_auth_is_limited_per_address_with_retry_after(session, settings, storage):
-    app = limited_app(settings, storage)
+def test_auth_is_limited_per_address_with_retry_after(make_app, storage):
+    app = limited_app(make_app, storage)
     address = f"10.{uuid.uuid4().int % 250}.0.1"  # a fresh address, so reruns against Redis start at 0
     client = app.test_client()
     env = {"REMOTE_ADDR": address}
@@ -47,14 +43,14 @@ def test_auth_is_limited_per_address_with_retry_after(session, settings, storage
     assert client.get("/api/v1/procedures", environ_base=env).status_code == 200
 
 
-def test_the_mock_token_endpoint_is_limited_too(session, settings):
-    client = limited_app(settings, "memory://").test_client()
+def test_the_mock_token_endpoint_is_limited_too(make_app):
+    client = limited_app(make_app, "memory://").test_client()
     statuses = [client.post("/mock-eid/token", json={}).status_code for _ in range(4)]
     assert statuses == [422, 422, 422, 429]
     assert client.get("/mock-eid/jwks.json").status_code == 200
 
 
-def test_limits_can_be_switched_off(session, settings):
-    client = create_app(dataclasses.replace(settings, ratelimit_auth="1 per minute")).test_client()
+def test_limits_can_be_switched_off(make_app):
+    client = make_app(ratelimit_auth="1 per minute").test_client()
     assert all(client.post("/api/v1/auth/refresh", json={"refresh_token": "x"}).status_code == 401
                for _ in range(5))

@@ -112,5 +112,9 @@ class Settings:
                 raise ConfigError("production needs SMARTQN_SECRET_KEY: a random secret of 32+ characters")
             if self.is_sqlite:
                 raise ConfigError("production needs SMARTQN_DATABASE_URL pointing at PostgreSQL, not SQLite")
+            if self.eid_mock_enabled:
+                # The mock signs any identity anyone asks for.
+                raise ConfigError("production needs SMARTQN_EID_MOCK_ENABLED=false and the real provider's "
+                                  "SMARTQN_EID_ISSUER, SMARTQN_EID_AUDIENCE and SMARTQN_EID_JWKS_URL")
         if self.access_token_ttl <= 0 or self.access_token_ttl > 3600:
             raise ConfigError("SMARTQN_ACCESS_TOKEN_TTL must be between 1 and 3600 seconds")

@@ -177,3 +177,9 @@ def test_bad_authorization_requests_are_refused(client, change):
 def test_token_endpoint_rejects_other_grants(client):
     response = client.post("/mock-eid/token", data={"grant_type": "password"})
     assert response.status_code == 400 and re.match("invalid_", response.json["code"])
+
+
+def test_the_mock_can_be_switched_off(make_app):
+    client = make_app(eid_mock_enabled=False).test_client()
+    assert client.get("/mock-eid/jwks.json").status_code == 404
+    assert client.post("/mock-eid/token", json=CITIZEN).status_code == 404

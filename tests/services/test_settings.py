@@ -41,16 +41,20 @@ def test_malformed_values_are_refused(environ):
     {"SMARTQN_DATABASE_URL": PG, "SMARTQN_SECRET_KEY": "short"},
     {"SMARTQN_SECRET_KEY": STRONG},
     {"SMARTQN_SECRET_KEY": STRONG, "SMARTQN_DATABASE_URL": "sqlite:////var/lib/smartqn.db"},
+    {"SMARTQN_SECRET_KEY": STRONG, "SMARTQN_DATABASE_URL": PG, "SMARTQN_EID_MOCK_ENABLED": "true"},
 ])
 def test_production_refuses_development_secret_or_sqlite(environ):
     with pytest.raises(ConfigError):
         Settings.from_env({"SMARTQN_ENV": "production", **environ})
 
 
-def test_production_starts_with_a_real_secret_and_postgresql(monkeypatch):
-    settings = Settings.from_env({"SMARTQN_ENV": "production", "SMARTQN_SECRET_KEY": STRONG,
-                                  "SMARTQN_DATABASE_URL": PG})
-    assert settings.is_production
+def test_production_starts_with_a_real_secret_postgresql_and_no_mock_eid():
+    production = {"SMARTQN_ENV": "production", "SMARTQN_SECRET_KEY": STRONG, "SMARTQN_DATABASE_URL": PG}
+    with pytest.raises(ConfigError, match="EID_MOCK"):
+        Settings.from_env(production)
+    settings = Settings.from_env({**production, "SMARTQN_EID_MOCK_ENABLED": "false",
+                                  "SMARTQN_EID_ISSUER": "https://vneid.example.gov.vn"})
+    assert settings.is_production and settings.eid_jwks_url == "https://vneid.example.gov.vn/jwks.json"
 
 
 def test_create_app_reads_the_environment_and_refuses_production_on_sqlite(monkeypatch):

@@ -13,6 +13,7 @@ from services import catalog, db
 from services.eid import JwksCache
 from services.mock_eid import KeyStore
 from services.settings import Settings
+from services.storage import LocalStorage
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -22,7 +23,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__, instance_path=settings.instance_dir, static_folder=None)
     # No SECRET_KEY in Flask's config on purpose: the API keeps no cookie session, and without a
     # key Flask skips signing one on every request. Our own secrets live in `settings`.
-    app.config.update(MAX_CONTENT_LENGTH=64 * 1024 * 1024)
+    # Beyond this, werkzeug refuses the body before reading it (413); the storage counts exact bytes.
+    app.config.update(MAX_CONTENT_LENGTH=(settings.max_upload_mb + 1) * 1024 * 1024)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     if settings.trusted_proxies:
@@ -34,6 +36,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["smartqn.jwks"] = JwksCache(settings.eid_jwks_url, ttl=settings.eid_jwks_cache_seconds,
                                                min_refetch=settings.eid_jwks_min_refetch_seconds)
     app.extensions["smartqn.mock_eid_keys"] = KeyStore(f"{settings.instance_dir}/eid-keys")
+    app.extensions["smartqn.calendar"] = settings.working_calendar()
+    app.extensions["smartqn.storage"] = LocalStorage(settings.storage_dir)
 
     engine = db.make_engine(settings.database_url)
     app.extensions["smartqn.engine"] = engine

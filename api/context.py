@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import current_app
 
+from services.calendar import WorkingCalendar
 from services.eid import JwksCache
 from services.mock_eid import KeyStore
 from services.settings import Settings
+from services.storage import Storage
 
 
 def settings() -> Settings:
@@ -19,3 +21,11 @@ def jwks() -> JwksCache:
 
 def mock_keys() -> KeyStore:
     return current_app.extensions["smartqn.mock_eid_keys"]
+
+
+def calendar() -> WorkingCalendar:
+    return current_app.extensions["smartqn.calendar"]
+
+
+def storage() -> Storage:
+    return current_app.extensions["smartqn.storage"]

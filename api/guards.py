@@ -12,6 +12,7 @@ from typing import Any
 from apispec import BasePlugin
 from flask import Flask, current_app, g, request
 
+from services.dossier_actions import Actor
 from services.errors import Forbidden, Unauthorized
 from services.identity import Principal, verify_access_token
 
@@ -44,6 +45,13 @@ def current_principal() -> Principal:
     if principal is None:
         raise Unauthorized("sign in first")
     return principal
+
+
+def current_actor() -> Actor:
+    """The caller as the dossier services see them: their strongest role and their agency."""
+    principal = current_principal()
+    role = "admin" if principal.has("admin") else "official" if principal.has("official") else "citizen"
+    return Actor(user_id=principal.user_id, role=role, agency_code=principal.agency_code)
 
 
 def install(app: Flask, guards: dict[str, Guard]) -> None:

@@ -45,3 +45,35 @@ class RateLimited(DomainError):
 
 class Unavailable(DomainError):
     code, status = "service_unavailable", 503
+
+
+class MissingDocuments(DomainError):
+    code, status = "missing_documents", 422
+
+
+class EidLevelInsufficient(DomainError):
+    code, status = "eid_level_insufficient", 403
+
+
+class PaymentRequired(DomainError):
+    code, status = "payment_required", 402
+
+
+class PreconditionFailed(DomainError):
+    code, status = "precondition_failed", 412
+
+
+class PreconditionRequired(DomainError):
+    code, status = "precondition_required", 428
+
+
+class IdempotencyKeyReused(DomainError):
+    code, status = "idempotency_key_reused", 422
+
+
+class FileTooLarge(DomainError):
+    code, status = "file_too_large", 413
+
+
+class UnsupportedFileType(DomainError):
+    code, status = "unsupported_file_type", 415

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields
+from datetime import date
 from pathlib import Path
+
+from services.calendar import WorkingCalendar
 
 DEV_SECRET = "dev-insecure-secret-change-me"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -57,12 +60,21 @@ class Settings:
     ratelimit_storage_url: str = "memory://"
     # Per client address. Generous: many phones share one carrier NAT address.
     ratelimit_auth: str = "60 per minute;600 per hour"
+    ratelimit_lookup: str = "30 per minute;300 per hour"
+    # Dossiers
+    storage_dir: str = ""
+    max_upload_mb: int = 10
+    # Government day swaps the holidays package does not know yet (ISO dates, comma-separated).
+    extra_days_off: tuple[str, ...] = ()
+    makeup_workdays: tuple[str, ...] = ()
     # How many reverse proxies in front of the app set X-Forwarded-For (0: trust none).
     trusted_proxies: int = 0
 
     def __post_init__(self) -> None:
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{Path(self.instance_dir) / 'smartqn.db'}")
+        if not self.storage_dir:
+            object.__setattr__(self, "storage_dir", str(Path(self.instance_dir) / "storage"))
         if not self.eid_issuer:
             object.__setattr__(self, "eid_issuer", f"{self.base_url}/mock-eid")
         if not self.eid_jwks_url:
@@ -116,5 +128,17 @@ class Settings:
                 # The mock signs any identity anyone asks for.
                 raise ConfigError("production needs SMARTQN_EID_MOCK_ENABLED=false and the real provider's "
                                   "SMARTQN_EID_ISSUER, SMARTQN_EID_AUDIENCE and SMARTQN_EID_JWKS_URL")
+        for name in ("extra_days_off", "makeup_workdays"):
+            for value in getattr(self, name):
+                try:
+                    date.fromisoformat(value)
+                except ValueError as exc:
+                    raise ConfigError(f"SMARTQN_{name.upper()}: {value!r} is not a date (YYYY-MM-DD)") from exc
+        if not 1 <= self.max_upload_mb <= 1024:
+            raise ConfigError("SMARTQN_MAX_UPLOAD_MB must be between 1 and 1024")
         if self.access_token_ttl <= 0 or self.access_token_ttl > 3600:
             raise ConfigError("SMARTQN_ACCESS_TOKEN_TTL must be between 1 and 3600 seconds")
+
+    def working_calendar(self) -> WorkingCalendar:
+        return WorkingCalendar(extra_days_off=[date.fromisoformat(d) for d in self.extra_days_off],
+                               makeup_workdays=[date.fromisoformat(d) for d in self.makeup_workdays])

@@ -10,6 +10,15 @@ from services.models.catalog import (
     ProcedureGroupMember,
     RequiredDocument,
 )
+from services.models.dossier import (
+    Attachment,
+    Dossier,
+    DossierBundle,
+    DossierCodeCounter,
+    IdempotencyKey,
+    StoredFile,
+    TimelineEntry,
+)
 from services.models.identity import MockAuthCode, RefreshToken, Role, StaffRole, User
 
 __all__ = [
@@ -21,6 +30,13 @@ __all__ = [
     "ProcedureGroup",
     "ProcedureGroupMember",
     "RequiredDocument",
+    "Attachment",
+    "Dossier",
+    "DossierBundle",
+    "DossierCodeCounter",
+    "IdempotencyKey",
+    "StoredFile",
+    "TimelineEntry",
     "MockAuthCode",
     "RefreshToken",
     "Role",

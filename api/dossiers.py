@@ -1,0 +1,171 @@
+"""The citizen's dossiers: drafts, papers, submission, and following a dossier to its result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, send_file, url_for
+from flask_smorest import Blueprint
+
+from api import presenters
+from api.context import calendar, settings, storage
+from api.guards import current_actor
+from api.http import IDEMPOTENCY_HEADER, idempotent_request, json_response
+from schemas.common import encode_cursor
+from schemas.dossiers import (
+    AttachmentSchema,
+    CitizenListArgs,
+    CreateDossierSchema,
+    DossierPageSchema,
+    DossierSchema,
+    FileSchema,
+    RatingSchema,
+    UpdateDossierSchema,
+    UploadSchema,
+)
+from services import attachments, dossier_queries, dossiers
+from services.db import get_session
+
+blp = Blueprint("dossiers", __name__, url_prefix="/api/v1/dossiers", description="The citizen's dossiers")
+_dossier = DossierSchema()
+
+
+def _reply(dossier: Any, status: int = 200, **headers: str) -> Response:
+    return json_response(_dossier.dump(presenters.dossier(dossier, current_actor())), status,
+                         presenters.etag(dossier), headers)
+
+
+@blp.post("")
+@blp.arguments(CreateDossierSchema)
+@blp.response(201, DossierSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def create(body: dict[str, Any]) -> Response:
+    """Start a draft for a procedure."""
+    dossier = dossiers.create_draft(get_session(), current_actor(), procedure_code=body["procedure_code"],
+                                    form=body["form"])
+    return _reply(dossier, 201, Location=url_for("dossiers.get", dossier_id=dossier.id))
+
+
+@blp.get("")
+@blp.arguments(CitizenListArgs, location="query", as_kwargs=True)
+@blp.response(200, DossierPageSchema)
+def list_own(limit: int, cursor: list[Any] | None = None, status: str | None = None) -> dict[str, Any]:
+    """The caller's own dossiers, newest first."""
+    actor = current_actor()
+    page = dossier_queries.list_own(get_session(), actor, status=status, after=cursor, limit=limit)
+    return {"items": [presenters.dossier(d, actor) for d in page.items], "next_cursor": encode_cursor(page.next_key)}
+
+
+@blp.get("/<string:dossier_id>")
+@blp.response(200, DossierSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def get(dossier_id: str) -> Response:
+    """One dossier with its timeline and what the caller may do now."""
+    return _reply(dossiers.get_visible(get_session(), dossier_id, current_actor()))
+
+
+@blp.patch("/<string:dossier_id>")
+@blp.arguments(UpdateDossierSchema)
+@blp.response(200, DossierSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def update(body: dict[str, Any], dossier_id: str) -> Response:
+    """Change the form while the dossier is a draft or a supplement is requested."""
+    return _reply(dossiers.update_form(get_session(), dossier_id, current_actor(), form=body["form"]))
+
+
+@blp.delete("/<string:dossier_id>")
+@blp.response(204)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def delete(dossier_id: str) -> None:
+    """Delete a draft."""
+    dossiers.delete_draft(get_session(), dossier_id, current_actor())
+
+
+@blp.post("/<string:dossier_id>/attachments")
+@blp.arguments(UploadSchema, location="form")
+@blp.arguments(FileSchema, location="files")
+@blp.response(201, AttachmentSchema)
+@blp.alt_response(200, schema=AttachmentSchema, description="the same file was attached before")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+def attach(form: dict[str, Any], files: dict[str, Any], dossier_id: str) -> tuple[Any, int]:
+    """Attach a paper (PDF, JPEG or PNG, judged by its bytes)."""
+    upload = files["file"]
+    attachment, created = attachments.attach(
+        get_session(), storage(), dossier_id, current_actor(), document_type=form["document_type"],
+        filename=upload.filename, stream=upload.stream, max_bytes=settings().max_upload_mb * 1024 * 1024)
+    return attachment, 201 if created else 200
+
+
+@blp.get("/<string:dossier_id>/attachments/<string:attachment_id>")
+@blp.response(200, description="the file's bytes", content_type="application/octet-stream")
+@blp.alt_response(404, response="NOT_FOUND")
+def download(dossier_id: str, attachment_id: str) -> Response:
+    """The file, to its applicant and to officials of the dossier's agency."""
+    attachment = attachments.get_attachment(get_session(), dossier_id, attachment_id, current_actor())
+    return send_file(storage().open(attachment.sha256), mimetype=attachment.content_type, as_attachment=True,
+                     download_name=attachment.filename, etag=attachment.sha256, max_age=0)
+
+
+@blp.delete("/<string:dossier_id>/attachments/<string:attachment_id>")
+@blp.response(204)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def detach(dossier_id: str, attachment_id: str) -> None:
+    """Remove a paper while the dossier is editable."""
+    attachments.remove(get_session(), storage(), dossier_id, attachment_id, current_actor())
+
+
+@blp.post("/<string:dossier_id>/submit")
+@blp.doc(parameters=[IDEMPOTENCY_HEADER])
+@blp.response(200, DossierSchema)
+@blp.alt_response(403, response="FORBIDDEN", description="eid_level_insufficient")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description="validation_failed, missing_documents, "
+                  "idempotency_key_reused")
+def submit(dossier_id: str) -> Response:
+    """Submit: the form, the mandatory papers and the eID level are checked; the code is assigned."""
+    actor = current_actor()
+    result = dossiers.submit(get_session(), dossier_id, actor, calendar=calendar(),
+                             request=idempotent_request(actor.user_id),
+                             render=lambda d: _dossier.dump(presenters.dossier(d, actor)))
+    return json_response(result.body, result.status, f'"v{result.body["version"]}"')
+
+
+def _citizen_action(action: str, dossier_id: str) -> Response:
+    return _reply(dossiers.citizen_act(get_session(), dossier_id, current_actor(), action, calendar=calendar()))
+
+
+@blp.post("/<string:dossier_id>/resubmit")
+@blp.response(200, DossierSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def resubmit(dossier_id: str) -> Response:
+    """After a supplement request: back to where it was, the deadline clock running again."""
+    return _citizen_action("resubmit", dossier_id)
+
+
+@blp.post("/<string:dossier_id>/withdraw")
+@blp.response(200, DossierSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def withdraw(dossier_id: str) -> Response:
+    """Withdraw a dossier that has not been received yet."""
+    return _citizen_action("withdraw", dossier_id)
+
+
+@blp.post("/<string:dossier_id>/rating")
+@blp.arguments(RatingSchema)
+@blp.response(201, RatingSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+def rating(body: dict[str, Any], dossier_id: str) -> dict[str, Any]:
+    """Rate the service once the dossier is final (once)."""
+    d = dossiers.rate(get_session(), dossier_id, current_actor(), score=body["score"], comment=body["comment"])
+    return {"score": d.rating_score, "comment": d.rating_comment, "rated_at": d.rated_at}

@@ -1,0 +1,88 @@
+"""Officials work their agency's queue (admins, every agency's): read, act, upload results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Response
+from flask_smorest import Blueprint
+
+from api import presenters
+from api.context import calendar, settings, storage
+from api.guards import current_actor
+from api.http import IF_MATCH_HEADER, if_match_version, json_response
+from schemas.common import encode_cursor
+from schemas.dossiers import (
+    ActionSchema,
+    AttachmentSchema,
+    FileSchema,
+    QueueArgs,
+    StaffDossierPageSchema,
+    StaffDossierSchema,
+)
+from services import attachments, dossier_queries, dossier_staff, dossiers
+from services.db import get_session
+
+blp = Blueprint("admin_dossiers", __name__, url_prefix="/api/v1/admin/dossiers",
+                description="The officials' side of dossiers")
+_staff_dossier = StaffDossierSchema()
+
+
+def _reply(dossier: Any) -> Response:
+    return json_response(_staff_dossier.dump(presenters.dossier(dossier, current_actor(), staff=True)), 200,
+                         presenters.etag(dossier))
+
+
+@blp.get("")
+@blp.arguments(QueueArgs, location="query", as_kwargs=True)
+@blp.response(200, StaffDossierPageSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def queue(limit: int, cursor: list[Any] | None = None, status: str | None = None, overdue: bool | None = None,
+          due_before: datetime | None = None, q: str | None = None, agency_code: str | None = None) -> dict[str, Any]:
+    """The agency's dossiers (every agency's for an admin), oldest due first."""
+    actor = current_actor()
+    page = dossier_queries.queue(get_session(), actor, status=status, overdue=overdue, due_before=due_before, q=q,
+                                 agency_code=agency_code, after=cursor, limit=limit)
+    return {"items": [presenters.dossier(d, actor, staff=True) for d in page.items],
+            "next_cursor": encode_cursor(page.next_key)}
+
+
+@blp.get("/<string:dossier_id>")
+@blp.response(200, StaffDossierSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def get(dossier_id: str) -> Response:
+    """One dossier with the applicant's identity."""
+    return _reply(dossiers.get_visible(get_session(), dossier_id, current_actor()))
+
+
+@blp.post("/<string:dossier_id>/actions")
+@blp.doc(parameters=[IF_MATCH_HEADER])
+@blp.arguments(ActionSchema)
+@blp.response(200, StaffDossierSchema)
+@blp.alt_response(402, response="PAYMENT_REQUIRED")
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT", description="invalid_transition")
+@blp.alt_response(412, response="PRECONDITION_FAILED")
+@blp.alt_response(428, response="PRECONDITION_REQUIRED")
+def act(body: dict[str, Any], dossier_id: str) -> Response:
+    """receive, start_processing, request_supplement (note), approve, reject (reason), return_result,
+    apologize (reason, new_due_at); send If-Match with the ETag you read."""
+    dossier = dossier_staff.act(get_session(), dossier_id, current_actor(), body["action"],
+                                if_match=if_match_version(), calendar=calendar(), note=body["note"],
+                                reason=body["reason"], new_due_at=body["new_due_at"])
+    return _reply(dossier)
+
+
+@blp.post("/<string:dossier_id>/results")
+@blp.arguments(FileSchema, location="files")
+@blp.response(201, AttachmentSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(409, response="CONFLICT")
+@blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+@blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+def upload_result(files: dict[str, Any], dossier_id: str) -> Any:
+    """The result document (certificate, licence), visible to the applicant."""
+    upload = files["file"]
+    return attachments.upload_result(get_session(), storage(), dossier_id, current_actor(), filename=upload.filename,
+                                     stream=upload.stream, max_bytes=settings().max_upload_mb * 1024 * 1024)

@@ -1,0 +1,54 @@
+"""Dossiers as their responses: labels in the caller's language, derived fields, allowed actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.i18n import current_language
+from services.bundles import aggregate_status
+from services.clock import clock
+from services.dossier_actions import Actor, allowed_actions, is_overdue, payment_status
+from services.workflow import label
+
+
+def _attachments(dossier: Any, kind: str) -> list[Any]:
+    return [a for a in dossier.attachments if a.kind == kind]
+
+
+def dossier(d: Any, actor: Actor, *, staff: bool = False) -> dict[str, Any]:
+    lang, now = current_language(), clock.now()
+    view: dict[str, Any] = {
+        "id": d.id, "code": d.code, "procedure_code": d.procedure.code, "procedure_name": d.procedure.name,
+        "agency_code": d.agency.code, "status": d.status, "status_label": label(d.status, lang), "form": d.form,
+        "attachments": _attachments(d, "document"), "result_attachments": _attachments(d, "result"),
+        "fee_vnd": d.fee_vnd, "payment_status": payment_status(d), "created_at": d.created_at,
+        "submitted_at": d.submitted_at, "received_at": d.received_at, "due_at": d.due_at,
+        "appointment_at": d.appointment_at, "completed_at": d.completed_at, "overdue": is_overdue(d, now),
+        "timeline": [{"status": e.status, "status_label": label(e.status, lang), "action": e.action, "at": e.at,
+                      "actor_role": e.actor_role, "note": e.note, "reason": e.reason, "new_due_at": e.new_due_at}
+                     for e in d.timeline],
+        "allowed_actions": allowed_actions(d, actor, now), "version": d.version, "bundle_id": d.bundle_id,
+        "rating": {"score": d.rating_score, "comment": d.rating_comment, "rated_at": d.rated_at}
+        if d.rated_at else None,
+    }
+    if staff:
+        view["applicant"] = d.applicant
+        view["supplement_count"] = d.supplement_count
+    return view
+
+
+def bundle(b: Any, actor: Actor) -> dict[str, Any]:
+    status = aggregate_status(b)
+    return {"id": b.id, "group_code": b.group.code, "status": status,
+            "status_label": label(status, current_language()), "form": b.form,
+            "dossiers": [dossier(d, actor) for d in b.dossiers]}
+
+
+def lookup(d: Any) -> dict[str, Any]:
+    return {"code": d.code, "procedure_name": d.procedure.name, "status": d.status,
+            "status_label": label(d.status, current_language()), "received_at": d.received_at,
+            "due_at": d.due_at, "completed_at": d.completed_at}
+
+
+def etag(d: Any) -> str:
+    return f'"v{d.version}"'

@@ -1,0 +1,160 @@
+"""Dossier requests and responses, both sides, bundles and the public lookup."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from schemas.common import Cursor, PageArgs, PageSchema
+
+STATUSES = ("draft", "submitted", "received", "in_progress", "supplement_requested", "approved", "rejected",
+            "completed", "withdrawn")
+PAYMENT_STATUSES = ("not_required", "unpaid", "pending", "paid")
+
+
+class DossierCursor(Cursor):
+    """A dossier list's cursor (a time and an id)."""
+
+    def __init__(self, **kwargs: object) -> None:
+        kwargs.setdefault("metadata", {"description": "next_cursor of the previous page", "format": "dossier-cursor"})
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+
+
+class CreateDossierSchema(ma.Schema):
+    procedure_code = fields.String(required=True, validate=validate.Length(1, 40))
+    form = fields.Dict(load_default=dict, metadata={"description": "checked against form_schema on submit"})
+
+
+class UpdateDossierSchema(ma.Schema):
+    form = fields.Dict(required=True)
+
+
+class CitizenListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    cursor = DossierCursor()
+
+
+class QueueArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    overdue = fields.Boolean()
+    due_before = fields.AwareDateTime(default_timezone=None)
+    q = fields.String(validate=validate.Length(1, 100), metadata={"description": "code prefix, CCCD or name"})
+    agency_code = fields.String(validate=validate.Length(1, 40), metadata={"description": "admins only"})
+    cursor = DossierCursor()
+
+
+class AttachmentSchema(ma.Schema):
+    id = fields.String(required=True)
+    document_type = fields.String(required=True)
+    filename = fields.String(required=True)
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+    sha256 = fields.String(required=True)
+
+
+class UploadSchema(ma.Schema):
+    document_type = fields.String(required=True, validate=validate.Length(1, 60))
+
+
+class FileSchema(ma.Schema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class TimelineEntrySchema(ma.Schema):
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    status_label = fields.String(required=True)
+    action = fields.String(required=True)
+    at = fields.DateTime(required=True)
+    actor_role = fields.String(required=True)
+    note = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    new_due_at = fields.DateTime(allow_none=True)
+
+
+class RatingSchema(ma.Schema):
+    score = fields.Integer(required=True, validate=validate.Range(1, 5))
+    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    rated_at = fields.DateTime(dump_only=True)
+
+
+class DossierSchema(ma.Schema):
+    id = fields.String(required=True)
+    code = fields.String(allow_none=True, required=True)
+    procedure_code = fields.String(required=True)
+    procedure_name = fields.String(required=True)
+    agency_code = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    status_label = fields.String(required=True)
+    form = fields.Dict(required=True)
+    attachments = fields.List(fields.Nested(AttachmentSchema), required=True)
+    result_attachments = fields.List(fields.Nested(AttachmentSchema), required=True)
+    fee_vnd = fields.Integer(required=True)
+    payment_status = fields.String(required=True, validate=validate.OneOf(PAYMENT_STATUSES))
+    created_at = fields.DateTime(required=True)
+    submitted_at = fields.DateTime(allow_none=True, required=True)
+    received_at = fields.DateTime(allow_none=True, required=True)
+    due_at = fields.DateTime(allow_none=True, required=True)
+    appointment_at = fields.DateTime(allow_none=True, metadata={"description": "new date given in an apology"})
+    completed_at = fields.DateTime(allow_none=True, required=True)
+    overdue = fields.Boolean(required=True)
+    timeline = fields.List(fields.Nested(TimelineEntrySchema), required=True)
+    allowed_actions = fields.List(fields.String(), required=True)
+    version = fields.Integer(required=True)
+    bundle_id = fields.String(allow_none=True)
+    rating = fields.Nested(RatingSchema, allow_none=True)
+
+
+class ApplicantSchema(ma.Schema):
+    id = fields.String(required=True)
+    full_name = fields.String(required=True)
+    cccd = fields.String(required=True)
+    date_of_birth = fields.Date(required=True)
+    gender = fields.String(required=True)
+    eid_level = fields.Integer(required=True)
+
+
+class StaffDossierSchema(DossierSchema):
+    applicant = fields.Nested(ApplicantSchema, required=True)
+    supplement_count = fields.Integer(required=True)
+
+
+class DossierPageSchema(PageSchema):
+    items = fields.List(fields.Nested(DossierSchema), required=True)
+
+
+class StaffDossierPageSchema(PageSchema):
+    items = fields.List(fields.Nested(StaffDossierSchema), required=True)
+
+
+class ActionSchema(ma.Schema):
+    action = fields.String(required=True, validate=validate.Length(1, 40))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+    new_due_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class CreateBundleSchema(ma.Schema):
+    group_code = fields.String(required=True, validate=validate.Length(1, 40))
+    form = fields.Dict(load_default=dict)
+    procedure_codes = fields.List(fields.String(validate=validate.Length(1, 40)), load_default=None,
+                                  allow_none=True, validate=validate.Length(1, 10),
+                                  metadata={"description": "the steps to include (the first always is)"})
+
+
+class BundleSchema(ma.Schema):
+    id = fields.String(required=True)
+    group_code = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    status_label = fields.String(required=True)
+    form = fields.Dict(required=True)
+    dossiers = fields.List(fields.Nested(DossierSchema), required=True)
+
+
+class LookupSchema(ma.Schema):
+    code = fields.String(required=True)
+    procedure_name = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    status_label = fields.String(required=True)
+    received_at = fields.DateTime(allow_none=True, required=True)
+    due_at = fields.DateTime(allow_none=True, required=True)
+    completed_at = fields.DateTime(allow_none=True, required=True)

@@ -1,0 +1,116 @@
+"""Papers attached to a dossier by its applicant, and result documents uploaded by officials.
+
+Bytes go to storage (by content hash) before the metadata row; when the row's transaction fails,
+a blob this request created and nothing else references is removed again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import BinaryIO
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from services.clock import clock
+from services.db import transaction
+from services.dossier_actions import Actor, transition_for
+from services.dossiers import get_own, get_visible, touch
+from services.errors import NotFound, ValidationFailed
+from services.models import Attachment, Dossier, StoredFile
+from services.storage import Blob, Storage, safe_filename
+
+
+def _store_then(session: Session, storage: Storage, stream: BinaryIO, max_bytes: int,
+                write: Callable[[Blob], Attachment]) -> Attachment:
+    blob = storage.put(stream, max_bytes=max_bytes)
+    try:
+        with transaction(session):
+            if session.get(StoredFile, blob.sha256) is None:
+                session.add(StoredFile(sha256=blob.sha256, size=blob.size, content_type=blob.content_type))
+                session.flush()
+            return write(blob)
+    except BaseException:
+        if blob.created and session.get(StoredFile, blob.sha256) is None:
+            storage.delete(blob.sha256)
+        raise
+
+
+def _new(dossier: Dossier, kind: str, document_type: str, filename: str | None, blob: Blob,
+         actor: Actor) -> Attachment:
+    attachment = Attachment(dossier_id=dossier.id, kind=kind, document_type=document_type,
+                            filename=safe_filename(filename, blob.content_type), sha256=blob.sha256,
+                            uploaded_by=actor.user_id, created_at=clock.now())
+    dossier.attachments.append(attachment)
+    touch(dossier)
+    return attachment
+
+
+def attach(session: Session, storage: Storage, dossier_id: str, actor: Actor, *, document_type: str,
+           filename: str | None, stream: BinaryIO, max_bytes: int) -> tuple[Attachment, bool]:
+    """Add a paper; the same bytes for the same document type again return the first (created=False)."""
+    with transaction(session):  # check before storing anything
+        dossier = get_own(session, dossier_id, actor)
+        transition_for(dossier, "attach", actor)
+        known = {d.type for d in dossier.procedure.required_documents}
+        if document_type not in known:
+            raise ValidationFailed("unknown document type",
+                                   errors={"document_type": [f"One of: {', '.join(sorted(known))}."]})
+    created = True
+
+    def write(blob: Blob) -> Attachment:
+        nonlocal created
+        dossier = get_own(session, dossier_id, actor, lock=True)
+        transition_for(dossier, "attach", actor)
+        for existing in dossier.attachments:
+            if existing.sha256 == blob.sha256 and existing.document_type == document_type:
+                created = False
+                return existing
+        attachment = _new(dossier, "document", document_type, filename, blob, actor)
+        session.flush()
+        return attachment
+
+    return _store_then(session, storage, stream, max_bytes, write), created
+
+
+def upload_result(session: Session, storage: Storage, dossier_id: str, actor: Actor, *, filename: str | None,
+                  stream: BinaryIO, max_bytes: int, document_type: str = "ket_qua") -> Attachment:
+    """An official's result document (certificate, licence), visible to the applicant."""
+    with transaction(session):
+        dossier = get_visible(session, dossier_id, actor)
+        transition_for(dossier, "upload_result", actor)
+
+    def write(blob: Blob) -> Attachment:
+        dossier = get_visible(session, dossier_id, actor, lock=True)
+        transition_for(dossier, "upload_result", actor)
+        attachment = _new(dossier, "result", document_type, filename, blob, actor)
+        session.flush()
+        return attachment
+
+    return _store_then(session, storage, stream, max_bytes, write)
+
+
+def get_attachment(session: Session, dossier_id: str, attachment_id: str, actor: Actor) -> Attachment:
+    dossier = get_visible(session, dossier_id, actor)
+    for attachment in dossier.attachments:
+        if attachment.id == attachment_id:
+            return attachment
+    raise NotFound("attachment not found")
+
+
+def remove(session: Session, storage: Storage, dossier_id: str, attachment_id: str, actor: Actor) -> None:
+    with transaction(session):
+        dossier = get_own(session, dossier_id, actor, lock=True)
+        transition_for(dossier, "attach", actor)
+        attachment = next((a for a in dossier.attachments if a.id == attachment_id and a.kind == "document"), None)
+        if attachment is None:
+            raise NotFound("attachment not found")
+        sha256 = attachment.sha256
+        dossier.attachments.remove(attachment)
+        touch(dossier)
+        session.flush()
+        still_used = session.scalar(select(func.count()).select_from(Attachment).where(Attachment.sha256 == sha256))
+        if not still_used:
+            session.execute(StoredFile.__table__.delete().where(StoredFile.sha256 == sha256))
+    if not still_used:
+        storage.delete(sha256)  # after the commit: a rollback must not lose bytes a row points to

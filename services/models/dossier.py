@@ -1,0 +1,164 @@
+"""Dossiers and what hangs off them: timeline, attachments, stored files, codes, bundles, idempotency."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from services.db import Base, IdMixin, utcnow
+from services.models.catalog import Agency, Procedure, ProcedureGroup
+from services.models.identity import User
+
+
+class DossierBundle(IdMixin, Base):
+    """An interconnected (liên thông) application: one form, one dossier per member procedure."""
+
+    __tablename__ = "dossier_bundles"
+
+    group_id: Mapped[str] = mapped_column(ForeignKey("procedure_groups.id"))
+    applicant_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    form: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    group: Mapped[ProcedureGroup] = relationship(lazy="joined")
+    dossiers: Mapped[list[Dossier]] = relationship(back_populates="bundle", order_by="Dossier.bundle_position")
+
+
+class Dossier(IdMixin, Base):
+    __tablename__ = "dossiers"
+    __table_args__ = (
+        # The citizen's list, newest first, optionally by status.
+        Index("ix_dossiers_applicant_created", "applicant_id", "created_at", "id"),
+        Index("ix_dossiers_applicant_status_created", "applicant_id", "status", "created_at", "id"),
+        # The officials' queue, oldest due first, per agency or province-wide, optionally by status.
+        Index("ix_dossiers_agency_queue", "agency_id", "queue_at", "id"),
+        Index("ix_dossiers_agency_status_queue", "agency_id", "status", "queue_at", "id"),
+        Index("ix_dossiers_queue", "queue_at", "id"),
+        Index("ix_dossiers_status_queue", "status", "queue_at", "id"),
+    )
+
+    code: Mapped[str | None] = mapped_column(String(60), unique=True)
+    procedure_id: Mapped[str] = mapped_column(ForeignKey("procedures.id"))
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
+    applicant_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    bundle_id: Mapped[str | None] = mapped_column(ForeignKey("dossier_bundles.id"), index=True)
+    bundle_position: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(24), default="draft")
+    form: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The fee as it stood at submission (the procedure's fee may change later).
+    fee_vnd: Mapped[int] = mapped_column(Integer, default=0)
+    paid_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    received_at: Mapped[datetime | None]
+    # The statutory appointment: moved by supplement pauses only (NULL while the clock is stopped).
+    due_at: Mapped[datetime | None]
+    # The new date promised in an apology letter; never moves `due_at`.
+    appointment_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    # When the dossier became final (rejected, withdrawn or completed).
+    closed_at: Mapped[datetime | None]
+    # While supplement_requested: the status to return to and the working days left on the clock.
+    resume_status: Mapped[str | None] = mapped_column(String(24))
+    remaining_days: Mapped[int | None] = mapped_column(Integer)
+    supplement_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Sort key of the officials' queue: the due time, else when the dossier reached its status.
+    queue_at: Mapped[datetime | None]
+    rating_score: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    procedure: Mapped[Procedure] = relationship(lazy="joined", innerjoin=True)
+    agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)
+    applicant: Mapped[User] = relationship(lazy="select")
+    bundle: Mapped[DossierBundle | None] = relationship(back_populates="dossiers")
+    timeline: Mapped[list[TimelineEntry]] = relationship(order_by="TimelineEntry.seq", lazy="selectin",
+                                                         cascade="all, delete-orphan")
+    attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.created_at", lazy="selectin",
+                                                         cascade="all, delete-orphan")
+
+
+class TimelineEntry(IdMixin, Base):
+    """One status change or notable act, append-only: nothing updates or deletes a row."""
+
+    __tablename__ = "dossier_timeline"
+    __table_args__ = (UniqueConstraint("dossier_id", "seq"),)
+
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    status: Mapped[str] = mapped_column(String(24))
+    actor_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    actor_role: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    new_due_at: Mapped[datetime | None]
+
+
+class StoredFile(Base):
+    """A blob in storage, by content hash: the same bytes uploaded twice are stored once."""
+
+    __tablename__ = "stored_files"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Attachment(IdMixin, Base):
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_dossier", "dossier_id", "kind"),)
+
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"))
+    # `document`: the applicant's papers; `result`: the certificate an official uploads.
+    kind: Mapped[str] = mapped_column(String(10), default="document")
+    document_type: Mapped[str] = mapped_column(String(60))
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(ForeignKey("stored_files.sha256"))
+    uploaded_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    blob: Mapped[StoredFile] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def content_type(self) -> str:
+        return self.blob.content_type
+
+    @property
+    def size(self) -> int:
+        return self.blob.size
+
+
+class DossierCodeCounter(Base):
+    """The last sequence number given out per agency and local day; rolls back with its transaction."""
+
+    __tablename__ = "dossier_code_counters"
+
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IdempotencyKey(IdMixin, Base):
+    """A request made with an Idempotency-Key, and the response to replay for it."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -12,7 +12,7 @@ from that day, otherwise from the next working day; N working days later is the 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -75,7 +75,8 @@ class WorkingCalendar:
 
     @staticmethod
     def end_of_day(day: date) -> datetime:
-        return datetime.combine(day, OFFICE_CLOSES, TZ)
+        """End of office hours that day, as an instant in UTC (how every time is stored and sent)."""
+        return datetime.combine(day, OFFICE_CLOSES, TZ).astimezone(UTC)
 
     def remaining_days(self, now: datetime, due: datetime) -> int:
         """Working days still left before `due`, counted after today (at least 1 when not yet due)."""

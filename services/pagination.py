@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, tuple_
+from sqlalchemy import Select, literal, tuple_
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
 
 from services.errors import ValidationFailed
 
@@ -30,8 +31,11 @@ def _bad_cursor() -> ValidationFailed:
 
 def _coerce(column: Any, value: Any) -> Any:
     """A cursor value back to the column's type; anything that does not fit is a forged cursor."""
+    type_ = column.type
+    if isinstance(type_, TypeDecorator):
+        type_ = type_.impl_instance
     try:
-        python_type = column.type.python_type
+        python_type = type_.python_type
     except NotImplementedError:
         python_type = object
     if python_type is datetime:
@@ -63,7 +67,8 @@ def keyset_page(
     if after is not None:
         if not isinstance(after, (list, tuple)) or len(after) != len(columns):
             raise _bad_cursor()
-        values = [_coerce(col, val) for col, val in zip(columns, after, strict=True)]
+        # Bound with each column's own type, so a datetime compares as the column stores it.
+        values = [literal(_coerce(col, val), col.type) for col, val in zip(columns, after, strict=True)]
         row_key = tuple_(*columns)
         stmt = stmt.where(row_key < tuple_(*values) if descending else row_key > tuple_(*values))
     order = [col.desc() if descending else col.asc() for col in columns]

@@ -1,0 +1,143 @@
+"""Races that happen on a province's servers: simultaneous submissions and simultaneous officials.
+
+These run on committed data with one database session per thread, as separate app servers would.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from services import dossier_staff, dossiers
+from services.dossier_actions import Actor
+from services.errors import DomainError
+from services.models import (
+    Attachment,
+    Dossier,
+    DossierCodeCounter,
+    IdempotencyKey,
+    StoredFile,
+    TimelineEntry,
+    User,
+)
+from services.settings import Settings
+
+CALENDAR = Settings.from_env({}).working_calendar()
+CCCD = "001301000888"
+
+
+def race(workers: list[Callable[[], Any]]) -> tuple[list[Any], list[Exception]]:
+    barrier, results, errors = threading.Barrier(len(workers)), [], []
+
+    def run(work: Callable[[], Any]) -> None:
+        barrier.wait()
+        try:
+            results.append(work())
+        except Exception as exc:  # noqa: BLE001 (collected and asserted)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results, errors
+
+
+@pytest.fixture
+def committed(app):
+    """A citizen with drafts ready to submit, committed; everything removed afterwards."""
+    engine = app.extensions["smartqn.engine"]
+    sha = hashlib.sha256(b"race").hexdigest()
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        user = User(cccd=CCCD, full_name="Đỗ Thị Mai", date_of_birth=date(2001, 1, 1), gender="female",
+                    eid_level=2, eid_subject="race")
+        session.add(user)
+        if session.get(StoredFile, sha) is None:
+            session.add(StoredFile(sha256=sha, size=4, content_type="application/pdf"))
+    actor = Actor(user_id=user.id, role="citizen")
+
+    def make_drafts(count: int) -> list[str]:
+        ids = []
+        with Session(engine, expire_on_commit=False) as session:
+            for _ in range(count):
+                dossier = dossiers.create_draft(session, actor, procedure_code="1.004873", form={"purpose": "x"})
+                with session.begin():
+                    session.add(Attachment(dossier_id=dossier.id, document_type="to_khai_tthn", filename="a.pdf",
+                                           sha256=sha, uploaded_by=user.id))
+                ids.append(dossier.id)
+        return ids
+
+    yield engine, actor, make_drafts
+    with Session(engine) as session, session.begin():
+        mine = select(Dossier.id).where(Dossier.applicant_id == user.id).scalar_subquery()
+        session.execute(delete(TimelineEntry).where(TimelineEntry.dossier_id.in_(mine)))
+        session.execute(delete(Attachment).where(Attachment.dossier_id.in_(mine)))
+        session.execute(delete(Dossier).where(Dossier.applicant_id == user.id))
+        session.execute(delete(IdempotencyKey).where(IdempotencyKey.user_id == user.id))
+        session.execute(delete(DossierCodeCounter))
+        session.execute(delete(StoredFile).where(StoredFile.sha256 == sha))
+        session.execute(delete(User).where(User.id == user.id))
+
+
+def test_simultaneous_submissions_get_unique_gap_free_codes(committed):
+    engine, actor, make_drafts = committed
+    ids = make_drafts(6)
+
+    def submit(dossier_id: str) -> Callable[[], str]:
+        def work() -> str:
+            with Session(engine, expire_on_commit=False) as session:
+                return dossiers.submit(session, dossier_id, actor, calendar=CALENDAR, request=None,
+                                       render=lambda d: {"code": d.code}).body["code"]
+        return work
+
+    codes, errors = race([submit(i) for i in ids])
+    assert errors == []
+    numbers = sorted(int(code.rsplit("-", 1)[1]) for code in codes)
+    assert numbers == list(range(1, 7))
+
+
+def test_two_officials_acting_at_once_exactly_one_succeeds(committed):
+    engine, actor, make_drafts = committed
+    [dossier_id] = make_drafts(1)
+    with Session(engine, expire_on_commit=False) as session:
+        version = dossiers.submit(session, dossier_id, actor, calendar=CALENDAR, request=None,
+                                  render=lambda d: {"version": d.version}).body["version"]
+    official = Actor(user_id=actor.user_id, role="admin")
+
+    def move(action: str, **inputs: str) -> Callable[[], str]:
+        def work() -> str:
+            with Session(engine, expire_on_commit=False) as session:
+                return dossier_staff.act(session, dossier_id, official, action, if_match=version,
+                                         calendar=CALENDAR, **inputs).status
+        return work
+
+    results, errors = race([move("receive"), move("reject", reason="trùng hồ sơ")])
+    assert len(results) == 1 and len(errors) == 1
+    assert isinstance(errors[0], DomainError) and errors[0].code == "precondition_failed"
+    with Session(engine) as session:
+        entries = session.scalars(select(TimelineEntry.action).where(TimelineEntry.dossier_id == dossier_id)).all()
+    assert sorted(entries) == sorted(["submit", "receive" if results == ["received"] else "reject"])
+
+
+def test_a_retry_while_the_first_submit_runs_waits_or_conflicts_never_doubles(committed):
+    engine, actor, make_drafts = committed
+    [dossier_id] = make_drafts(1)
+    request = dossiers.IdempotentRequest(actor.user_id, "same-key", "fingerprint")
+
+    def submit() -> dict:
+        with Session(engine, expire_on_commit=False) as session:
+            return dossiers.submit(session, dossier_id, actor, calendar=CALENDAR, request=request,
+                                   render=lambda d: {"code": d.code}).body
+
+    results, errors = race([submit, submit])
+    # Either both answer with the same code (the retry waited and replayed) or the retry got 409.
+    assert all(isinstance(e, DomainError) and e.code == "conflict" for e in errors)
+    assert len({r["code"] for r in results}) == 1 and len(results) + len(errors) == 2

@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     openapi.configure(app)
     api = openapi.ProblemApi(app, spec_kwargs={"extra_plugins": [guards.GuardDocs(routes.GUARDS)]})
+    openapi.register_converters(app, api)
     observability.install(app)  # first: every later hook and error already has a request id
     limiter = app.extensions["smartqn.limiter"] = create_limiter(app, settings)
     guards.install(app, routes.GUARDS)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
+from api.blueprint import Blueprint
 from api.context import jwks, settings
 from api.guards import current_principal
 from schemas.identity import EidSignInSchema, MeSchema, RefreshSchema, TokenPairSchema

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, url_for
-from flask_smorest import Blueprint
 
 from api import presenters
+from api.blueprint import Blueprint
 from api.context import calendar
 from api.guards import current_actor
 from api.http import IDEMPOTENCY_HEADER, idempotent_request, json_response

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
+from api.blueprint import Blueprint
 from api.caching import revisioned
 from schemas.catalog import (
     AgencyListSchema,

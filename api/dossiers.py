@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, send_file, url_for
-from flask_smorest import Blueprint
 
 from api import presenters
+from api.blueprint import Blueprint
 from api.context import calendar, settings, storage
 from api.guards import current_actor
 from api.http import IDEMPOTENCY_HEADER, idempotent_request, json_response
@@ -18,7 +18,6 @@ from schemas.dossiers import (
     CreateDossierSchema,
     DossierPageSchema,
     DossierSchema,
-    FileSchema,
     RatingSchema,
     UpdateDossierSchema,
     UploadSchema,
@@ -84,19 +83,18 @@ def delete(dossier_id: str) -> None:
 
 
 @blp.post("/<string:dossier_id>/attachments")
-@blp.arguments(UploadSchema, location="form")
-@blp.arguments(FileSchema, location="files")
+@blp.arguments(UploadSchema, location="files")
 @blp.response(201, AttachmentSchema)
 @blp.alt_response(200, schema=AttachmentSchema, description="the same file was attached before")
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
 @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
-def attach(form: dict[str, Any], files: dict[str, Any], dossier_id: str) -> tuple[Any, int]:
+def attach(body: dict[str, Any], dossier_id: str) -> tuple[Any, int]:
     """Attach a paper (PDF, JPEG or PNG, judged by its bytes)."""
-    upload = files["file"]
+    upload = body["file"]
     attachment, created = attachments.attach(
-        get_session(), storage(), dossier_id, current_actor(), document_type=form["document_type"],
+        get_session(), storage(), dossier_id, current_actor(), document_type=body["document_type"],
         filename=upload.filename, stream=upload.stream, max_bytes=settings().max_upload_mb * 1024 * 1024)
     return attachment, 201 if created else 200
 

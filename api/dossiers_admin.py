@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Response
-from flask_smorest import Blueprint
+from flask import Response, request
 
 from api import presenters
+from api.blueprint import Blueprint
 from api.context import calendar, settings, storage
 from api.guards import current_actor
-from api.http import IF_MATCH_HEADER, if_match_version, json_response
+from api.http import IF_MATCH_HEADER, json_response
 from schemas.common import encode_cursor
 from schemas.dossiers import (
     ActionSchema,
@@ -69,7 +69,7 @@ def act(body: dict[str, Any], dossier_id: str) -> Response:
     """receive, start_processing, request_supplement (note), approve, reject (reason), return_result,
     apologize (reason, new_due_at); send If-Match with the ETag you read."""
     dossier = dossier_staff.act(get_session(), dossier_id, current_actor(), body["action"],
-                                if_match=if_match_version(), calendar=calendar(), note=body["note"],
+                                if_match=request.headers.get("If-Match"), calendar=calendar(), note=body["note"],
                                 reason=body["reason"], new_due_at=body["new_due_at"])
     return _reply(dossier)
 

@@ -13,7 +13,7 @@ from apispec import BasePlugin
 from flask import Flask, current_app, g, request
 
 from services.dossier_actions import Actor
-from services.errors import Forbidden, Unauthorized
+from services.errors import Forbidden, NotFound, Unauthorized
 from services.identity import Principal, verify_access_token
 
 
@@ -59,6 +59,8 @@ def install(app: Flask, guards: dict[str, Guard]) -> None:
     def _guard() -> None:
         if request.url_rule is None:  # routing failed: the 404/405 handler answers
             return
+        if any("\x00" in str(value) for value in (request.view_args or {}).values()):
+            raise NotFound("no such resource")  # PostgreSQL cannot even compare a NUL
         guard = guards.get(request.blueprint or "")
         if guard is None:
             raise Forbidden("this route declares no guard")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
+from api.blueprint import Blueprint
 from schemas.common import HealthSchema
 from services.db import get_session
 from services.errors import Unavailable

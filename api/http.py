@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Response, json, request
 
-from services.errors import PreconditionFailed
 from services.idempotency import IdempotentRequest
-
-_VERSION_TAG = re.compile(r'^(?:W/)?"v(\d{1,9})"$')
 
 IDEMPOTENCY_HEADER = {"in": "header", "name": "Idempotency-Key", "required": False,
                       "description": "1–255 characters; a retry with the same key replays the first answer",
                       "schema": {"type": "string", "minLength": 1, "maxLength": 255}}
-IF_MATCH_HEADER = {"in": "header", "name": "If-Match", "required": False,
+IF_MATCH_HEADER = {"in": "header", "name": "If-Match", "required": True,
                    "description": "the ETag of the dossier as last read (428 when missing, 412 when stale)",
                    "schema": {"type": "string"}}
-
-
-def if_match_version() -> int | None:
-    """The version in If-Match; None when absent; 412 when it is not one of our ETags."""
-    raw = request.headers.get("If-Match")
-    if raw is None or not raw.strip():
-        return None
-    match = _VERSION_TAG.match(raw.strip())
-    if match is None:
-        raise PreconditionFailed("If-Match does not hold an ETag of this dossier")
-    return int(match.group(1))
 
 
 def idempotent_request(user_id: str) -> IdempotentRequest | None:

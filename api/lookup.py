@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from api import presenters
+from api.blueprint import Blueprint
 from schemas.dossiers import LookupSchema
 from services import dossier_queries
 from services.db import get_session

@@ -8,6 +8,7 @@ from api.i18n import current_language
 from services.bundles import aggregate_status
 from services.clock import clock
 from services.dossier_actions import Actor, allowed_actions, is_overdue, payment_status
+from services.dossier_staff import etag  # noqa: F401  (re-exported for the views)
 from services.workflow import label
 
 
@@ -49,6 +50,3 @@ def lookup(d: Any) -> dict[str, Any]:
             "status_label": label(d.status, current_language()), "received_at": d.received_at,
             "due_at": d.due_at, "completed_at": d.completed_at}
 
-
-def etag(d: Any) -> str:
-    return f'"v{d.version}"'

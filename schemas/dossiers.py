@@ -52,12 +52,12 @@ class AttachmentSchema(ma.Schema):
     sha256 = fields.String(required=True)
 
 
-class UploadSchema(ma.Schema):
-    document_type = fields.String(required=True, validate=validate.Length(1, 60))
-
-
 class FileSchema(ma.Schema):
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class UploadSchema(FileSchema):
+    document_type = fields.String(required=True, validate=validate.Length(1, 60))
 
 
 class TimelineEntrySchema(ma.Schema):

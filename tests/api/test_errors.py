@@ -116,3 +116,15 @@ def test_readyz_is_503_when_the_database_is_unreachable(settings):
     app = create_app(broken)
     assert_problem(app.test_client().get("/readyz"), 503, "service_unavailable")
     assert app.test_client().get("/healthz").status_code == 200
+
+
+def test_nul_characters_are_refused_before_they_reach_the_database(client):
+    from tests.helpers import bearer, sign_in
+
+    tokens = sign_in(client)
+    response = client.post("/api/v1/dossier-bundles", headers=bearer(tokens),
+                           json={"group_code": "LT\x00", "form": {"a": ["ok", "b\x00"]}})
+    assert response.status_code == 422 and set(response.json["errors"]) == {"group_code"}
+    assert client.get("/api/v1/procedures?q=th%00").status_code == 422
+    assert client.get("/api/v1/dossiers/%00", headers=bearer(tokens)).status_code == 404
+    assert client.get("/api/v1/procedures/1.0%00").status_code == 404

@@ -58,7 +58,8 @@ def test_admin_grants_a_role_before_the_first_sign_in(client, admin):
     ("049192004567", {"role": "official"}, 422, "validation_failed"),
     ("049192004567", {"role": "citizen"}, 422, "validation_failed"),
     ("049192004567", {"role": "superuser", "agency_code": "x"}, 422, "validation_failed"),
-    ("12345", {"role": "admin"}, 422, "validation_failed"),
+    ("12345", {"role": "admin"}, 404, "not_found"),  # not a citizen number: no such resource
+    ("999085001234", {"role": "admin"}, 404, "not_found"),  # unknown province code
     ("049192004567", {"role": "official", "agency_code": "000.99.99.H47"}, 404, "not_found"),
     (ADMIN["cccd"], {"role": "official", "agency_code": "000.00.19.H47"}, 409, "conflict"),
 ])

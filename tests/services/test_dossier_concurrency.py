@@ -115,7 +115,7 @@ def test_two_officials_acting_at_once_exactly_one_succeeds(committed):
     def move(action: str, **inputs: str) -> Callable[[], str]:
         def work() -> str:
             with Session(engine, expire_on_commit=False) as session:
-                return dossier_staff.act(session, dossier_id, official, action, if_match=version,
+                return dossier_staff.act(session, dossier_id, official, action, if_match=f'"v{version}"',
                                          calendar=CALENDAR, **inputs).status
         return work
 

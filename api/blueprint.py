@@ -1,0 +1,49 @@
+"""The flask-smorest Blueprint every API blueprint uses: strict arguments and whole multipart bodies.
+
+- Unknown query, form or body fields are refused (422), as the OpenAPI document says
+  (`additionalProperties: false`), so a misspelt filter never silently returns everything.
+- Strings holding NUL are refused (422): PostgreSQL cannot store them.
+- flask-smorest documents one request body per operation, so an upload with a field beside its
+  file (`document_type`) is one multipart schema, loaded from request.files and request.form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask
+import flask_smorest
+import marshmallow as ma
+from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import CombinedMultiDict
+
+
+def _nul_paths(data: Any) -> list[str]:
+    """Top-level text fields (and lists of text) holding NUL. Free-form objects such as a dossier's
+    `form` are stored as JSON, which keeps a NUL escaped, so they are left to their JSON Schema."""
+    if not isinstance(data, dict):
+        return []
+    found = []
+    for key, value in data.items():
+        values = value if isinstance(value, list) else [value]
+        found += [f"{key}[{i}]" if isinstance(value, list) else str(key)
+                  for i, v in enumerate(values) if isinstance(v, str) and "\x00" in v]
+    return found
+
+
+class Parser(FlaskParser):
+    def load_files(self, req: flask.Request, schema: ma.Schema) -> Any:
+        return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
+
+    def _load_location_data(self, *, schema: ma.Schema, req: flask.Request, location: str) -> Any:
+        data = super()._load_location_data(schema=schema, req=req, location=location)
+        # NUL cannot be stored in PostgreSQL text (nor means anything in a form): refuse it upfront.
+        plain = dict(data) if location in ("query", "form") else data
+        found = _nul_paths(plain)
+        if found:
+            raise ma.ValidationError({p: ["NUL characters are not allowed."] for p in found})
+        return data
+
+
+class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = Parser(unknown=ma.RAISE)

@@ -67,7 +67,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _make_sqlite_transactional(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # No pre-ping: it costs a round trip per request. Connections are recycled before servers or
+    # proxies drop them, and a request that still meets a dead one fails once and is retried.
+    kwargs.setdefault("pool_recycle", 1800)
+    kwargs.setdefault("pool_size", 10)
+    return create_engine(url, **kwargs)
 
 
 def _make_sqlite_transactional(engine: Engine) -> None:
@@ -99,7 +103,24 @@ def get_session() -> Session:
     return Session_()
 
 
+@event.listens_for(Session, "after_flush")
+def _note_stray_flush(session: Session, _context: Any) -> None:
+    # A flush outside transaction() is a write nobody meant to commit: end that request by rollback.
+    if not session.info.get("tx_depth"):
+        session.info["stray_flush"] = True
+
+
 def remove_session() -> None:
+    """End the request's session. A read-only transaction ends with COMMIT, not ROLLBACK: psycopg
+    forgets its prepared statements on every ROLLBACK, so PostgreSQL would plan each query anew."""
+    if Session_.registry.has():
+        session = Session_()
+        if session.in_transaction() and not (session.new or session.dirty or session.deleted
+                                             or session.info.pop("stray_flush", False)):
+            try:
+                session.commit()
+            except Exception:  # noqa: BLE001 (a failed read-only commit must not fail the response)
+                session.rollback()
     Session_.remove()
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import flag_modified
 
 from services import idempotency
@@ -30,17 +30,20 @@ from services.errors import (
     ValidationFailed,
 )
 from services.idempotency import IdempotentRequest, Replay
-from services.models import Dossier, DossierCodeCounter, User
+from services.models import Dossier, DossierCodeCounter, Procedure, User
 from services.workflow import BY_ACTION, FINAL
 
 Render = Callable[[Dossier], dict[str, Any]]
 
 
 def find(session: Session, dossier_id: str, *, lock: bool = False) -> Dossier | None:
-    stmt = select(Dossier).where(Dossier.id == dossier_id)
+    # One round trip: the timeline and papers come joined (a dossier has few of each).
+    stmt = select(Dossier).where(Dossier.id == dossier_id).options(
+        joinedload(Dossier.timeline), joinedload(Dossier.attachments),
+        joinedload(Dossier.procedure).lazyload(Procedure.agency))  # the dossier's own agency is joined already
     if lock:
         stmt = stmt.with_for_update(of=Dossier)
-    return session.scalar(stmt)
+    return session.scalars(stmt).unique().one_or_none()
 
 
 def get_visible(session: Session, dossier_id: str, actor: Actor, *, lock: bool = False) -> Dossier:

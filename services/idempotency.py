@@ -15,10 +15,13 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from services.clock import clock
+from services.db import new_id
 from services.errors import Conflict, IdempotencyKeyReused, ValidationFailed
 from services.models import IdempotencyKey
 
@@ -53,6 +56,7 @@ def _existing(session: Session, request: IdempotentRequest) -> IdempotencyKey | 
                                                       IdempotencyKey.key == request.key))
     if row is not None and row.expires_at <= clock.now():
         session.execute(delete(IdempotencyKey).where(IdempotencyKey.id == row.id))
+        session.expunge(row)
         return None
     return row
 
@@ -63,32 +67,35 @@ def _replay(row: IdempotencyKey, request: IdempotentRequest) -> Replay:
     return Replay(row.status_code, row.response)
 
 
+def _insert(session: Session, request: IdempotentRequest) -> Any:
+    values = {"id": new_id(), "user_id": request.user_id, "key": request.key, "fingerprint": request.fingerprint,
+              "status_code": 0, "response": {}, "created_at": clock.now(), "expires_at": clock.now() + KEEP}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return insert(IdempotencyKey).values(**values).on_conflict_do_nothing(
+        index_elements=["user_id", "key"]).returning(IdempotencyKey.id)
+
+
 def begin(session: Session, request: IdempotentRequest) -> Replay | IdempotencyKey:
-    """Inside the caller's transaction: the stored answer, or a new key row to complete."""
-    row = _existing(session, request)
-    if row is not None:
-        return _replay(row, request)
-    claim = IdempotencyKey(user_id=request.user_id, key=request.key, fingerprint=request.fingerprint,
-                           status_code=0, response={}, expires_at=clock.now() + KEEP)
+    """Inside the caller's transaction: the stored answer, or a new key row to complete.
+
+    One INSERT … ON CONFLICT DO NOTHING claims the key; only when it was taken is the row read.
+    """
     postgres = session.get_bind().dialect.name == "postgresql"
     try:
-        with session.begin_nested():
-            if postgres:
-                session.execute(text(f"SET LOCAL lock_timeout = '{RUNNING_WAIT}'"))
-            session.add(claim)
-            session.flush()
-    except IntegrityError:
-        # The first request committed meanwhile: answer what it answered.
-        row = _existing(session, request)
-        if row is None:
-            raise
-        return _replay(row, request)
+        if postgres:
+            session.execute(text(f"SET LOCAL lock_timeout = '{RUNNING_WAIT}'"))
+        claimed = session.execute(_insert(session, request)).scalar()
     except OperationalError as exc:  # lock_timeout: the first request is still running
         raise Conflict("a request with this Idempotency-Key is still being processed") from exc
-    finally:
-        if postgres:
-            session.execute(text("SET LOCAL lock_timeout = 0"))
-    return claim
+    if postgres:
+        session.execute(text("SET LOCAL lock_timeout = 0"))
+    if claimed is not None:
+        return session.get(IdempotencyKey, claimed)
+    row = _existing(session, request)
+    if row is None:  # it had expired: claim it afresh
+        return begin(session, request)
+    return _replay(row, request)
 
 
 def complete(claim: IdempotencyKey, status: int, body: dict[str, Any]) -> None:

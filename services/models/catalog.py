@@ -64,8 +64,9 @@ class Procedure(IdMixin, Base):
     fee_vnd: Mapped[int] = mapped_column(Integer, default=0)
     online_level: Mapped[OnlineLevel] = mapped_column(_enum(OnlineLevel, "online_level"))
     min_eid_level: Mapped[int] = mapped_column(Integer, default=1)
-    description: Mapped[str] = mapped_column(Text, default="")
-    form_schema: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Deferred: dossier reads join the procedure for its code and name, not for these.
+    description: Mapped[str] = mapped_column(Text, default="", deferred=True)
+    form_schema: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -203,3 +203,19 @@ def test_lookup_is_rate_limited(make_app, citizen):
     client = make_app(ratelimit_enabled=True, ratelimit_lookup="2 per minute").test_client()
     statuses = [client.get("/api/v1/lookup/none").status_code for _ in range(3)]
     assert statuses == [404, 404, 429]
+
+
+def test_keys_are_kept_24_hours_then_free_again(client):
+    clock.freeze(datetime(2026, 12, 7, 2, 0, tzinfo=UTC))
+    citizen = sign_in(client)
+    first, second = draft(client, citizen), draft(client, citizen)
+    headers = {**bearer(citizen), "Idempotency-Key": "daily"}
+    assert client.post(f"/api/v1/dossiers/{first['id']}/submit", headers=headers).status_code == 200
+    clock.advance(hours=23)
+    citizen = sign_in(client)
+    headers = {**bearer(citizen), "Idempotency-Key": "daily"}
+    assert client.post(f"/api/v1/dossiers/{second['id']}/submit", headers=headers).status_code == 422
+    clock.advance(hours=2)
+    citizen = sign_in(client)
+    headers = {**bearer(citizen), "Idempotency-Key": "daily"}
+    assert client.post(f"/api/v1/dossiers/{second['id']}/submit", headers=headers).status_code == 200

@@ -1,0 +1,84 @@
+"""What the benchmarks share: gunicorn servers on free ports, wrk runs parsed, ratio tables."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+# The same server setup for the project and the bare app; SMARTQN_BENCH_GUNICORN adds options to both.
+GUNICORN_EXTRA = os.environ.get("SMARTQN_BENCH_GUNICORN", "").split()
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(app: str, env: dict[str, str], cwd: Path, port: int | None = None) -> Iterator[str]:
+    """gunicorn with 2 sync workers, as both the project and the bare app are served."""
+    port = port or free_port()
+    proc = subprocess.Popen(
+        [str(BIN / "gunicorn"), "--workers", "2", *GUNICORN_EXTRA, "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", app],
+        cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+            except urllib.error.HTTPError:
+                break
+            except OSError:
+                time.sleep(0.1)
+                continue
+            break
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def wrk(url: str, seconds: int, connections: int, headers: dict[str, str] | None = None,
+        script: Path | None = None, allow_errors: bool = False) -> dict[str, float]:
+    cmd = ["wrk", "--latency", "-t2", f"-c{connections}", f"-d{seconds}s"]
+    for name, value in (headers or {}).items():
+        cmd += ["-H", f"{name}: {value}"]
+    if script is not None:
+        cmd += ["-s", str(script)]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    percentiles = {pct: float(value) * UNITS[unit]
+                   for pct, value, unit in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if errors and not allow_errors:
+        raise RuntimeError(f"{url}: {errors.group(1)} error responses\n{out}")
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    return {"rps": rps, "p50_ms": percentiles["50"], "p99_ms": percentiles["99"], "requests": requests}
+
+
+def table(results: dict[str, dict[str, float]], targets: dict[str, float]) -> bool:
+    """Print requests/s and latencies with each ratio to `bare`; True when every target is met."""
+    base = results["bare"]
+    print(f"{'endpoint':<18}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'rps ratio':>11}{'target':>8}")
+    ok = True
+    for name, r in results.items():
+        ratio = r["rps"] / base["rps"]
+        target = targets.get(name)
+        mark = "" if target is None else (f"{target:.0%}" + (" ok" if ratio >= target else " MISS"))
+        ok &= target is None or ratio >= target
+        print(f"{name:<18}{r['rps']:>10.0f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{ratio:>10.0%} {mark:>8}")
+    return ok

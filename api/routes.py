@@ -28,7 +28,7 @@ GUARDS: dict[str, Guard] = {
 }
 
 
-def register(app: Flask, api: Api, limiter: Limiter, settings: Settings) -> None:
+def register(app: Flask, api: Api, limiter: Limiter | None, settings: Settings) -> None:
     for blueprint in (health.blp, catalog.blp, auth.blp, auth.me_blp, dossiers.blp, bundles.blp, lookup.blp,
                       dossiers_admin.blp, staff.blp):
         api.register_blueprint(blueprint)

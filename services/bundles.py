@@ -84,16 +84,13 @@ def aggregate_status(bundle: DossierBundle) -> str:
 def submit(session: Session, bundle_id: str, actor: Actor, *, calendar: WorkingCalendar,
            request: IdempotentRequest | None, render: Render) -> Replay:
     """Submit every member, all or none, under one Idempotency-Key."""
-    with transaction(session):
-        claim = idempotency.begin(session, request) if request else None
-        if isinstance(claim, Replay):
-            return claim
+    def work() -> dict[str, Any]:
         bundle = get_own(session, bundle_id, actor)
         validate_form(bundle.group.form_schema, bundle.form)
         for dossier in bundle.dossiers:
             session.refresh(dossier, with_for_update={"of": Dossier})
             submit_one(session, dossier, actor, calendar=calendar)
-        body = render(bundle)
-        if claim is not None:
-            idempotency.complete(claim, 200, body)
-        return Replay(200, body)
+        return render(bundle)
+
+    with transaction(session):
+        return idempotency.run(session, request, work)

@@ -172,16 +172,13 @@ def submit_one(session: Session, dossier: Dossier, actor: Actor, *, calendar: Wo
 def submit(session: Session, dossier_id: str, actor: Actor, *, calendar: WorkingCalendar,
            request: IdempotentRequest | None, render: Render) -> Replay:
     """Submit a draft; with an Idempotency-Key, a retry gets the first answer again."""
-    with transaction(session):
-        claim = idempotency.begin(session, request) if request else None
-        if isinstance(claim, Replay):
-            return claim
+    def work() -> dict[str, Any]:
         dossier = get_own(session, dossier_id, actor, lock=True)
         submit_one(session, dossier, actor, calendar=calendar)
-        body = render(dossier)
-        if claim is not None:
-            idempotency.complete(claim, 200, body)
-        return Replay(200, body)
+        return render(dossier)
+
+    with transaction(session):
+        return idempotency.run(session, request, work)
 
 
 def citizen_act(session: Session, dossier_id: str, actor: Actor, action: str, *,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -96,6 +97,18 @@ def begin(session: Session, request: IdempotentRequest) -> Replay | IdempotencyK
     if row is None:  # it had expired: claim it afresh
         return begin(session, request)
     return _replay(row, request)
+
+
+def run(session: Session, request: IdempotentRequest | None, work: Callable[[], dict[str, Any]],
+        status: int = 200) -> Replay:
+    """Do `work` (inside the caller's transaction) once per key: a retry replays its answer."""
+    claim = begin(session, request) if request else None
+    if isinstance(claim, Replay):
+        return claim
+    body = work()
+    if claim is not None:
+        complete(claim, status, body)
+    return Replay(status, body)
 
 
 def complete(claim: IdempotencyKey, status: int, body: dict[str, Any]) -> None:

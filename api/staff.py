@@ -10,7 +10,7 @@ from schemas.identity import StaffGrantSchema, StaffSchema
 from services import identity
 from services.db import get_session
 
-_AGENCY = {"type": "string", "minLength": 1, "maxLength": 40}
+_AGENCY = {"type": "string", "minLength": 1, "maxLength": 40, "pattern": "^[^\\u0000]*$"}
 # The rule marshmallow cannot say: an official belongs to an agency; an admin may name one or not.
 GRANT_BODY = {"required": True, "content": {"application/json": {"schema": {"oneOf": [
     {"type": "object", "additionalProperties": False, "required": ["role", "agency_code"],

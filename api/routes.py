@@ -6,7 +6,19 @@ from flask import Flask
 from flask_limiter import Limiter
 from flask_smorest import Api
 
-from api import auth, bundles, catalog, dossiers, dossiers_admin, health, lookup, mock_eid, staff
+from api import (
+    auth,
+    bundles,
+    catalog,
+    dossiers,
+    dossiers_admin,
+    health,
+    lookup,
+    mock_eid,
+    mock_gateway,
+    payments,
+    staff,
+)
 from api.guards import ADMIN, CITIZEN, OFFICIAL, PUBLIC, Guard
 from api.ratelimit import limit
 from services.settings import Settings
@@ -19,10 +31,13 @@ GUARDS: dict[str, Guard] = {
     "catalog": PUBLIC,
     "auth": PUBLIC,  # the token in the body is the credential
     "mock_eid": PUBLIC,  # stands in for an external provider
+    "mock_gateway": PUBLIC,  # stands in for the payment gateway's page
+    "vnpay": PUBLIC,  # the gateway's callbacks: signed with the shared secret, verified in services.payments
     "lookup": PUBLIC,  # rate-limited; answers nothing personal
     "me": CITIZEN,
     "dossiers": CITIZEN,  # the services answer 404 for dossiers the caller may not see
     "bundles": CITIZEN,
+    "payments": CITIZEN,  # a payment is visible to its payer only
     "admin_dossiers": OFFICIAL,  # an official sees their agency's dossiers only
     "admin_staff": ADMIN,
 }
@@ -30,10 +45,12 @@ GUARDS: dict[str, Guard] = {
 
 def register(app: Flask, api: Api, limiter: Limiter | None, settings: Settings) -> None:
     for blueprint in (health.blp, catalog.blp, auth.blp, auth.me_blp, dossiers.blp, bundles.blp, lookup.blp,
-                      dossiers_admin.blp, staff.blp):
+                      payments.blp, payments.gateway_blp, dossiers_admin.blp, staff.blp):
         api.register_blueprint(blueprint)
     limit(app, limiter, settings.ratelimit_auth, blueprints=(auth.blp,))
     limit(app, limiter, settings.ratelimit_lookup, blueprints=(lookup.blp,))
     if settings.eid_mock_enabled:
         app.register_blueprint(mock_eid.blp)
         limit(app, limiter, settings.ratelimit_auth, endpoints=("mock_eid.token",))
+    if settings.payment_mock_enabled:
+        app.register_blueprint(mock_gateway.blp)

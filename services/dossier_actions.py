@@ -16,7 +16,7 @@ from services.calendar import WorkingCalendar
 from services.clock import clock
 from services.errors import InvalidTransition, PaymentRequired, ValidationFailed
 from services.models import Dossier, TimelineEntry
-from services.workflow import BY_ACTION, CITIZEN, CLOCK_RUNNING, FINAL, INPUTS, Transition, target_of
+from services.workflow import BY_ACTION, CITIZEN, CLOCK_RUNNING, FINAL, INPUTS, SYSTEM, Transition, target_of
 
 
 @dataclass(frozen=True)
@@ -33,10 +33,19 @@ def is_overdue(dossier: Dossier, now: datetime) -> bool:
 def payment_status(dossier: Dossier) -> str:
     if dossier.fee_vnd == 0:
         return "not_required"
-    return "paid" if dossier.paid_at is not None else "unpaid"
+    if dossier.paid_at is not None:
+        return "paid"
+    now = clock.now()
+    pending = any(p.status == "pending" and p.expires_at > now for p in dossier.payments)
+    return "pending" if pending else "unpaid"
+
+
+SYSTEM_ACTOR = Actor(user_id="", role=SYSTEM)
 
 
 def may_act(actor: Actor, dossier: Dossier, transition: Transition) -> bool:
+    if transition.actor == SYSTEM or actor.role == SYSTEM:
+        return transition.actor == SYSTEM and actor.role == SYSTEM
     if transition.actor == CITIZEN:
         return actor.user_id == dossier.applicant_id
     if actor.role == "admin":
@@ -54,7 +63,7 @@ def predecessor(dossier: Dossier) -> Dossier | None:
 # State requirements, also consulted for allowed_actions: name → (holds?, error when not).
 STATE_CHECKS: dict[str, Callable[[Dossier, datetime], bool]] = {
     "not_rated": lambda d, now: d.rated_at is None,
-    "fee_paid": lambda d, now: payment_status(d) != "unpaid",
+    "fee_paid": lambda d, now: d.fee_vnd == 0 or d.paid_at is not None,
     "overdue": is_overdue,
     "predecessor_completed": lambda d, now: (p := predecessor(d)) is None or p.status == "completed",
 }
@@ -125,6 +134,10 @@ def _on_return_result(d: Dossier, now: datetime, cal: WorkingCalendar, new_due_a
     d.completed_at = d.closed_at = now
 
 
+def _on_record_payment(d: Dossier, now: datetime, cal: WorkingCalendar, new_due_at: datetime | None) -> None:
+    d.paid_at = now
+
+
 def _on_apologize(d: Dossier, now: datetime, cal: WorkingCalendar, new_due_at: datetime | None) -> None:
     d.appointment_at = new_due_at  # the promise; `due_at`, which decides on-time, does not move
 
@@ -137,6 +150,7 @@ EFFECTS = {
     "withdraw": _on_close,
     "return_result": _on_return_result,
     "apologize": _on_apologize,
+    "record_payment": _on_record_payment,
 }
 
 
@@ -158,7 +172,7 @@ def apply(session: Session, dossier: Dossier, action: str, actor: Actor, *, cale
         dossier.status, dossier.status_changed_at = after, now
     dossier.queue_at = dossier.due_at or dossier.status_changed_at
     entry = TimelineEntry(dossier_id=dossier.id, seq=len(dossier.timeline) + 1, action=action, from_status=before,
-                          status=after, actor_id=actor.user_id, actor_role=actor.role, at=now, note=note,
+                          status=after, actor_id=actor.user_id or None, actor_role=actor.role, at=now, note=note,
                           reason=reason, new_due_at=new_due_at)
     dossier.timeline.append(entry)
     session.flush()

@@ -10,6 +10,7 @@ from pathlib import Path
 from services.calendar import WorkingCalendar
 
 DEV_SECRET = "dev-insecure-secret-change-me"
+DEV_VNPAY_SECRET = "dev-vnpay-hash-secret"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -67,6 +68,14 @@ class Settings:
     # Government day swaps the holidays package does not know yet (ISO dates, comma-separated).
     extra_days_off: tuple[str, ...] = ()
     makeup_workdays: tuple[str, ...] = ()
+    # Payments (VNPay's protocol; the mock gateway by default)
+    payment_mock_enabled: bool = True
+    vnpay_tmn_code: str = "SMARTQN1"
+    vnpay_hash_secret: str = DEV_VNPAY_SECRET
+    vnpay_url: str = ""
+    vnpay_return_url: str = ""
+    vnpay_ipn_url: str = ""
+    payment_ttl_minutes: int = 15
     # How many reverse proxies in front of the app set X-Forwarded-For (0: trust none).
     trusted_proxies: int = 0
 
@@ -75,6 +84,10 @@ class Settings:
             object.__setattr__(self, "database_url", f"sqlite:///{Path(self.instance_dir) / 'smartqn.db'}")
         if not self.storage_dir:
             object.__setattr__(self, "storage_dir", str(Path(self.instance_dir) / "storage"))
+        for name, path in (("vnpay_url", "/mock-gateway/pay"), ("vnpay_return_url", "/api/v1/payments/vnpay/return"),
+                           ("vnpay_ipn_url", "/api/v1/payments/vnpay/ipn")):
+            if not getattr(self, name):
+                object.__setattr__(self, name, self.base_url + path)
         if not self.eid_issuer:
             object.__setattr__(self, "eid_issuer", f"{self.base_url}/mock-eid")
         if not self.eid_jwks_url:
@@ -124,6 +137,10 @@ class Settings:
                 raise ConfigError("production needs SMARTQN_SECRET_KEY: a random secret of 32+ characters")
             if self.is_sqlite:
                 raise ConfigError("production needs SMARTQN_DATABASE_URL pointing at PostgreSQL, not SQLite")
+            if self.payment_mock_enabled or self.vnpay_hash_secret == DEV_VNPAY_SECRET:
+                # The mock bank signs "paid" for anyone who clicks.
+                raise ConfigError("production needs SMARTQN_PAYMENT_MOCK_ENABLED=false and the gateway's "
+                                  "SMARTQN_VNPAY_HASH_SECRET, SMARTQN_VNPAY_TMN_CODE and SMARTQN_VNPAY_URL")
             if self.eid_mock_enabled:
                 # The mock signs any identity anyone asks for.
                 raise ConfigError("production needs SMARTQN_EID_MOCK_ENABLED=false and the real provider's "

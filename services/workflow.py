@@ -29,7 +29,7 @@ LABELS: dict[str, tuple[str, str]] = {
 NATIONAL_STATUS = {"submitted": 1, "received": 2, "in_progress": 4, "supplement_requested": 5, "withdrawn": 7,
                    "rejected": 3, "approved": 9, "completed": 10}
 
-CITIZEN, OFFICIAL = "citizen", "official"
+CITIZEN, OFFICIAL, SYSTEM = "citizen", "official", "system"
 STAY = "="  # the action records something without changing the status
 RESUME = "<"  # back to the status the dossier had before the supplement request
 
@@ -64,6 +64,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t("return_result", {"approved"}, "completed", OFFICIAL, "fee_paid"),
     _t("apologize", CLOCK_RUNNING, STAY, OFFICIAL, "overdue", "reason", "new_due_at"),
     _t("upload_result", {"in_progress", "approved"}, STAY, OFFICIAL),
+    # The gateway confirmed the fee (an IPN); recorded even on a closed dossier: the money moved.
+    _t("record_payment", set(STATUSES) - {"draft"}, STAY, SYSTEM),
 )
 BY_ACTION = {t.action: t for t in TRANSITIONS}
 OFFICIAL_ACTIONS = tuple(t.action for t in TRANSITIONS if t.actor == OFFICIAL and t.action != "upload_result")

@@ -6,7 +6,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from services import identity, migrations
+from services import identity, migrations, payments
 from services.db import get_session
 from services.errors import DomainError
 from services.mock_eid import DEMO_CITIZENS, KeyStore
@@ -103,6 +103,15 @@ def eid_rotate_key() -> None:
     click.echo(f"new signing key: {keys.add_key()}")
 
 
+payments_cli = AppGroup("payments", help="Online fee payments.")
+
+
+@payments_cli.command("expire")
+def payments_expire() -> None:
+    """Mark pending payments past their expiry as expired (run every few minutes, e.g. from cron)."""
+    click.echo(f"expired: {payments.expire_stale(get_session())}")
+
+
 def register_commands(app: Flask) -> None:
-    for command in (db_cli, seed, staff_cli, eid_cli):
+    for command in (db_cli, seed, staff_cli, eid_cli, payments_cli):
         app.cli.add_command(command)

@@ -20,6 +20,7 @@ from services.models.dossier import (
     TimelineEntry,
 )
 from services.models.identity import MockAuthCode, RefreshToken, Role, StaffRole, User
+from services.models.payment import Payment, PaymentCallback, ReceiptCounter
 
 __all__ = [
     "Agency",
@@ -37,6 +38,9 @@ __all__ = [
     "IdempotencyKey",
     "StoredFile",
     "TimelineEntry",
+    "Payment",
+    "PaymentCallback",
+    "ReceiptCounter",
     "MockAuthCode",
     "RefreshToken",
     "Role",

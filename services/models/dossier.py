@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from services.db import Base, IdMixin, utcnow
 from services.models.catalog import Agency, Procedure, ProcedureGroup
 from services.models.identity import User
+
+if TYPE_CHECKING:
+    from services.models.payment import Payment
 
 
 class DossierBundle(IdMixin, Base):
@@ -83,6 +86,7 @@ class Dossier(IdMixin, Base):
                                                          cascade="all, delete-orphan")
     attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.created_at", lazy="selectin",
                                                          cascade="all, delete-orphan")
+    payments: Mapped[list[Payment]] = relationship(lazy="select", viewonly=True, order_by="Payment.created_at")
 
 
 class TimelineEntry(IdMixin, Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 # Documentation itself, and the stand-in for the external eID provider (documented in the README).
-UNDOCUMENTED_BLUEPRINTS = {"swagger_assets", "api-docs", "mock_eid"}
+UNDOCUMENTED_BLUEPRINTS = {"swagger_assets", "api-docs", "mock_eid", "mock_gateway"}
 
 
 def openapi_path(rule: str) -> str:

@@ -50,6 +50,9 @@ def test_production_refuses_development_secret_or_sqlite(environ):
 
 def test_production_starts_with_a_real_secret_postgresql_and_no_mock_eid():
     production = {"SMARTQN_ENV": "production", "SMARTQN_SECRET_KEY": STRONG, "SMARTQN_DATABASE_URL": PG}
+    with pytest.raises(ConfigError, match="PAYMENT_MOCK"):
+        Settings.from_env(production)
+    production.update(SMARTQN_PAYMENT_MOCK_ENABLED="false", SMARTQN_VNPAY_HASH_SECRET="s" * 32)
     with pytest.raises(ConfigError, match="EID_MOCK"):
         Settings.from_env(production)
     settings = Settings.from_env({**production, "SMARTQN_EID_MOCK_ENABLED": "false",

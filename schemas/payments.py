@@ -1,0 +1,27 @@
+"""Payments and the gateway's IPN answer."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+PAYMENT_STATUSES = ("pending", "succeeded", "failed", "expired", "cancelled")
+
+
+class PaymentSchema(ma.Schema):
+    id = fields.String(required=True)
+    dossier_id = fields.String(required=True)
+    amount_vnd = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(PAYMENT_STATUSES))
+    receipt_no = fields.String(allow_none=True, required=True)
+    paid_at = fields.DateTime(allow_none=True, required=True)
+    expires_at = fields.DateTime(required=True)
+
+
+class CreatedPaymentSchema(PaymentSchema):
+    payment_url = fields.String(required=True, metadata={"description": "open in a browser or webview"})
+
+
+class IpnAnswerSchema(ma.Schema):
+    RspCode = fields.String(required=True, validate=validate.OneOf(("00", "01", "02", "04", "97", "99")))
+    Message = fields.String(required=True)

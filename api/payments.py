@@ -19,7 +19,7 @@ from services.errors import ValidationFailed
 blp = Blueprint("payments", __name__, url_prefix="/api/v1", description="Fee payments")
 gateway_blp = Blueprint("vnpay", __name__, url_prefix="/api/v1/payments/vnpay",
                         description="The payment gateway's callbacks (VNPay protocol)")
-_created = CreatedPaymentSchema()
+_payment = PaymentSchema()
 
 RETURN_TEXT = {
     "vi": {"title": "Kết quả thanh toán", "amount": "Số tiền", "order": "Nội dung", "reference": "Mã giao dịch",
@@ -46,8 +46,8 @@ def create(dossier_id: str) -> Response:
     config, ip, lang = settings(), request.remote_addr or "", current_language()
 
     def render(payment: Any) -> dict[str, Any]:
-        return _created.dump({**PaymentSchema().dump(payment),
-                              "payment_url": payments.payment_url(payment, config, client_ip=ip, locale=lang)})
+        return {**_payment.dump(payment),
+                "payment_url": payments.payment_url(payment, config, client_ip=ip, locale=lang)}
 
     result = payments.create(get_session(), dossier_id, actor, request=idempotent, render=render, settings=config)
     return json_response(result.body, result.status)

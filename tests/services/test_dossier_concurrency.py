@@ -78,11 +78,12 @@ def committed(app):
     yield engine, actor, make_drafts
     with Session(engine) as session, session.begin():
         mine = select(Dossier.id).where(Dossier.applicant_id == user.id).scalar_subquery()
+        agency = select(Dossier.agency_id).where(Dossier.applicant_id == user.id).limit(1).scalar_subquery()
+        session.execute(delete(DossierCodeCounter).where(DossierCodeCounter.agency_id == agency))
         session.execute(delete(TimelineEntry).where(TimelineEntry.dossier_id.in_(mine)))
         session.execute(delete(Attachment).where(Attachment.dossier_id.in_(mine)))
         session.execute(delete(Dossier).where(Dossier.applicant_id == user.id))
         session.execute(delete(IdempotencyKey).where(IdempotencyKey.user_id == user.id))
-        session.execute(delete(DossierCodeCounter))
         session.execute(delete(StoredFile).where(StoredFile.sha256 == sha))
         session.execute(delete(User).where(User.id == user.id))
 

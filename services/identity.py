@@ -225,10 +225,6 @@ def revoke_staff(session: Session, cccd: str, *, revoked_by: str | None = None) 
         log.info("staff revoked", extra={"cccd": cccd_rules.masked(cccd)})
 
 
-def find_staff(session: Session, cccd: str) -> StaffRole | None:
-    return _staff(session, cccd)
-
-
 def get_staff(session: Session, cccd: str) -> StaffRole:
     staff = _staff(session, cccd)
     if staff is None:

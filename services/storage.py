@@ -37,8 +37,6 @@ class Storage(Protocol):
 
     def open(self, sha256: str) -> BinaryIO: ...
 
-    def path(self, sha256: str) -> Path | None: ...
-
     def delete(self, sha256: str) -> None: ...
 
 
@@ -87,10 +85,6 @@ class LocalStorage:
 
     def open(self, sha256: str) -> BinaryIO:
         return self._final(sha256).open("rb")
-
-    def path(self, sha256: str) -> Path | None:
-        final = self._final(sha256)
-        return final if final.exists() else None
 
     def delete(self, sha256: str) -> None:
         self._final(sha256).unlink(missing_ok=True)

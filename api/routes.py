@@ -18,6 +18,7 @@ from api import (
     mock_gateway,
     payments,
     staff,
+    stats,
 )
 from api.guards import ADMIN, CITIZEN, OFFICIAL, PUBLIC, Guard
 from api.ratelimit import limit
@@ -39,13 +40,14 @@ GUARDS: dict[str, Guard] = {
     "bundles": CITIZEN,
     "payments": CITIZEN,  # a payment is visible to its payer only
     "admin_dossiers": OFFICIAL,  # an official sees their agency's dossiers only
+    "admin_stats": OFFICIAL,  # an official sees their agency's figures only
     "admin_staff": ADMIN,
 }
 
 
 def register(app: Flask, api: Api, limiter: Limiter | None, settings: Settings) -> None:
     for blueprint in (health.blp, catalog.blp, auth.blp, auth.me_blp, dossiers.blp, bundles.blp, lookup.blp,
-                      payments.blp, payments.gateway_blp, dossiers_admin.blp, staff.blp):
+                      payments.blp, payments.gateway_blp, dossiers_admin.blp, stats.blp, staff.blp):
         api.register_blueprint(blueprint)
     limit(app, limiter, settings.ratelimit_auth, blueprints=(auth.blp,))
     limit(app, limiter, settings.ratelimit_lookup, blueprints=(lookup.blp,))

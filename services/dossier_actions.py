@@ -123,6 +123,8 @@ def _on_request_supplement(d: Dossier, now: datetime, cal: WorkingCalendar, new_
 def _on_resubmit(d: Dossier, now: datetime, cal: WorkingCalendar, new_due_at: datetime | None) -> None:
     if d.remaining_days is not None:
         d.due_at = cal.resume(now, d.remaining_days)
+        # The pause began when the dossier became supplement_requested; statistics leave it out.
+        d.paused_days += cal.working_days_spent(d.status_changed_at, now)
     d.remaining_days, d.resume_status = None, None
 
 
@@ -132,6 +134,8 @@ def _on_close(d: Dossier, now: datetime, cal: WorkingCalendar, new_due_at: datet
 
 def _on_return_result(d: Dossier, now: datetime, cal: WorkingCalendar, new_due_at: datetime | None) -> None:
     d.completed_at = d.closed_at = now
+    if d.received_at is not None:  # recorded once, by the action, so the statistics only average it
+        d.processing_days = max(0, cal.working_days_spent(d.received_at, now) - d.paused_days)
 
 
 def _on_record_payment(d: Dossier, now: datetime, cal: WorkingCalendar, new_due_at: datetime | None) -> None:

@@ -41,6 +41,11 @@ class Dossier(IdMixin, Base):
         Index("ix_dossiers_agency_status_queue", "agency_id", "status", "queue_at", "id"),
         Index("ix_dossiers_queue", "queue_at", "id"),
         Index("ix_dossiers_status_queue", "status", "queue_at", "id"),
+        # Statistics: each figure counts dossiers by the time of one event, per agency.
+        Index("ix_dossiers_agency_received", "agency_id", "received_at"),
+        Index("ix_dossiers_agency_closed", "agency_id", "closed_at"),
+        Index("ix_dossiers_agency_rated", "agency_id", "rated_at"),
+        Index("ix_dossiers_agency_open_due", "agency_id", "due_at"),
     )
 
     code: Mapped[str | None] = mapped_column(String(60), unique=True)
@@ -69,6 +74,9 @@ class Dossier(IdMixin, Base):
     resume_status: Mapped[str | None] = mapped_column(String(24))
     remaining_days: Mapped[int | None] = mapped_column(Integer)
     supplement_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Working days spent in supplement pauses, and from receipt to result without them (on completion).
+    paused_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    processing_days: Mapped[int | None] = mapped_column(Integer)
     # Sort key of the officials' queue: the due time, else when the dossier reached its status.
     queue_at: Mapped[datetime | None]
     rating_score: Mapped[int | None] = mapped_column(Integer)

@@ -172,6 +172,13 @@ def test_supplement_stops_the_clock_and_resubmit_resumes_it(client, session):
     resumed = client.post(f"/api/v1/dossiers/{dossier['id']}/resubmit", headers=bearer(citizen)).json
     assert resumed["status"] == "received" and resumed["due_at"] == "2026-12-16T10:00:00+00:00"  # Wednesday
     assert [e["action"] for e in resumed["timeline"]] == ["submit", "receive", "request_supplement", "resubmit"]
+    citizen, official = at(2026, 12, 16, 3, 0)  # Wednesday: the result is returned
+    for action in ("start_processing", "approve", "return_result"):
+        assert act(client, official, dossier["id"], action).status_code == 200
+    # Working days Tue 8 … Wed 16 are 7; the pause took Wed 9, Thu 10, Fri 11 and Mon 14 out: 3 for statistics.
+    stored = session.get(Dossier, dossier["id"])
+    session.refresh(stored)
+    assert (stored.paused_days, stored.processing_days) == (4, 3)
 
 
 def test_two_officials_at_once_exactly_one_wins(client, session, people):

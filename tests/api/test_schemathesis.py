@@ -14,6 +14,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from schemas.common import encode_cursor
 from services import seed_data
@@ -31,6 +32,14 @@ schemathesis.openapi.format(
 )
 schema = schemathesis.pytest.from_fixture("api_schema")
 
+# Rules across parameters that OpenAPI 3.0 cannot state (a statistics range: from ≤ to, at most 3
+# years) answer 422 to some schema-valid requests; only there is "valid data is accepted" not checked.
+CROSS_FIELD = {"/api/v1/admin/stats", "/api/v1/admin/stats.csv"}
+
+
+def excluded(case) -> list:
+    return [positive_data_acceptance] if case.operation.path in CROSS_FIELD else []
+
 
 @pytest.fixture
 def api_schema(app, session):
@@ -46,11 +55,12 @@ def admin_headers(client, session):
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_openapi_document_anonymously(case):
-    case.call_and_validate()
+    case.call_and_validate(excluded_checks=excluded(case))
 
 
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_openapi_document_as_admin(case, admin_headers):
     # A real token where schemathesis means to authenticate; its "no credentials" cases stay so.
-    case.call_and_validate(headers=admin_headers if "Authorization" in (case.headers or {}) else None)
+    case.call_and_validate(headers=admin_headers if "Authorization" in (case.headers or {}) else None,
+                           excluded_checks=excluded(case))

@@ -1,0 +1,72 @@
+"""The province's figures for officials (their agency) and admins (every agency), and the overdue list."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Any
+
+from flask import Response
+
+from api.blueprint import Blueprint
+from api.context import calendar
+from api.guards import current_actor
+from schemas.common import encode_cursor
+from schemas.stats import COLUMNS, FiguresSchema, OverdueArgs, OverduePageSchema, StatsArgs, StatsSchema
+from services import stats
+from services.calendar import TZ
+from services.clock import clock
+from services.db import get_session
+
+blp = Blueprint("admin_stats", __name__, url_prefix="/api/v1/admin", description="Statistics and late dossiers")
+_figures = FiguresSchema()
+
+
+def _report(args: dict[str, Any]) -> stats.Report:
+    today = clock.now().astimezone(TZ).date()
+    start: date = args.get("from_") or today.replace(day=1)
+    end: date = args.get("to") or today
+    return stats.report(get_session(), current_actor(), start=start, end=end, agency_code=args.get("agency_code"))
+
+
+@blp.get("/stats")
+@blp.arguments(StatsArgs, location="query")
+@blp.response(200, StatsSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_stats(args: dict[str, Any]) -> stats.Report:
+    """Received, completed (on time, late), overdue, rejected, withdrawn and the rates, per agency."""
+    return _report(args)
+
+
+@blp.get("/stats.csv")
+@blp.arguments(StatsArgs, location="query")
+@blp.response(200, description="the same table as CSV (UTF-8 with BOM, for Excel)", content_type="text/csv")
+@blp.alt_response(404, response="NOT_FOUND")
+def get_stats_csv(args: dict[str, Any]) -> Response:
+    """The statistics table as a spreadsheet."""
+    result = _report(args)
+    out = io.StringIO()
+    out.write("\ufeff")  # Excel reads UTF-8 (Vietnamese names) only with a BOM
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for figures in [*result.items, result.total]:
+        row = _figures.dump(figures)
+        writer.writerow(["" if row[c] is None else row[c] for c in COLUMNS])
+    name = f"thong-ke-{result.start:%Y%m%d}-{result.end:%Y%m%d}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@blp.get("/overdue")
+@blp.arguments(OverdueArgs, location="query", as_kwargs=True)
+@blp.response(200, OverduePageSchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_overdue(limit: int, cursor: list[Any] | None = None, agency_code: str | None = None) -> dict[str, Any]:
+    """Open dossiers past their due date, the latest first."""
+    page = stats.overdue(get_session(), current_actor(), calendar=calendar(), agency_code=agency_code,
+                         after=cursor, limit=limit)
+    return {"items": [{"id": d.id, "code": d.code, "procedure_name": d.procedure.name, "agency_code": d.agency.code,
+                       "status": d.status, "applicant_name": u.full_name if u else None, "due_at": d.due_at,
+                       "days_late": days} for d, days, u in page.items],
+            "next_cursor": encode_cursor(page.next_key)}

@@ -1,0 +1,62 @@
+"""Statistics, their CSV export and the overdue list."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from schemas.common import PageArgs, PageSchema
+from schemas.dossiers import DossierCursor
+
+COLUMNS = ("agency_code", "agency_name", "received", "completed", "completed_on_time", "completed_late",
+           "overdue_open", "rejected", "withdrawn", "on_time_rate", "online_payment_rate", "avg_processing_days",
+           "satisfaction_avg")
+
+
+class StatsArgs(ma.Schema):
+    from_ = fields.Date(data_key="from", metadata={"description": "local date; default: the 1st of this month"})
+    to = fields.Date(metadata={"description": "local date, included; default: today"})
+    agency_code = fields.String(validate=validate.Length(1, 40))
+
+
+class FiguresSchema(ma.Schema):
+    agency_code = fields.String(required=True)
+    agency_name = fields.String(required=True)
+    received = fields.Integer(required=True)
+    completed = fields.Integer(required=True)
+    completed_on_time = fields.Integer(required=True)
+    completed_late = fields.Integer(required=True)
+    overdue_open = fields.Integer(required=True)
+    rejected = fields.Integer(required=True)
+    withdrawn = fields.Integer(required=True)
+    on_time_rate = fields.Float(allow_none=True, required=True)
+    online_payment_rate = fields.Float(allow_none=True, required=True)
+    avg_processing_days = fields.Float(allow_none=True, required=True)
+    satisfaction_avg = fields.Float(allow_none=True, required=True)
+
+
+class StatsSchema(ma.Schema):
+    start = fields.Date(data_key="from", required=True)
+    end = fields.Date(data_key="to", required=True)
+    items = fields.List(fields.Nested(FiguresSchema), required=True)
+    total = fields.Nested(FiguresSchema, required=True)
+
+
+class OverdueArgs(PageArgs):
+    agency_code = fields.String(validate=validate.Length(1, 40))
+    cursor = DossierCursor()
+
+
+class OverdueItemSchema(ma.Schema):
+    id = fields.String(required=True)
+    code = fields.String(required=True)
+    procedure_name = fields.String(required=True)
+    agency_code = fields.String(required=True)
+    status = fields.String(required=True)
+    applicant_name = fields.String(allow_none=True, required=True)
+    due_at = fields.DateTime(required=True)
+    days_late = fields.Integer(required=True, metadata={"description": "working days past due"})
+
+
+class OverduePageSchema(PageSchema):
+    items = fields.List(fields.Nested(OverdueItemSchema), required=True)

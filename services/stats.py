@@ -1,0 +1,169 @@
+"""The province's figures (DOMAIN.md "Service-quality indicators"), computed by grouped SQL.
+
+Every figure counts dossiers by the time of the event that defines it, and every event is recorded
+by the action that performs it (received_at, completed_at, closed_at, rated_at, due_at, paid_at,
+processing_days), so the figures are exact by construction. Dates are local (Asia/Ho_Chi_Minh).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from services.calendar import TZ, WorkingCalendar
+from services.catalog import get_agency
+from services.clock import clock
+from services.dossier_actions import Actor
+from services.errors import NotFound, ValidationFailed
+from services.models import Agency, Dossier, User
+from services.pagination import Page, keyset_page
+from services.workflow import FINAL
+
+MAX_SPAN = timedelta(days=366 * 3)
+COUNTS = ("received", "completed", "completed_on_time", "completed_late", "overdue_open", "rejected", "withdrawn")
+
+
+@dataclass
+class Figures:
+    agency_code: str
+    agency_name: str
+    received: int = 0
+    completed: int = 0
+    completed_on_time: int = 0
+    completed_late: int = 0
+    overdue_open: int = 0
+    rejected: int = 0
+    withdrawn: int = 0
+    # The sums behind the rates and averages, so totals are computed from them, not from averages.
+    fee_completed: int = 0
+    paid_online: int = 0
+    processing_sum: int = 0
+    processing_n: int = 0
+    rating_sum: int = 0
+    rating_n: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return round(self.completed_on_time / self.completed, 4) if self.completed else None
+
+    @property
+    def online_payment_rate(self) -> float | None:
+        return round(self.paid_online / self.fee_completed, 4) if self.fee_completed else None
+
+    @property
+    def avg_processing_days(self) -> float | None:
+        return round(self.processing_sum / self.processing_n, 2) if self.processing_n else None
+
+    @property
+    def satisfaction_avg(self) -> float | None:
+        return round(self.rating_sum / self.rating_n, 2) if self.rating_n else None
+
+    def add(self, other: Figures) -> None:
+        for name in (*COUNTS, "fee_completed", "paid_online", "processing_sum", "processing_n", "rating_sum",
+                     "rating_n"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass(frozen=True)
+class Report:
+    start: date
+    end: date
+    items: list[Figures]
+    total: Figures
+
+
+def local_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[midnight of `start`, midnight after `end`) in Asia/Ho_Chi_Minh, as instants."""
+    if start > end:
+        raise ValidationFailed("from is after to", errors={"from": ["Must not be after to."]})
+    if end - start > MAX_SPAN:
+        raise ValidationFailed("range too long", errors={"to": ["The range may span at most 3 years."]})
+    return datetime.combine(start, time(0), TZ), datetime.combine(end + timedelta(days=1), time(0), TZ)
+
+
+def scope(session: Session, actor: Actor, agency_code: str | None) -> list[Agency]:
+    """The agencies the caller may see figures of: an official their own (another is 404), an admin any."""
+    if actor.role == "admin":
+        if agency_code:
+            return [get_agency(session, agency_code)]
+        return list(session.scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.code)))
+    if actor.role != "official" or agency_code not in (None, actor.agency_code) or not actor.agency_code:
+        raise NotFound("agency not found")
+    return [get_agency(session, actor.agency_code)]
+
+
+def report(session: Session, actor: Actor, *, start: date, end: date, agency_code: str | None = None) -> Report:
+    lo, hi = local_bounds(start, end)
+    agencies = scope(session, actor, agency_code)
+    cut = min(hi, clock.now())  # overdue "at the end of the range (or now)"
+
+    def within(column: Any) -> Any:
+        return and_(column >= lo, column < hi)
+
+    def count(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    done = and_(Dossier.status == "completed", within(Dossier.completed_at))
+    paid_fee = and_(done, Dossier.fee_vnd > 0)
+    figures = (
+        count(within(Dossier.received_at)).label("received"),
+        count(done).label("completed"),
+        count(and_(done, Dossier.completed_at <= Dossier.due_at)).label("completed_on_time"),
+        count(and_(Dossier.due_at < cut, Dossier.received_at < cut,
+                   or_(Dossier.closed_at.is_(None), Dossier.closed_at >= cut))).label("overdue_open"),
+        count(and_(Dossier.status == "rejected", within(Dossier.closed_at))).label("rejected"),
+        count(and_(Dossier.status == "withdrawn", within(Dossier.closed_at))).label("withdrawn"),
+        count(paid_fee).label("fee_completed"),
+        count(and_(paid_fee, Dossier.paid_at.is_not(None))).label("paid_online"),
+        func.sum(case((done, Dossier.processing_days), else_=None)).label("processing_sum"),
+        func.count(case((done, Dossier.processing_days), else_=None)).label("processing_n"),
+        func.sum(case((within(Dossier.rated_at), Dossier.rating_score), else_=None)).label("rating_sum"),
+        func.count(case((within(Dossier.rated_at), Dossier.rating_score), else_=None)).label("rating_n"),
+    )
+    # Only rows with an event in the range (or open and late): each branch has an index per agency.
+    touched = or_(within(Dossier.received_at), within(Dossier.closed_at), within(Dossier.rated_at),
+                  and_(Dossier.due_at < cut, Dossier.closed_at.is_(None)),
+                  and_(Dossier.due_at < cut, Dossier.closed_at >= cut))
+    rows = session.execute(
+        select(Dossier.agency_id, *figures)
+        .where(Dossier.agency_id.in_([a.id for a in agencies]), touched)
+        .group_by(Dossier.agency_id)
+    ).mappings()
+    by_agency = {row["agency_id"]: row for row in rows}
+    items = []
+    for agency in agencies:
+        item = Figures(agency.code, agency.name)
+        row = by_agency.get(agency.id)
+        if row is not None:
+            for name, value in row.items():
+                if name != "agency_id":
+                    setattr(item, name, int(value or 0))
+            item.completed_late = item.completed - item.completed_on_time
+        items.append(item)
+    total = Figures("", "Toàn tỉnh")
+    for item in items:
+        total.add(item)
+    return Report(start, end, items, total)
+
+
+def overdue(session: Session, actor: Actor, *, calendar: WorkingCalendar, agency_code: str | None = None,
+            after: Sequence[Any] | None = None, limit: int = 20) -> Page[tuple[Dossier, int, User | None]]:
+    """Open dossiers past due, most late first, each with the working days it is late by."""
+    agencies = scope(session, actor, agency_code)
+    now = clock.now()
+    stmt = select(Dossier).where(Dossier.due_at < now, Dossier.status.not_in(FINAL))
+    if actor.role != "admin" or agency_code:
+        stmt = stmt.where(Dossier.agency_id.in_([a.id for a in agencies]))
+    page = keyset_page(session, stmt, [Dossier.due_at, Dossier.id], lambda d: (d.due_at.isoformat(), d.id),
+                       after=after, limit=limit)
+    wanted = {d.applicant_id for d in page.items}
+    applicants = {u.id: u for u in session.scalars(select(User).where(User.id.in_(wanted)))}
+    items = [(d, max(1, calendar.working_days_spent(d.due_at, now)), applicants.get(d.applicant_id))
+             for d in page.items]
+    return Page(items=items, next_key=page.next_key)

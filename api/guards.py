@@ -51,7 +51,8 @@ def current_actor() -> Actor:
     """The caller as the dossier services see them: their strongest role and their agency."""
     principal = current_principal()
     role = "admin" if principal.has("admin") else "official" if principal.has("official") else "citizen"
-    return Actor(user_id=principal.user_id, role=role, agency_code=principal.agency_code)
+    return Actor(user_id=principal.user_id, role=role, agency_code=principal.agency_code,
+                 origin=f"{request.remote_addr or '-'} req={g.get('request_id', '-')}")
 
 
 def install(app: Flask, guards: dict[str, Guard]) -> None:

@@ -7,6 +7,7 @@ from flask_limiter import Limiter
 from flask_smorest import Api
 
 from api import (
+    audit,
     auth,
     bundles,
     catalog,
@@ -42,12 +43,13 @@ GUARDS: dict[str, Guard] = {
     "admin_dossiers": OFFICIAL,  # an official sees their agency's dossiers only
     "admin_stats": OFFICIAL,  # an official sees their agency's figures only
     "admin_staff": ADMIN,
+    "admin_audit": ADMIN,
 }
 
 
 def register(app: Flask, api: Api, limiter: Limiter | None, settings: Settings) -> None:
     for blueprint in (health.blp, catalog.blp, auth.blp, auth.me_blp, dossiers.blp, bundles.blp, lookup.blp,
-                      payments.blp, payments.gateway_blp, dossiers_admin.blp, stats.blp, staff.blp):
+                      payments.blp, payments.gateway_blp, dossiers_admin.blp, stats.blp, staff.blp, audit.blp):
         api.register_blueprint(blueprint)
     limit(app, limiter, settings.ratelimit_auth, blueprints=(auth.blp,))
     limit(app, limiter, settings.ratelimit_lookup, blueprints=(lookup.blp,))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.blueprint import Blueprint
-from api.guards import current_principal
+from api.guards import current_actor, current_principal
 from schemas.identity import StaffGrantSchema, StaffSchema
 from services import identity
 from services.db import get_session
@@ -35,7 +35,7 @@ def _acting_cccd() -> str:
 def put_staff(body: dict[str, Any], cccd: str) -> Any:
     """Grant or change a role; it takes effect at the person's next sign-in or token refresh."""
     return identity.grant_staff(get_session(), cccd, role=body["role"], agency_code=body["agency_code"],
-                                granted_by=_acting_cccd())
+                                granted_by=_acting_cccd(), actor=current_actor())
 
 
 @blp.get("/staff/<cccd:cccd>")
@@ -52,4 +52,4 @@ def get_staff(cccd: str) -> Any:
 @blp.alt_response(409, response="CONFLICT")
 def delete_staff(cccd: str) -> None:
     """Take a staff role away; the person stays a citizen."""
-    identity.revoke_staff(get_session(), cccd, revoked_by=_acting_cccd())
+    identity.revoke_staff(get_session(), cccd, revoked_by=_acting_cccd(), actor=current_actor())

@@ -60,3 +60,28 @@ class OverdueItemSchema(ma.Schema):
 
 class OverduePageSchema(PageSchema):
     items = fields.List(fields.Nested(OverdueItemSchema), required=True)
+
+
+class AuditArgs(PageArgs):
+    action = fields.String(validate=validate.Length(1, 60), metadata={"example": "dossier.receive"})
+    actor_id = fields.String(validate=validate.Length(1, 36))
+    target_id = fields.String(validate=validate.Length(1, 60))
+    since = fields.AwareDateTime()
+    until = fields.AwareDateTime()
+    cursor = DossierCursor()
+
+
+class AuditEntrySchema(ma.Schema):
+    id = fields.String(required=True)
+    at = fields.DateTime(required=True)
+    actor_id = fields.String(allow_none=True, required=True)
+    actor_role = fields.String(required=True)
+    action = fields.String(required=True)
+    target_type = fields.String(required=True)
+    target_id = fields.String(required=True)
+    details = fields.Dict(required=True)
+    origin = fields.String(required=True)
+
+
+class AuditPageSchema(PageSchema):
+    items = fields.List(fields.Nested(AuditEntrySchema), required=True)

@@ -12,6 +12,7 @@ from typing import BinaryIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from services import audit
 from services.clock import clock
 from services.db import transaction
 from services.dossier_actions import Actor, transition_for
@@ -84,6 +85,8 @@ def upload_result(session: Session, storage: Storage, dossier_id: str, actor: Ac
         dossier = get_visible(session, dossier_id, actor, lock=True)
         transition_for(dossier, "upload_result", actor)
         attachment = _new(dossier, "result", document_type, filename, blob, actor)
+        audit.record(session, actor, "dossier.upload_result", "dossier", dossier.code or dossier.id,
+                     {"filename": attachment.filename, "sha256": blob.sha256})
         session.flush()
         return attachment
 

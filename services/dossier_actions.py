@@ -7,23 +7,17 @@ the requirements, runs the action's effect and appends one immutable timeline en
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from services import audit
+from services.actors import Actor
 from services.calendar import WorkingCalendar
 from services.clock import clock
 from services.errors import InvalidTransition, PaymentRequired, ValidationFailed
 from services.models import Dossier, TimelineEntry
 from services.workflow import BY_ACTION, CITIZEN, CLOCK_RUNNING, FINAL, INPUTS, SYSTEM, Transition, target_of
-
-
-@dataclass(frozen=True)
-class Actor:
-    user_id: str
-    role: str  # citizen, official or admin
-    agency_code: str | None = None
 
 
 def is_overdue(dossier: Dossier, now: datetime) -> bool:
@@ -179,5 +173,9 @@ def apply(session: Session, dossier: Dossier, action: str, actor: Actor, *, cale
                           status=after, actor_id=actor.user_id or None, actor_role=actor.role, at=now, note=note,
                           reason=reason, new_due_at=new_due_at)
     dossier.timeline.append(entry)
+    if actor.role in ("official", "admin"):
+        audit.record(session, actor, f"dossier.{action}", "dossier", dossier.code or dossier.id,
+                     {"from": before, "to": after, "note": note, "reason": reason,
+                      "new_due_at": new_due_at.isoformat() if new_due_at else None})
     session.flush()
     return entry

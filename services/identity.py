@@ -22,7 +22,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services import audit
 from services import cccd as cccd_rules
+from services.actors import Actor
 from services.catalog import get_agency
 from services.clock import clock
 from services.db import transaction
@@ -190,7 +192,7 @@ def profile(session: Session, user_id: str) -> Profile:
 
 
 def grant_staff(session: Session, cccd: str, *, role: str, agency_code: str | None,
-                granted_by: str | None = None) -> StaffRole:
+                granted_by: str | None = None, actor: Actor | None = None) -> StaffRole:
     """Make a person (signed in or not yet) an official of one agency, or an admin."""
     errors: dict[str, list[str]] = {}
     if cccd_rules.problems(cccd):
@@ -211,10 +213,12 @@ def grant_staff(session: Session, cccd: str, *, role: str, agency_code: str | No
         session.add(staff)
         session.flush()
         log.info("staff granted", extra={"cccd": cccd_rules.masked(cccd), "role": role, "agency": agency_code})
+        audit.record(session, actor, "staff.grant", "staff", cccd_rules.masked(cccd),
+                     {"role": role, "agency_code": agency_code}, origin=None if actor else granted_by or "cli")
         return staff
 
 
-def revoke_staff(session: Session, cccd: str, *, revoked_by: str | None = None) -> None:
+def revoke_staff(session: Session, cccd: str, *, revoked_by: str | None = None, actor: Actor | None = None) -> None:
     with transaction(session):
         staff = _locked_staff(session, cccd)
         if staff is None:
@@ -223,6 +227,7 @@ def revoke_staff(session: Session, cccd: str, *, revoked_by: str | None = None) 
             raise Conflict("an admin cannot revoke their own role")
         session.delete(staff)
         log.info("staff revoked", extra={"cccd": cccd_rules.masked(cccd)})
+        audit.record(session, actor, "staff.revoke", "staff", cccd_rules.masked(cccd), {"role": staff.role.value})
 
 
 def get_staff(session: Session, cccd: str) -> StaffRole:

@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate; importing this package registers them all."""
 
+from services.models.audit import AuditEntry
 from services.models.catalog import (
     Agency,
     AgencyLevel,
@@ -23,6 +24,7 @@ from services.models.identity import MockAuthCode, RefreshToken, Role, StaffRole
 from services.models.payment import Payment, PaymentCallback, ReceiptCounter
 
 __all__ = [
+    "AuditEntry",
     "Agency",
     "AgencyLevel",
     "CatalogRevision",

@@ -2,6 +2,8 @@
 
 - Unknown query, form or body fields are refused (422), as the OpenAPI document says
   (`additionalProperties: false`), so a misspelt filter never silently returns everything.
+- An operation that takes a JSON body refuses a request without one (422), even when every field
+  is optional (a PATCH with nothing to change is a client bug).
 - Strings holding NUL are refused (422): PostgreSQL cannot store them.
 - flask-smorest documents one request body per operation, so an upload with a field beside its
   file (`document_type`) is one multipart schema, loaded from request.files and request.form.
@@ -36,6 +38,8 @@ class Parser(FlaskParser):
         return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
 
     def _load_location_data(self, *, schema: ma.Schema, req: flask.Request, location: str) -> Any:
+        if location == "json" and not req.get_data(cache=True):
+            raise ma.ValidationError({"_schema": ["A JSON body is required."]})
         data = super()._load_location_data(schema=schema, req=req, location=location)
         # NUL cannot be stored in PostgreSQL text (nor means anything in a form): refuse it upfront.
         plain = dict(data) if location in ("query", "form") else data

@@ -11,6 +11,7 @@ from api import (
     auth,
     bundles,
     catalog,
+    catalog_admin,
     dossiers,
     dossiers_admin,
     health,
@@ -44,12 +45,14 @@ GUARDS: dict[str, Guard] = {
     "admin_stats": OFFICIAL,  # an official sees their agency's figures only
     "admin_staff": ADMIN,
     "admin_audit": ADMIN,
+    "admin_catalog": ADMIN,
 }
 
 
 def register(app: Flask, api: Api, limiter: Limiter | None, settings: Settings) -> None:
     for blueprint in (health.blp, catalog.blp, auth.blp, auth.me_blp, dossiers.blp, bundles.blp, lookup.blp,
-                      payments.blp, payments.gateway_blp, dossiers_admin.blp, stats.blp, staff.blp, audit.blp):
+                      payments.blp, payments.gateway_blp, dossiers_admin.blp, stats.blp, staff.blp, audit.blp,
+                      catalog_admin.blp):
         api.register_blueprint(blueprint)
     limit(app, limiter, settings.ratelimit_auth, blueprints=(auth.blp,))
     limit(app, limiter, settings.ratelimit_lookup, blueprints=(lookup.blp,))

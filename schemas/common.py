@@ -74,3 +74,12 @@ class PageSchema(ma.Schema):
 class HealthSchema(ma.Schema):
     status = fields.String(required=True)
     checks = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class StrictBoolean(fields.Boolean):
+    """true or false only: 0, 1 and "yes" are refused (in Python 0 == False, so sets cannot tell)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value

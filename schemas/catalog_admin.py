@@ -1,0 +1,74 @@
+"""Catalog administration: procedures and agencies as admins write them."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from schemas.catalog import AGENCY_LEVELS, ONLINE_LEVELS, AgencySchema, ProcedureSchema
+from schemas.common import PageArgs, PageSchema, StrictBoolean
+
+
+class DocumentInSchema(ma.Schema):
+    type = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_]{1,60}$"))
+    name = fields.String(required=True, validate=validate.Length(1, 300))
+    mandatory = StrictBoolean(load_default=True)
+
+
+class ProcedurePatchSchema(ma.Schema):
+    name = fields.String(validate=validate.Length(2, 300))
+    field = fields.String(validate=validate.Length(1, 120))
+    agency_code = fields.String(validate=validate.Length(1, 40))
+    processing_days = fields.Integer(validate=validate.Range(0, 365))
+    fee_vnd = fields.Integer(validate=validate.Range(0, 100_000_000))
+    online_level = fields.String(validate=validate.OneOf(ONLINE_LEVELS))
+    min_eid_level = fields.Integer(validate=validate.OneOf((1, 2)))
+    description = fields.String(validate=validate.Length(max=4000))
+    form_schema = fields.Dict(metadata={"description": "a JSON Schema (2020-12) for the dossier form"})
+    required_documents = fields.List(fields.Nested(DocumentInSchema), validate=validate.Length(max=30))
+    active = StrictBoolean(metadata={"description": "false: no new dossiers; existing ones go on"})
+
+
+class ProcedureCreateSchema(ProcedurePatchSchema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Za-z.\-]{1,40}$"))
+    name = fields.String(required=True, validate=validate.Length(2, 300))
+    field = fields.String(required=True, validate=validate.Length(1, 120))
+    agency_code = fields.String(required=True, validate=validate.Length(1, 40))
+    processing_days = fields.Integer(required=True, validate=validate.Range(0, 365))
+    online_level = fields.String(required=True, validate=validate.OneOf(ONLINE_LEVELS))
+    form_schema = fields.Dict(required=True)
+    required_documents = fields.List(fields.Nested(DocumentInSchema), required=True,
+                                     validate=validate.Length(max=30))
+
+
+class AdminProcedureSchema(ProcedureSchema):
+    active = fields.Boolean(required=True)
+
+
+class AdminProcedurePageSchema(PageSchema):
+    items = fields.List(fields.Nested(AdminProcedureSchema), required=True)
+
+
+class AgencyPatchSchema(ma.Schema):
+    name = fields.String(validate=validate.Length(2, 200))
+    level = fields.String(validate=validate.OneOf(AGENCY_LEVELS))
+    parent_code = fields.String(allow_none=True, validate=validate.Length(1, 40))
+    active = StrictBoolean()
+
+
+class AgencyCreateSchema(AgencyPatchSchema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Za-z.]{1,40}$"))
+    name = fields.String(required=True, validate=validate.Length(2, 200))
+    level = fields.String(required=True, validate=validate.OneOf(AGENCY_LEVELS))
+
+
+class AdminAgencySchema(AgencySchema):
+    active = fields.Boolean(required=True)
+
+
+class AdminAgencyListSchema(ma.Schema):
+    items = fields.List(fields.Nested(AdminAgencySchema), required=True)
+
+
+class AdminPageArgs(PageArgs):
+    pass

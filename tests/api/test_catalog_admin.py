@@ -1,0 +1,90 @@
+"""Admins keep the catalog: procedures and agencies created, changed and deactivated, never deleted."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.identity import grant_staff
+from tests.dossier_helpers import SIMPLE, act, draft, official_of
+from tests.helpers import ADMIN, bearer, sign_in
+
+NEW = {"code": "9.000001", "name": "Cấp giấy xác nhận thử nghiệm", "field": "Thử nghiệm",
+       "agency_code": "000.20.02.H47", "processing_days": 2, "fee_vnd": 15_000, "online_level": "full",
+       "min_eid_level": 1,
+       "description": "Thủ tục thử", "form_schema": {"type": "object", "required": ["reason"],
+                                                     "properties": {"reason": {"type": "string"}}},
+       "required_documents": [{"type": "don", "name": "Đơn đề nghị", "mandatory": True}]}
+
+
+@pytest.fixture
+def admin(client, session):
+    grant_staff(session, ADMIN["cccd"], role="admin", agency_code=None)
+    return sign_in(client, ADMIN)
+
+
+def test_create_a_procedure_and_it_appears_in_the_catalog(client, admin):
+    etag = client.get("/api/v1/procedures").headers["ETag"]
+    response = client.post("/api/v1/admin/procedures", headers=bearer(admin), json=NEW)
+    assert response.status_code == 201, response.json
+    assert response.json["active"] is True and response.json["required_documents"][0]["type"] == "don"
+    public = client.get("/api/v1/procedures/9.000001").json
+    assert public["name"] == NEW["name"] and public["fee_vnd"] == 15_000
+    assert client.get("/api/v1/procedures", headers={"If-None-Match": etag}).status_code == 200
+    assert client.get("/api/v1/procedures", query_string={"q": "xac nhan thu nghiem"}).json["items"][0]["code"] == \
+        "9.000001"
+    audit = client.get("/api/v1/admin/audit", headers=bearer(admin),
+                       query_string={"action": "catalog.procedure.create"}).json["items"]
+    assert audit[0]["target_id"] == "9.000001"
+    assert client.post("/api/v1/admin/procedures", headers=bearer(admin), json=NEW).status_code == 409
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"form_schema": {"type": "object", "properties": {"x": {"type": "nonsense"}}}}, "form_schema"),
+    ({"form_schema": {"type": "array"}}, "form_schema"),
+    ({"processing_days": 400}, "processing_days"),
+    ({"fee_vnd": -1}, "fee_vnd"),
+    ({"required_documents": [{"type": "a", "name": "A"}, {"type": "a", "name": "B"}]}, "required_documents"),
+])
+def test_bad_procedures_are_422_naming_the_problem(client, admin, change, field):
+    response = client.post("/api/v1/admin/procedures", headers=bearer(admin), json={**NEW, **change})
+    assert response.status_code == 422 and field in response.json["errors"], response.json
+
+
+def test_an_invalid_json_schema_is_named(client, admin):
+    bad = {**NEW, "form_schema": {"type": "object", "properties": {"x": {"type": "nonsense"}}}}
+    message = client.post("/api/v1/admin/procedures", headers=bearer(admin), json=bad).json["errors"]["form_schema"][0]
+    assert "properties/x/type" in message and "nonsense" in message
+
+
+def test_deactivating_stops_new_dossiers_but_not_the_old_ones(client, session, admin):
+    citizen = sign_in(client)
+    ready = draft(client, citizen)
+    sent = client.post(f"/api/v1/dossiers/{draft(client, citizen)['id']}/submit", headers=bearer(citizen)).json
+    patch = client.patch(f"/api/v1/admin/procedures/{SIMPLE['code']}", headers=bearer(admin), json={"active": False})
+    assert patch.status_code == 200 and patch.json["active"] is False
+    assert client.get(f"/api/v1/procedures/{SIMPLE['code']}").status_code == 404
+    refused = client.post(f"/api/v1/dossiers/{ready['id']}/submit", headers=bearer(citizen))
+    assert refused.status_code == 409
+    official = official_of(client, session)
+    assert act(client, official, sent["id"], "receive").status_code == 200
+    listed = client.get("/api/v1/admin/procedures?limit=100", headers=bearer(admin)).json["items"]
+    assert any(p["code"] == SIMPLE["code"] and p["active"] is False for p in listed)
+
+
+def test_agencies_are_created_renamed_and_deactivated(client, admin):
+    created = client.post("/api/v1/admin/agencies", headers=bearer(admin),
+                          json={"code": "000.20.07.H47", "name": "Ủy ban nhân dân xã Quế Sơn", "level": "commune",
+                                "parent_code": "000.00.00.H47"})
+    assert created.status_code == 201 and created.json["parent_code"] == "000.00.00.H47"
+    renamed = client.patch("/api/v1/admin/agencies/000.20.07.H47", headers=bearer(admin),
+                           json={"name": "UBND xã Quế Sơn", "active": False})
+    assert renamed.json["name"] == "UBND xã Quế Sơn" and renamed.json["active"] is False
+    assert "000.20.07.H47" not in [a["code"] for a in client.get("/api/v1/agencies").json["items"]]
+    assert client.patch("/api/v1/admin/agencies/000.99.99.H47", headers=bearer(admin),
+                        json={"name": "Không có"}).status_code == 404
+    assert client.patch("/api/v1/admin/agencies/000.20.07.H47", headers=bearer(admin)).status_code == 422
+
+
+def test_only_admins_keep_the_catalog(client, session):
+    official = official_of(client, session)
+    assert client.post("/api/v1/admin/procedures", headers=bearer(official), json=NEW).status_code == 403

@@ -23,8 +23,9 @@ migrate: install
 seed: migrate
 	$(FLASK) seed --demo-staff
 
+# The mock eID issuer and the payment return/IPN URLs follow the address served on.
 run: seed
-	$(FLASK) run --host $(HOST) --port $(PORT) --with-threads
+	SMARTQN_BASE_URL=$${SMARTQN_BASE_URL:-http://$(HOST):$(PORT)} $(FLASK) run --host $(HOST) --port $(PORT) --with-threads
 
 # Production-style: gunicorn on the same code (set SMARTQN_* first, see README).
 serve: install

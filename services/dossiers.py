@@ -10,8 +10,7 @@ from datetime import date
 from typing import Any
 
 import jsonschema
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -19,6 +18,7 @@ from services import idempotency
 from services.calendar import TZ, WorkingCalendar
 from services.catalog import get_procedure
 from services.clock import clock
+from services.counters import next_number
 from services.db import transaction
 from services.dossier_actions import Actor, apply
 from services.errors import (
@@ -130,28 +130,10 @@ def check_eid_level(session: Session, dossier: Dossier) -> None:
 
 
 def next_code(session: Session, dossier: Dossier) -> str:
-    """{agency identifier}-{yyMMdd}-{NNNN}: gap-free per agency and local day, allocated in the database.
-
-    The counter row is locked by the UPDATE until the transaction ends, so concurrent submissions
-    (on any number of servers) queue on it, and a rolled-back submission gives its number back.
-    """
+    """{agency identifier}-{yyMMdd}-{NNNN}: gap-free per agency and local day (services.counters)."""
     day: date = clock.now().astimezone(TZ).date()
-    for _ in range(2):
-        last = session.execute(
-            update(DossierCodeCounter)
-            .where(DossierCodeCounter.agency_id == dossier.agency_id, DossierCodeCounter.day == day)
-            .values(last=DossierCodeCounter.last + 1)
-            .returning(DossierCodeCounter.last)
-        ).scalar()
-        if last is not None:
-            return f"{dossier.agency.code}-{day:%y%m%d}-{last:04d}"
-        try:
-            with session.begin_nested():
-                session.add(DossierCodeCounter(agency_id=dossier.agency_id, day=day, last=1))
-            return f"{dossier.agency.code}-{day:%y%m%d}-0001"
-        except IntegrityError:
-            continue  # another submission created today's counter first; take the next number
-    raise Conflict("could not allocate a dossier code")
+    number = next_number(session, DossierCodeCounter, agency_id=dossier.agency_id, day=day)
+    return f"{dossier.agency.code}-{day:%y%m%d}-{number:04d}"
 
 
 def submit_one(session: Session, dossier: Dossier, actor: Actor, *, calendar: WorkingCalendar) -> None:

@@ -13,12 +13,12 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services import idempotency, vnpay
 from services.calendar import TZ, WorkingCalendar
 from services.clock import clock
+from services.counters import next_number
 from services.db import transaction
 from services.dossier_actions import SYSTEM_ACTOR, Actor, apply, payment_status
 from services.dossiers import get_own
@@ -96,21 +96,10 @@ def get(session: Session, payment_id: str, actor: Actor) -> Payment:
 
 
 def _next_receipt(session: Session, payment: Payment) -> str:
+    """BL-{agency}-{year}-{NNNNNN}: gap-free per agency and local year (services.counters)."""
     year = clock.now().astimezone(TZ).year
     agency = payment.dossier.agency
-    for _ in range(2):
-        last = session.execute(update(ReceiptCounter).where(ReceiptCounter.agency_id == agency.id,
-                                                            ReceiptCounter.year == year)
-                               .values(last=ReceiptCounter.last + 1).returning(ReceiptCounter.last)).scalar()
-        if last is None:
-            try:
-                with session.begin_nested():
-                    session.add(ReceiptCounter(agency_id=agency.id, year=year, last=1))
-                last = 1
-            except IntegrityError:
-                continue
-        return f"BL-{agency.code}-{year}-{last:06d}"
-    raise Conflict("could not allocate a receipt number")
+    return f"BL-{agency.code}-{year}-{next_number(session, ReceiptCounter, agency_id=agency.id, year=year):06d}"
 
 
 def _verdict(session: Session, params: dict[str, str], settings: Settings,

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from services.actors import Actor
 from services.db import utcnow
 from services.errors import NotFound
 from services.models import Agency, CatalogRevision, Procedure, ProcedureGroup
@@ -48,6 +49,16 @@ def get_agency(session: Session, code: str) -> Agency:
     return agency
 
 
+def agency_scope(session: Session, actor: Actor, agency_code: str | None) -> Agency | None:
+    """The one agency a staff member's request is limited to, or None for every agency (an admin
+    naming none). An official may name only their own agency; anything else is 404."""
+    if actor.role == "admin":
+        return get_agency(session, agency_code) if agency_code else None
+    if actor.role != "official" or not actor.agency_code or agency_code not in (None, actor.agency_code):
+        raise NotFound("agency not found")
+    return get_agency(session, actor.agency_code)
+
+
 def list_procedures(
     session: Session,
     *,
@@ -60,8 +71,7 @@ def list_procedures(
     """Active procedures ordered by code; `q` matches the name with or without diacritics."""
     stmt = select(Procedure).where(Procedure.active.is_(True))
     if q and (needle := fold(q)):
-        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(Procedure.search_name.like(f"%{escaped}%", escape="\\"))
+        stmt = stmt.where(Procedure.search_name.contains(needle, autoescape=True))  # % and _ taken literally
     if agency_code:
         stmt = stmt.join(Procedure.agency).where(Agency.code == agency_code)
     if field:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from services.catalog import get_agency
+from services.catalog import agency_scope
 from services.clock import clock
 from services.dossier_actions import Actor
 from services.errors import NotFound, ValidationFailed
@@ -45,13 +45,8 @@ def queue(session: Session, actor: Actor, *, status: str | None = None, overdue:
     """An agency's submitted dossiers (all agencies for an admin), oldest due first."""
     _check_status(status)
     stmt = select(Dossier).where(Dossier.queue_at.is_not(None))
-    if actor.role == "admin":
-        if agency_code:
-            stmt = stmt.where(Dossier.agency_id == get_agency(session, agency_code).id)
-    else:
-        if actor.role != "official" or not actor.agency_code or agency_code not in (None, actor.agency_code):
-            raise NotFound("agency not found")
-        stmt = stmt.where(Dossier.agency_id == get_agency(session, actor.agency_code).id)
+    if (agency := agency_scope(session, actor, agency_code)) is not None:
+        stmt = stmt.where(Dossier.agency_id == agency.id)
     if status:
         stmt = stmt.where(Dossier.status == status)
     now = clock.now()
@@ -66,12 +61,10 @@ def queue(session: Session, actor: Actor, *, status: str | None = None, overdue:
         if needle.isdigit() and len(needle) == 12:
             stmt = stmt.join(Dossier.applicant).where(User.cccd == needle)
         else:
-            escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            folded = fold(needle).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            stmt = stmt.join(Dossier.applicant).where(or_(
-                Dossier.code.like(f"{escaped}%", escape="\\"),
-                User.full_name.ilike(f"%{escaped}%", escape="\\"),
-                User.full_name.ilike(f"%{folded}%", escape="\\"),
+            stmt = stmt.join(Dossier.applicant).where(or_(  # % and _ taken literally
+                Dossier.code.startswith(needle, autoescape=True),
+                User.full_name.icontains(needle, autoescape=True),
+                User.full_name.icontains(fold(needle), autoescape=True),
             ))
     return keyset_page(session, stmt, [Dossier.queue_at, Dossier.id], lambda d: (d.queue_at.isoformat(), d.id),
                        after=after, limit=limit)

@@ -22,7 +22,7 @@ from schemas.dossiers import (
     UpdateDossierSchema,
     UploadSchema,
 )
-from services import attachments, dossier_queries, dossiers
+from services import attachments, dossier_queries, dossier_staff, dossiers
 from services.db import get_session
 
 blp = Blueprint("dossiers", __name__, url_prefix="/api/v1/dossiers", description="The citizen's dossiers")
@@ -31,7 +31,7 @@ _dossier = DossierSchema()
 
 def _reply(dossier: Any, status: int = 200, **headers: str) -> Response:
     return json_response(_dossier.dump(presenters.dossier(dossier, current_actor())), status,
-                         presenters.etag(dossier), headers)
+                         dossier_staff.etag(dossier), headers)
 
 
 @blp.post("")

@@ -31,7 +31,7 @@ _staff_dossier = StaffDossierSchema()
 
 def _reply(dossier: Any) -> Response:
     return json_response(_staff_dossier.dump(presenters.dossier(dossier, current_actor(), staff=True)), 200,
-                         presenters.etag(dossier))
+                         dossier_staff.etag(dossier))
 
 
 @blp.get("")

@@ -8,7 +8,6 @@ from api.i18n import current_language
 from services.bundles import aggregate_status
 from services.clock import clock
 from services.dossier_actions import Actor, allowed_actions, is_overdue, payment_status
-from services.dossier_staff import etag  # noqa: F401  (re-exported for the views)
 from services.workflow import label
 
 

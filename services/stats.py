@@ -16,10 +16,10 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.calendar import TZ, WorkingCalendar
-from services.catalog import get_agency
+from services.catalog import agency_scope
 from services.clock import clock
 from services.dossier_actions import Actor
-from services.errors import NotFound, ValidationFailed
+from services.errors import ValidationFailed
 from services.models import Agency, Dossier, User
 from services.pagination import Page, keyset_page
 from services.workflow import FINAL
@@ -89,13 +89,9 @@ def local_bounds(start: date, end: date) -> tuple[datetime, datetime]:
 
 def scope(session: Session, actor: Actor, agency_code: str | None) -> list[Agency]:
     """The agencies the caller may see figures of: an official their own (another is 404), an admin any."""
-    if actor.role == "admin":
-        if agency_code:
-            return [get_agency(session, agency_code)]
-        return list(session.scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.code)))
-    if actor.role != "official" or agency_code not in (None, actor.agency_code) or not actor.agency_code:
-        raise NotFound("agency not found")
-    return [get_agency(session, actor.agency_code)]
+    if (agency := agency_scope(session, actor, agency_code)) is not None:
+        return [agency]
+    return list(session.scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.code)))
 
 
 def report(session: Session, actor: Actor, *, start: date, end: date, agency_code: str | None = None) -> Report:
@@ -155,11 +151,10 @@ def report(session: Session, actor: Actor, *, start: date, end: date, agency_cod
 def overdue(session: Session, actor: Actor, *, calendar: WorkingCalendar, agency_code: str | None = None,
             after: Sequence[Any] | None = None, limit: int = 20) -> Page[tuple[Dossier, int, User | None]]:
     """Open dossiers past due, most late first, each with the working days it is late by."""
-    agencies = scope(session, actor, agency_code)
     now = clock.now()
     stmt = select(Dossier).where(Dossier.due_at < now, Dossier.status.not_in(FINAL))
-    if actor.role != "admin" or agency_code:
-        stmt = stmt.where(Dossier.agency_id.in_([a.id for a in agencies]))
+    if (agency := agency_scope(session, actor, agency_code)) is not None:
+        stmt = stmt.where(Dossier.agency_id == agency.id)
     page = keyset_page(session, stmt, [Dossier.due_at, Dossier.id], lambda d: (d.due_at.isoformat(), d.id),
                        after=after, limit=limit)
     wanted = {d.applicant_id for d in page.items}

@@ -22,6 +22,8 @@ class Guard:
     name: str
     # Any of these roles may pass; None means no sign-in is needed.
     roles: tuple[str, ...] | None
+    # A browser page: the access token comes from the portal's cookie, not a bearer header.
+    page: bool = False
 
     @property
     def public(self) -> bool:
@@ -32,6 +34,10 @@ PUBLIC = Guard("public", None)
 CITIZEN = Guard("citizen", ("citizen",))  # anyone signed in
 OFFICIAL = Guard("official", ("official", "admin"))
 ADMIN = Guard("admin", ("admin",))
+STAFF_PAGE = Guard("official", ("official", "admin"), page=True)
+# The admin portal's cookies (api/portal.py sets them; only under /admin, never sent to the API).
+ACCESS_COOKIE = "smartqn_portal"
+REFRESH_COOKIE = "smartqn_portal_refresh"
 
 
 def bearer_token() -> str | None:
@@ -67,8 +73,8 @@ def install(app: Flask, guards: dict[str, Guard]) -> None:
             raise Forbidden("this route declares no guard")
         if guard.public:
             return
-        token = bearer_token()
-        if token is None:
+        token = request.cookies.get(ACCESS_COOKIE) if guard.page else bearer_token()
+        if not token:
             raise Unauthorized("missing bearer token")
         principal = verify_access_token(token, settings=current_app.extensions["smartqn.settings"])
         if not any(principal.has(role) for role in guard.roles or ()):

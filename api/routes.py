@@ -12,6 +12,7 @@ from api import (
     bundles,
     catalog,
     catalog_admin,
+    dashboard,
     dossiers,
     dossiers_admin,
     health,
@@ -19,10 +20,11 @@ from api import (
     mock_eid,
     mock_gateway,
     payments,
+    portal,
     staff,
     stats,
 )
-from api.guards import ADMIN, CITIZEN, OFFICIAL, PUBLIC, Guard
+from api.guards import ADMIN, CITIZEN, OFFICIAL, PUBLIC, STAFF_PAGE, Guard
 from api.ratelimit import limit
 from services.settings import Settings
 
@@ -46,6 +48,8 @@ GUARDS: dict[str, Guard] = {
     "admin_staff": ADMIN,
     "admin_audit": ADMIN,
     "admin_catalog": ADMIN,
+    "portal": PUBLIC,  # the admin portal's sign-in pages and its scripts and styles
+    "dashboard": STAFF_PAGE,  # the same scope as admin_stats, signed in by the portal's cookie
 }
 
 
@@ -54,7 +58,10 @@ def register(app: Flask, api: Api, limiter: Limiter | None, settings: Settings) 
                       payments.blp, payments.gateway_blp, dossiers_admin.blp, stats.blp, staff.blp, audit.blp,
                       catalog_admin.blp):
         api.register_blueprint(blueprint)
-    limit(app, limiter, settings.ratelimit_auth, blueprints=(auth.blp,))
+    app.register_blueprint(portal.blp)
+    app.register_blueprint(dashboard.blp)
+    limit(app, limiter, settings.ratelimit_auth, blueprints=(auth.blp,),
+          endpoints=("portal.login", "portal.callback"))
     limit(app, limiter, settings.ratelimit_lookup, blueprints=(lookup.blp,))
     if settings.eid_mock_enabled:
         app.register_blueprint(mock_eid.blp)

@@ -13,7 +13,15 @@ from api.blueprint import Blueprint
 from api.context import calendar
 from api.guards import current_actor
 from schemas.common import encode_cursor
-from schemas.stats import COLUMNS, FiguresSchema, OverdueArgs, OverduePageSchema, StatsArgs, StatsSchema
+from schemas.stats import (
+    COLUMNS,
+    FiguresSchema,
+    OverdueArgs,
+    OverduePageSchema,
+    StatsArgs,
+    StatsSchema,
+    WeeklySchema,
+)
 from services import stats
 from services.calendar import TZ
 from services.clock import clock
@@ -23,11 +31,29 @@ blp = Blueprint("admin_stats", __name__, url_prefix="/api/v1/admin", description
 _figures = FiguresSchema()
 
 
-def _report(args: dict[str, Any]) -> stats.Report:
+def date_range(args: dict[str, Any]) -> tuple[date, date]:
+    """The range asked for; by default the 1st of this month to today (local)."""
     today = clock.now().astimezone(TZ).date()
-    start: date = args.get("from_") or today.replace(day=1)
-    end: date = args.get("to") or today
+    return args.get("from_") or today.replace(day=1), args.get("to") or today
+
+
+def _report(args: dict[str, Any]) -> stats.Report:
+    start, end = date_range(args)
     return stats.report(get_session(), current_actor(), start=start, end=end, agency_code=args.get("agency_code"))
+
+
+def csv_response(result: stats.Report) -> Response:
+    """The statistics table as CSV, named after its range."""
+    out = io.StringIO()
+    out.write("\ufeff")  # Excel reads UTF-8 (Vietnamese names) only with a BOM
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for figures in [*result.items, result.total]:
+        row = _figures.dump(figures)
+        writer.writerow(["" if row[c] is None else row[c] for c in COLUMNS])
+    name = f"thong-ke-{result.start:%Y%m%d}-{result.end:%Y%m%d}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @blp.get("/stats")
@@ -45,17 +71,18 @@ def get_stats(args: dict[str, Any]) -> stats.Report:
 @blp.alt_response(404, response="NOT_FOUND")
 def get_stats_csv(args: dict[str, Any]) -> Response:
     """The statistics table as a spreadsheet."""
-    result = _report(args)
-    out = io.StringIO()
-    out.write("\ufeff")  # Excel reads UTF-8 (Vietnamese names) only with a BOM
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    for figures in [*result.items, result.total]:
-        row = _figures.dump(figures)
-        writer.writerow(["" if row[c] is None else row[c] for c in COLUMNS])
-    name = f"thong-ke-{result.start:%Y%m%d}-{result.end:%Y%m%d}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return csv_response(_report(args))
+
+
+@blp.get("/stats/weekly")
+@blp.arguments(StatsArgs, location="query")
+@blp.response(200, WeeklySchema)
+@blp.alt_response(404, response="NOT_FOUND")
+def get_weekly(args: dict[str, Any]) -> dict[str, Any]:
+    """Dossiers received and completed per week (Monday to Sunday, local), same scope as the figures."""
+    start, end = date_range(args)
+    items = stats.weekly(get_session(), current_actor(), start=start, end=end, agency_code=args.get("agency_code"))
+    return {"start": start, "end": end, "items": items}
 
 
 @blp.get("/overdue")

@@ -42,6 +42,18 @@ class StatsSchema(ma.Schema):
     total = fields.Nested(FiguresSchema, required=True)
 
 
+class WeekSchema(ma.Schema):
+    start = fields.Date(data_key="week_start", required=True, metadata={"description": "a Monday (local)"})
+    received = fields.Integer(required=True)
+    completed = fields.Integer(required=True)
+
+
+class WeeklySchema(ma.Schema):
+    start = fields.Date(data_key="from", required=True)
+    end = fields.Date(data_key="to", required=True)
+    items = fields.List(fields.Nested(WeekSchema), required=True)
+
+
 class OverdueArgs(PageArgs):
     agency_code = fields.String(validate=validate.Length(1, 40))
     cursor = DossierCursor()

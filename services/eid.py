@@ -8,10 +8,14 @@ This module is the only one that knows the provider's token shape: an adapter fo
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 import threading
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +46,30 @@ class EidIdentity:
 def fetch_json(url: str, timeout: float = 5.0) -> dict[str, Any]:
     with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (configured URL)
         return json.loads(response.read())
+
+
+def s256(verifier: str) -> str:
+    """The PKCE code challenge (S256) of a code verifier."""
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+
+
+def redeem_code(token_url: str, *, code: str, client_id: str, redirect_uri: str, code_verifier: str,
+                timeout: float = 5.0) -> str:
+    """The ID token for an authorization code (the browser flow's back channel), or Unauthorized."""
+    form = urllib.parse.urlencode({"grant_type": "authorization_code", "code": code, "client_id": client_id,
+                                   "redirect_uri": redirect_uri, "code_verifier": code_verifier}).encode()
+    request = urllib.request.Request(token_url, data=form, method="POST",
+                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (configured URL)
+            token = json.loads(response.read()).get("id_token")
+    except urllib.error.HTTPError as exc:
+        raise Unauthorized(f"the eID provider refused the code ({exc.code})") from exc
+    except (OSError, ValueError) as exc:
+        raise Unavailable("the eID provider cannot be reached") from exc
+    if not isinstance(token, str):
+        raise Unauthorized("the eID provider answered without an id_token")
+    return token
 
 
 class JwksCache:

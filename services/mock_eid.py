@@ -7,7 +7,6 @@ side is exercised exactly as against a real provider. Keys live as PEM files in 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import re
@@ -29,6 +28,7 @@ from sqlalchemy.orm import Session
 from services import cccd as cccd_rules
 from services.clock import clock
 from services.db import transaction
+from services.eid import s256
 from services.errors import DomainError, ValidationFailed
 from services.models import MockAuthCode
 
@@ -143,10 +143,6 @@ def mint_id_token(keys: KeyStore, *, issuer: str, audience: str, claims: dict[st
 
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
-
-
-def s256(verifier: str) -> str:
-    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
 
 
 def check_authorization_request(params: dict[str, str], *, clients: tuple[str, ...]) -> None:

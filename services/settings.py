@@ -55,6 +55,9 @@ class Settings:
     eid_jwks_cache_seconds: int = 3600
     eid_jwks_min_refetch_seconds: int = 30
     eid_mock_token_ttl: int = 600
+    # The admin portal's browser sign-in (authorization code + PKCE); default: the mock provider's.
+    eid_authorize_url: str = ""
+    eid_token_url: str = ""
     access_token_ttl: int = 900
     refresh_token_ttl_days: int = 30
     ratelimit_enabled: bool = True
@@ -90,8 +93,10 @@ class Settings:
                 object.__setattr__(self, name, self.base_url + path)
         if not self.eid_issuer:
             object.__setattr__(self, "eid_issuer", f"{self.base_url}/mock-eid")
-        if not self.eid_jwks_url:
-            object.__setattr__(self, "eid_jwks_url", f"{self.eid_issuer}/jwks.json")
+        for name, path in (("eid_jwks_url", "/jwks.json"), ("eid_authorize_url", "/authorize"),
+                           ("eid_token_url", "/token")):
+            if not getattr(self, name):
+                object.__setattr__(self, name, self.eid_issuer + path)
 
     @property
     def is_production(self) -> bool:

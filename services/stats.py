@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from services.calendar import TZ, WorkingCalendar
 from services.catalog import agency_scope
 from services.clock import clock
+from services.db import epoch_seconds
 from services.dossier_actions import Actor
 from services.errors import ValidationFailed
 from services.models import Agency, Dossier, User
@@ -146,6 +147,32 @@ def report(session: Session, actor: Actor, *, start: date, end: date, agency_cod
     for item in items:
         total.add(item)
     return Report(start, end, items, total)
+
+
+@dataclass(frozen=True)
+class Week:
+    start: date  # a Monday, local time
+    received: int
+    completed: int
+
+
+def weekly(session: Session, actor: Actor, *, start: date, end: date, agency_code: str | None = None) -> list[Week]:
+    """Dossiers received and completed per local week (Monday to Sunday) of the range, with the same
+    definitions and scope as `report`; the first and last weeks count only their days in the range."""
+    lo, hi = local_bounds(start, end)
+    ids = [a.id for a in scope(session, actor, agency_code)]
+    monday = start - timedelta(days=start.weekday())
+    origin = int(datetime.combine(monday, time(0), TZ).timestamp())  # no DST in Vietnam: weeks are 604,800 s
+
+    def per_week(column: Any, *where: Any) -> dict[int, int]:
+        week = ((epoch_seconds(column) - origin) // 604_800).label("week")
+        rows = select(week).where(Dossier.agency_id.in_(ids), column >= lo, column < hi, *where).subquery()
+        return dict(session.execute(select(rows.c.week, func.count()).group_by(rows.c.week)).tuples().all())
+
+    received = per_week(Dossier.received_at)
+    completed = per_week(Dossier.closed_at, Dossier.status == "completed")
+    weeks = (end - monday).days // 7 + 1
+    return [Week(monday + timedelta(weeks=i), received.get(i, 0), completed.get(i, 0)) for i in range(weeks)]
 
 
 def overdue(session: Session, actor: Actor, *, calendar: WorkingCalendar, agency_code: str | None = None,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-# Documentation itself, and the stand-in for the external eID provider (documented in the README).
-UNDOCUMENTED_BLUEPRINTS = {"swagger_assets", "api-docs", "mock_eid", "mock_gateway"}
+# Documentation itself, the stand-ins for the eID provider and the bank, and the admin portal's HTML
+# pages (all documented in the README).
+UNDOCUMENTED_BLUEPRINTS = {"swagger_assets", "api-docs", "mock_eid", "mock_gateway", "portal", "dashboard"}
 
 
 def openapi_path(rule: str) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from services.calendar import TZ
 from services.clock import clock
+from services.db import transaction
 from services.models import Dossier, Procedure, User
 from tests.dossier_helpers import official_of
 from tests.helpers import ADMIN, OFFICIAL, OTHER, bearer, sign_in
@@ -136,3 +137,36 @@ def test_the_overdue_list_is_most_late_first(client, crafted, admin):
     items = client.get("/api/v1/admin/overdue", headers=bearer(admin()), query_string={"agency_code": A}).json["items"]
     assert [(i["status"], i["days_late"]) for i in items] == [("in_progress", 5), ("received", 1)]
     assert items[0]["applicant_name"] == "Mai Thị Hoa"
+
+
+def test_weekly_series_in_local_weeks(client, session, crafted, admin):
+    # Two more arrivals around the last local week boundary of November: Sunday 29th 23:30 belongs to
+    # the week of the 23rd, Monday 30th 00:10 to the week of the 30th (both are the 29th in UTC).
+    applicant = session.scalars(select(User).where(User.cccd == "049190001111")).one()
+    procedure = session.scalars(select(Procedure)).first()
+    with transaction(session):  # committed, as the requests below end their own units of work
+        for received in (at(11, 29, 23, 30), at(11, 30, 0, 10)):
+            session.add(Dossier(procedure=procedure, agency_id=procedure.agency_id, applicant_id=applicant.id,
+                                form={}, status="received", received_at=received, due_at=at(12, 10, 17)))
+    body = client.get("/api/v1/admin/stats/weekly", headers=bearer(admin()), query_string=NOVEMBER).json
+    # 1 November 2026 is a Sunday: the first week starts on Monday 26 October and holds that one day.
+    assert body["items"] == [
+        {"week_start": "2026-10-26", "received": 1, "completed": 0},  # #9 at 00:10 on the 1st (local)
+        {"week_start": "2026-11-02", "received": 1, "completed": 1},
+        {"week_start": "2026-11-09", "received": 2, "completed": 2},
+        {"week_start": "2026-11-16", "received": 1, "completed": 1},
+        {"week_start": "2026-11-23", "received": 3, "completed": 0},
+        {"week_start": "2026-11-30", "received": 1, "completed": 0},
+    ]
+    assert sum(w["received"] for w in body["items"]) == 7 + 2
+
+
+def test_weekly_series_follows_the_official_scope(client, session, crafted):
+    official_of(client, session, agency=B)
+    official = sign_in(client, OFFICIAL)
+    body = client.get("/api/v1/admin/stats/weekly", headers=bearer(official), query_string=NOVEMBER).json
+    assert [(w["received"], w["completed"]) for w in body["items"]] == [(0, 0), (0, 0), (1, 0), (0, 1), (0, 0),
+                                                                         (0, 0)]
+    bad = client.get("/api/v1/admin/stats/weekly", headers=bearer(official),
+                     query_string={"from": "2026-12-01", "to": "2026-11-01"})
+    assert bad.status_code == 422

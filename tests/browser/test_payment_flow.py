@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import io
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -23,9 +26,23 @@ PERSON = {"cccd": "079301009999", "full_name": "Huỳnh Thị Lan", "date_of_bir
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (apt-get install chromium)")
 
 
-def test_paying_through_the_mock_bank_in_a_browser(app, settings):
+@contextmanager
+def launch() -> Iterator[Any]:
+    """Debian's Chromium, headless, through Playwright (no browser download)."""
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"])
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def test_paying_through_the_mock_bank_in_a_browser(app, settings):
     base = settings.base_url
     http = requests.Session()
     id_token = http.post(f"{base}/mock-eid/token", json=PERSON).json()["id_token"]
@@ -41,23 +58,16 @@ def test_paying_through_the_mock_bank_in_a_browser(app, settings):
                         headers={"Idempotency-Key": "browser-1"}).json()
 
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"])
-        try:
-            page = browser.new_page()
-            page.goto(payment["payment_url"])
-            assert page.locator("#amount").inner_text() == "200.000 ₫"
-            page.screenshot(path=str(ARTIFACTS / "mock-bank.png"))
-            page.click("#pay")
-            page.wait_for_selector("#result")
-            assert page.locator("#result").get_attribute("data-code") == "00"
-            assert "Giao dịch thành công" in page.locator("#result").inner_text()
-            page.screenshot(path=str(ARTIFACTS / "payment-return.png"))
-        finally:
-            browser.close()
+    with launch() as browser:
+        page = browser.new_page()
+        page.goto(payment["payment_url"])
+        assert page.locator("#amount").inner_text() == "200.000 ₫"
+        page.screenshot(path=str(ARTIFACTS / "mock-bank.png"))
+        page.click("#pay")
+        page.wait_for_selector("#result")
+        assert page.locator("#result").get_attribute("data-code") == "00"
+        assert "Giao dịch thành công" in page.locator("#result").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "payment-return.png"))
 
     paid = http.get(f"{base}/api/v1/payments/{payment['id']}").json()
     assert paid["status"] == "succeeded" and paid["receipt_no"]

@@ -23,9 +23,11 @@ migrate: install
 seed: migrate
 	$(FLASK) seed --demo-staff
 
-# The mock eID issuer and the payment return/IPN URLs follow the address served on.
+# The mock eID issuer and the payment return/IPN URLs follow the address served on; the push worker
+# runs inside the server (log sender unless SMARTQN_PUSH_SENDER says otherwise).
 run: seed
-	SMARTQN_BASE_URL=$${SMARTQN_BASE_URL:-http://$(HOST):$(PORT)} $(FLASK) run --host $(HOST) --port $(PORT) --with-threads
+	SMARTQN_BASE_URL=$${SMARTQN_BASE_URL:-http://$(HOST):$(PORT)} SMARTQN_PUSH_WORKER=$${SMARTQN_PUSH_WORKER:-inline} \
+	  $(FLASK) run --host $(HOST) --port $(PORT) --with-threads
 
 # Production-style: gunicorn on the same code (set SMARTQN_* first, see README).
 serve: install

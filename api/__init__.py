@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import errors, guards, observability, openapi, routes
+from api import errors, guards, observability, openapi, push, routes
 from api.caching import RenderedCache, RevisionCache
 from api.cli import register_commands
 from api.ratelimit import create_limiter
@@ -53,6 +53,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     routes.register(app, api, limiter, settings)
     errors.install(app)
     register_commands(app)
+    if settings.push_worker == "inline":
+        push.start_inline(app)
     return app
 
 

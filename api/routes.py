@@ -19,6 +19,7 @@ from api import (
     lookup,
     mock_eid,
     mock_gateway,
+    notifications,
     payments,
     portal,
     staff,
@@ -40,6 +41,7 @@ GUARDS: dict[str, Guard] = {
     "vnpay": PUBLIC,  # the gateway's callbacks: signed with the shared secret, verified in services.payments
     "lookup": PUBLIC,  # rate-limited; answers nothing personal
     "me": CITIZEN,
+    "notifications": CITIZEN,  # the caller's own devices and inbox; other people's answer 404
     "dossiers": CITIZEN,  # the services answer 404 for dossiers the caller may not see
     "bundles": CITIZEN,
     "payments": CITIZEN,  # a payment is visible to its payer only
@@ -48,6 +50,7 @@ GUARDS: dict[str, Guard] = {
     "admin_staff": ADMIN,
     "admin_audit": ADMIN,
     "admin_catalog": ADMIN,
+    "admin_announcements": ADMIN,
     "portal": PUBLIC,  # the admin portal's sign-in pages and its scripts and styles
     "dashboard": STAFF_PAGE,  # the same scope as admin_stats, signed in by the portal's cookie
 }
@@ -56,7 +59,7 @@ GUARDS: dict[str, Guard] = {
 def register(app: Flask, api: Api, limiter: Limiter | None, settings: Settings) -> None:
     for blueprint in (health.blp, catalog.blp, auth.blp, auth.me_blp, dossiers.blp, bundles.blp, lookup.blp,
                       payments.blp, payments.gateway_blp, dossiers_admin.blp, stats.blp, staff.blp, audit.blp,
-                      catalog_admin.blp):
+                      catalog_admin.blp, notifications.blp, notifications.admin_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(portal.blp)
     app.register_blueprint(dashboard.blp)

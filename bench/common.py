@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -19,6 +20,32 @@ BIN = Path(sys.executable).parent
 # The same server setup for the project and the bare app; SMARTQN_BENCH_GUNICORN adds options to both.
 GUNICORN_EXTRA = os.environ.get("SMARTQN_BENCH_GUNICORN", "").split()
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+PG = os.environ.get("SMARTQN_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+
+
+@contextmanager
+def scratch_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for one run, dropped afterwards."""
+    database = f"smartqn_bench_{os.getpid()}"
+    psql = ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c"]
+    subprocess.run([*psql, f"CREATE DATABASE {database}"], check=True)
+    try:
+        yield f"{PG}/{database}"
+    finally:
+        subprocess.run([*psql, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"], check=False)
+
+
+def post_json(url: str, body: dict, token: str | None = None) -> dict:
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
+    with urllib.request.urlopen(request) as response:
+        body = response.read()
+        return json.loads(body) if body else {}
+
+
+def sign_in(base: str, person: dict) -> str:
+    id_token = post_json(f"{base}/mock-eid/token", person)["id_token"]
+    return post_json(f"{base}/api/v1/auth/eid", {"id_token": id_token})["access_token"]
 
 
 def free_port() -> int:

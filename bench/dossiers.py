@@ -10,7 +10,6 @@ Usage: `.venv/bin/python bench/dossiers.py [--seconds 10] [--rows 1000000]`.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -19,7 +18,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from common import BIN, ROOT, free_port, gunicorn, table, wrk
+from common import BIN, ROOT, free_port, gunicorn, post_json, scratch_database, sign_in, table, wrk
 
 sys.path.insert(0, str(ROOT))
 
@@ -30,7 +29,6 @@ from services.db import make_engine  # noqa: E402
 from services.models import Attachment, Dossier, Procedure, StoredFile, User  # noqa: E402
 
 TARGETS = {"detail": 0.50, "submit": 0.25}
-PG = os.environ.get("SMARTQN_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 CITIZEN = {"cccd": "049085001234", "full_name": "Nguyễn Văn An", "date_of_birth": "1985-03-12", "gender": "male",
            "eid_level": 2}
 ADMIN = {"cccd": "049180003456", "full_name": "Võ Thị Hà", "date_of_birth": "1980-09-09", "gender": "female",
@@ -54,18 +52,6 @@ function request()
   return wrk.format("POST", "/api/v1/dossiers/" .. id .. "/submit", headers)
 end
 """
-
-
-def post_json(url: str, body: dict, token: str | None = None) -> dict:
-    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
-    with urllib.request.urlopen(request) as response:
-        return json.loads(response.read())
-
-
-def sign_in(base: str, person: dict) -> str:
-    id_token = post_json(f"{base}/mock-eid/token", person)["id_token"]
-    return post_json(f"{base}/api/v1/auth/eid", {"id_token": id_token})["access_token"]
 
 
 def prepare_drafts(engine, applicant_id: str, count: int) -> list[str]:
@@ -149,10 +135,11 @@ def main() -> int:
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
-    database = f"smartqn_bench_{os.getpid()}"
-    subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c",
-                    f"CREATE DATABASE {database}"], check=True)
-    url = f"{PG}/{database}"
+    with scratch_database() as url:
+        return run(args, url)
+
+
+def run(args: argparse.Namespace, url: str) -> int:
     engine = make_engine(url)
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -206,8 +193,6 @@ def main() -> int:
         return 0 if throughput_ok and scale_ok and stats_ms < 1000 else 1
     finally:
         engine.dispose()
-        subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c",
-                        f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"], check=False)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from services import audit
+from services import alerts, audit
 from services.actors import Actor
 from services.calendar import WorkingCalendar
 from services.clock import clock
@@ -173,6 +173,8 @@ def apply(session: Session, dossier: Dossier, action: str, actor: Actor, *, cale
                           status=after, actor_id=actor.user_id or None, actor_role=actor.role, at=now, note=note,
                           reason=reason, new_due_at=new_due_at)
     dossier.timeline.append(entry)
+    alerts.dossier_moved(session, dossier, action=action, before=before, note=note, reason=reason,
+                         appointment_at=new_due_at)
     if actor.role in ("official", "admin"):
         audit.record(session, actor, f"dossier.{action}", "dossier", dossier.code or dossier.id,
                      {"from": before, "to": after, "note": note, "reason": reason,

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from services import idempotency, vnpay
+from services import alerts, idempotency, vnpay
 from services.calendar import TZ, WorkingCalendar
 from services.clock import clock
 from services.counters import next_number
@@ -131,6 +131,7 @@ def _verdict(session: Session, params: dict[str, str], settings: Settings,
     else:
         payment.status = "cancelled" if params.get("vnp_ResponseCode") == "24" else "failed"
         note = payment.status
+    alerts.payment_result(session, payment)
     return IpnAnswer("00", "Confirm Success"), payment.id, note
 
 

@@ -79,6 +79,20 @@ class Settings:
     vnpay_return_url: str = ""
     vnpay_ipn_url: str = ""
     payment_ttl_minutes: int = 15
+    # Notifications (notifications/): who sends pushes, and the worker that drains the outbox
+    push_sender: str = "log"  # log | memory | fcm
+    push_worker: str = "off"  # inline: a worker thread inside each server process (make run)
+    fcm_credentials: str = ""  # a service-account JSON file (its token_uri may point at the emulator)
+    fcm_endpoint: str = ""  # e.g. http://127.0.0.1:8765 for `flask notifications emulator`
+    push_batch_size: int = 500
+    push_max_attempts: int = 10
+    push_lease_seconds: int = 60
+    push_backoff_seconds: float = 2.0  # the first retry's delay; doubled each time, with jitter
+    push_backoff_max_seconds: float = 900.0
+    push_poll_seconds: float = 0.5
+    # Deadline alerts, payment expiry and device housekeeping, run by the worker every so often.
+    push_periodic_seconds: float = 60.0
+    device_retention_days: int = 270
     # How many reverse proxies in front of the app set X-Forwarded-For (0: trust none).
     trusted_proxies: int = 0
 
@@ -150,6 +164,14 @@ class Settings:
                 # The mock signs any identity anyone asks for.
                 raise ConfigError("production needs SMARTQN_EID_MOCK_ENABLED=false and the real provider's "
                                   "SMARTQN_EID_ISSUER, SMARTQN_EID_AUDIENCE and SMARTQN_EID_JWKS_URL")
+        if self.push_sender not in {"log", "memory", "fcm"}:
+            raise ConfigError(f"SMARTQN_PUSH_SENDER must be log, memory or fcm, not {self.push_sender!r}")
+        if self.push_worker not in {"off", "inline"}:
+            raise ConfigError(f"SMARTQN_PUSH_WORKER must be off or inline, not {self.push_worker!r}")
+        if self.push_sender == "fcm" and not self.fcm_credentials:
+            raise ConfigError("SMARTQN_PUSH_SENDER=fcm needs SMARTQN_FCM_CREDENTIALS (a service-account JSON file)")
+        if not 1 <= self.push_batch_size <= 500:
+            raise ConfigError("SMARTQN_PUSH_BATCH_SIZE must be between 1 and 500 (FCM's send_each limit)")
         for name in ("extra_days_off", "makeup_workdays"):
             for value in getattr(self, name):
                 try:

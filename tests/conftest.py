@@ -18,10 +18,15 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from api import create_app
+from api.push import make_worker
+from notifications import emulator
+from notifications.fcm import FcmSender
+from notifications.worker import PushWorker
 from services import db, migrations
 from services.clock import clock
 from services.seed import seed_catalog
 from services.settings import Settings
+from tests.notification_helpers import FcmEmulator
 
 
 def _database_url(tmp: Path) -> str:
@@ -101,3 +106,32 @@ def make_app(settings: Settings, session: db.Session) -> Callable[..., Flask]:
         return other
 
     return make
+
+
+@pytest.fixture(scope="session")
+def fcm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FcmEmulator]:
+    """Our FCM emulator on a free port, with a service account whose token_uri points at it."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    credentials = tmp_path_factory.mktemp("fcm") / "service-account.json"
+    account = emulator.write_credentials(credentials, token_uri=f"{base}/token")
+    server = emulator.serve(emulator.create_emulator(account), "127.0.0.1", port)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield FcmEmulator(base, str(credentials))
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def fcm_sender(fcm: FcmEmulator) -> Iterator[FcmSender]:
+    sender = FcmSender(fcm.credentials, endpoint=fcm.base)
+    yield sender
+    sender.close()
+
+
+@pytest.fixture
+def worker(app: Flask, session: db.Session, fcm: FcmEmulator, fcm_sender: FcmSender) -> PushWorker:
+    """A push worker on the test's connection, sending through firebase-admin to the emulator; the clock
+    stands still (tests move it past backoffs and leases)."""
+    fcm.reset()
+    clock.freeze(clock.now())
+    return make_worker(app, fcm_sender)

@@ -108,10 +108,12 @@ payments_cli = AppGroup("payments", help="Online fee payments.")
 
 @payments_cli.command("expire")
 def payments_expire() -> None:
-    """Mark pending payments past their expiry as expired (run every few minutes, e.g. from cron)."""
+    """Mark pending payments past their expiry as expired (the notifications worker also does this)."""
     click.echo(f"expired: {payments.expire_stale(get_session())}")
 
 
 def register_commands(app: Flask) -> None:
-    for command in (db_cli, seed, staff_cli, eid_cli, payments_cli):
+    from api.cli.notifications import notifications_cli
+
+    for command in (db_cli, seed, staff_cli, eid_cli, payments_cli, notifications_cli):
         app.cli.add_command(command)

@@ -21,6 +21,7 @@ from services.models.dossier import (
     TimelineEntry,
 )
 from services.models.identity import MockAuthCode, RefreshToken, Role, StaffRole, User
+from services.models.notification import Announcement, DeadlineAlert, Device, Notification, PushJob
 from services.models.payment import Payment, PaymentCallback, ReceiptCounter
 
 __all__ = [
@@ -40,6 +41,11 @@ __all__ = [
     "IdempotencyKey",
     "StoredFile",
     "TimelineEntry",
+    "Announcement",
+    "DeadlineAlert",
+    "Device",
+    "Notification",
+    "PushJob",
     "Payment",
     "PaymentCallback",
     "ReceiptCounter",

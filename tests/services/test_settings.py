@@ -29,6 +29,10 @@ def test_values_are_parsed_by_type():
     {"SMARTQN_RATELIMIT_ENABLED": "maybe"},
     {"SMARTQN_ACCESS_TOKEN_TTL": "soon"},
     {"SMARTQN_ENV": "staging"},
+    {"SMARTQN_PUSH_SENDER": "apns"},
+    {"SMARTQN_PUSH_SENDER": "fcm"},  # without credentials
+    {"SMARTQN_PUSH_WORKER": "yes"},
+    {"SMARTQN_PUSH_BATCH_SIZE": "1000"},
 ])
 def test_malformed_values_are_refused(environ):
     with pytest.raises(ConfigError):

@@ -1,0 +1,82 @@
+"""Push devices: register (a token moves to whoever registers it last), list, delete, housekeeping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from services.clock import clock
+from services.db import transaction
+from services.errors import NotFound
+from services.models import Agency, Device, PushJob, StaffRole, User
+
+TOPIC_ALL = "all"
+
+
+@dataclass(frozen=True)
+class Registered:
+    device: Device
+    created: bool
+
+
+def topics_of(session: Session, user_id: str) -> list[str]:
+    """`all`, and for an official their agency's code (announcements to one agency's staff)."""
+    agency = session.scalar(select(Agency.code).join(StaffRole, StaffRole.agency_id == Agency.id)
+                            .join(User, User.cccd == StaffRole.cccd).where(User.id == user_id))
+    return [TOPIC_ALL] if agency is None else [TOPIC_ALL, agency]
+
+
+def _subscribe(session: Session, token: str, topics: list[str], kind: str = "subscribe") -> None:
+    for topic in topics:
+        session.add(PushJob(kind=kind, token=token, topic=topic, next_attempt_at=clock.now()))
+
+
+def register(session: Session, user_id: str, *, token: str, platform: str, locale: str,
+             app_version: str | None) -> Registered:
+    """Keep the device's details fresh; a token last registered by someone else becomes this user's."""
+    with transaction(session):
+        now = clock.now()
+        device = session.scalar(select(Device).where(Device.token == token).with_for_update())
+        if device is not None and device.user_id == user_id:
+            device.platform, device.locale, device.app_version, device.last_seen_at = platform, locale, app_version, now
+            return Registered(device, created=False)
+        if device is not None:
+            # Someone else's phone now (a shared or resold device): their queued pushes go with the row.
+            session.delete(device)
+            session.flush()
+        device = Device(user_id=user_id, token=token, platform=platform, locale=locale, app_version=app_version,
+                        created_at=now, last_seen_at=now)
+        try:
+            with session.begin_nested():
+                session.add(device)
+        except IntegrityError:
+            # The same token registered at the same moment by another request: that one won.
+            return register(session, user_id, token=token, platform=platform, locale=locale,
+                            app_version=app_version)
+        _subscribe(session, token, topics_of(session, user_id))
+        return Registered(device, created=True)
+
+
+def mine(session: Session, user_id: str) -> list[Device]:
+    return list(session.scalars(select(Device).where(Device.user_id == user_id).order_by(Device.created_at.desc())))
+
+
+def remove(session: Session, user_id: str, device_id: str) -> None:
+    """Forget one of the caller's devices (404 for anyone else's) and take it off its topics."""
+    with transaction(session):
+        device = session.scalar(select(Device).where(Device.id == device_id, Device.user_id == user_id))
+        if device is None:
+            raise NotFound("no such device")
+        _subscribe(session, device.token, topics_of(session, user_id), kind="unsubscribe")
+        session.delete(device)
+
+
+def drop_stale(session: Session, *, days: int) -> int:
+    """Housekeeping: tokens not seen for `days` days are dead on FCM's side too."""
+    with transaction(session):
+        result = session.execute(delete(Device).where(Device.last_seen_at < clock.now() - timedelta(days=days)))
+        return result.rowcount or 0

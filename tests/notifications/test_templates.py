@@ -1,0 +1,31 @@
+"""Every kind the services can write has a Vietnamese and an English text with the same parameters."""
+
+from __future__ import annotations
+
+import pytest
+
+from notifications import templates
+from services.alerts import CITIZEN_KIND, STAFF_KIND
+from services.workflow import STATUSES
+
+# What services.alerts can write: a status the citizen may see, a special action, a payment result,
+# or a staff event.
+WRITTEN = ({f"dossier.{s}" for s in STATUSES if s != "draft"} | set(CITIZEN_KIND.values()) | set(STAFF_KIND.values())
+           | {"payment.succeeded", "payment.failed", "payment.cancelled", "staff.due_soon", "staff.overdue"})
+
+
+def test_every_kind_written_has_a_text():
+    assert templates.kinds() >= WRITTEN
+
+
+@pytest.mark.parametrize("kind", sorted(templates.kinds()))
+def test_both_languages_use_the_same_parameters(kind):
+    assert templates.placeholders(kind, "vi") == templates.placeholders(kind, "en")
+
+
+def test_rendering_fills_parameters_and_never_fails_for_a_missing_one():
+    title, body = templates.render("dossier.received", {"code": "H47-1", "procedure": "Khai sinh",
+                                                         "due_date": "01/12/2026"}, "vi")
+    assert title == "Hồ sơ H47-1 đã được tiếp nhận" and body.endswith("Hạn trả kết quả: 01/12/2026.")
+    assert templates.render("dossier.rejected", {"code": "X"}, "en")[1] == "Your – dossier was not granted. Reason: –"
+    assert templates.render("dossier.completed", {"code": "X", "procedure": "P"}, "fr")[0].startswith("Hồ sơ")

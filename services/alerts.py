@@ -74,8 +74,11 @@ def check_deadlines(session: Session, *, calendar: WorkingCalendar, limit: int =
         with transaction(session):
             told = exists().where(DeadlineAlert.dossier_id == Dossier.id, DeadlineAlert.event == event,
                                   DeadlineAlert.due_at == Dossier.due_at)
+            # Every worker runs this check: SKIP LOCKED lets them split the dossiers, and the unique
+            # (dossier, event, due_at) row makes a second alert impossible even if two raced.
             due = session.scalars(select(Dossier).where(Dossier.status.in_(CLOCK_RUNNING), window, ~told)
-                                  .order_by(Dossier.due_at).limit(limit)).all()
+                                  .order_by(Dossier.due_at).limit(limit)
+                                  .with_for_update(skip_locked=True, of=Dossier)).all()
             for dossier in due:
                 session.add(DeadlineAlert(dossier_id=dossier.id, event=event, due_at=dossier.due_at, sent_at=now))
                 notify(session, officials_of(session, dossier.agency_id), f"staff.{event}", dossier_params(dossier),

@@ -30,26 +30,35 @@ def topics_of(session: Session, user_id: str) -> list[str]:
     return [TOPIC_ALL] if agency is None else [TOPIC_ALL, agency]
 
 
-def _subscribe(session: Session, token: str, topics: list[str], kind: str = "subscribe") -> None:
-    for topic in topics:
-        session.add(PushJob(kind=kind, token=token, topic=topic, next_attempt_at=clock.now()))
+def _follow(session: Session, device: Device, wanted: list[str]) -> None:
+    """Queue the topic changes that take the token from the topics it is on to `wanted`."""
+    current = set(filter(None, device.topics.split(",")))
+    now = clock.now()
+    for kind, topics in (("unsubscribe", current - set(wanted)), ("subscribe", set(wanted) - current)):
+        session.add_all(PushJob(kind=kind, token=device.token, topic=t, next_attempt_at=now) for t in sorted(topics))
+    device.topics = ",".join(wanted)
 
 
 def register(session: Session, user_id: str, *, token: str, platform: str, locale: str,
              app_version: str | None) -> Registered:
-    """Keep the device's details fresh; a token last registered by someone else becomes this user's."""
+    """Keep the device's details (and its topics: a role may have changed) fresh; a token last
+    registered by someone else becomes this user's."""
     with transaction(session):
         now = clock.now()
         device = session.scalar(select(Device).where(Device.token == token).with_for_update())
         if device is not None and device.user_id == user_id:
             device.platform, device.locale, device.app_version, device.last_seen_at = platform, locale, app_version, now
+            _follow(session, device, topics_of(session, user_id))
             return Registered(device, created=False)
+        topics = ""
         if device is not None:
-            # Someone else's phone now (a shared or resold device): their queued pushes go with the row.
+            # Someone else's phone now (a shared or resold device): their queued pushes go with the
+            # row, and the topics they had (an agency's) are left below.
+            topics = device.topics
             session.delete(device)
             session.flush()
         device = Device(user_id=user_id, token=token, platform=platform, locale=locale, app_version=app_version,
-                        created_at=now, last_seen_at=now)
+                        created_at=now, last_seen_at=now, topics=topics)
         try:
             with session.begin_nested():
                 session.add(device)
@@ -57,7 +66,7 @@ def register(session: Session, user_id: str, *, token: str, platform: str, local
             # The same token registered at the same moment by another request: that one won.
             return register(session, user_id, token=token, platform=platform, locale=locale,
                             app_version=app_version)
-        _subscribe(session, token, topics_of(session, user_id))
+        _follow(session, device, topics_of(session, user_id))
         return Registered(device, created=True)
 
 
@@ -71,7 +80,7 @@ def remove(session: Session, user_id: str, device_id: str) -> None:
         device = session.scalar(select(Device).where(Device.id == device_id, Device.user_id == user_id))
         if device is None:
             raise NotFound("no such device")
-        _subscribe(session, device.token, topics_of(session, user_id), kind="unsubscribe")
+        _follow(session, device, [])
         session.delete(device)
 
 

@@ -27,6 +27,8 @@ class Device(IdMixin, Base):
     app_version: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The FCM topics the token is (or is queued to be) subscribed to, comma-separated.
+    topics: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class Notification(IdMixin, Base):

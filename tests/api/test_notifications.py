@@ -283,3 +283,26 @@ def test_admins_see_the_pushes_that_failed(client, session, citizen, worker, fcm
     assert sorted((j["kind"], j["last_error"].split(":")[0]) for j in body["items"][:2]) == [
         ("message", "SENDER_ID_MISMATCH"), ("subscribe", "SENDER_ID_MISMATCH")]
     assert client.get("/api/v1/admin/push-jobs", headers=bearer(citizen)).status_code == 403
+
+
+def test_topics_follow_role_changes_and_moved_tokens(client, session, citizen):
+    from services.identity import revoke_staff
+
+    def queued(token):
+        return sorted(session.execute(select(PushJob.kind, PushJob.topic).where(PushJob.token == token)).all())
+
+    official = official_of(client, session)
+    register(client, official, token="tok-desk")
+    assert queued("tok-desk") == [("subscribe", SIMPLE["agency"]), ("subscribe", "all")]
+    register(client, official, token="tok-desk")  # the next app start: nothing new to do
+    assert len(queued("tok-desk")) == 2
+    revoke_staff(session, OFFICIAL["cccd"])
+    register(client, official, token="tok-desk")  # the role is gone: off the agency's topic
+    assert ("unsubscribe", SIMPLE["agency"]) in queued("tok-desk")
+    grant_staff(session, OFFICIAL["cccd"], role="official", agency_code=SIMPLE["agency"])
+    register(client, official, token="tok-desk")
+    assert queued("tok-desk").count(("subscribe", SIMPLE["agency"])) == 2
+    # The phone passes to a citizen: the token leaves the agency's topic, stays on `all`.
+    register(client, citizen, token="tok-desk")
+    assert queued("tok-desk").count(("unsubscribe", SIMPLE["agency"])) == 2
+    assert queued("tok-desk").count(("subscribe", "all")) == 1

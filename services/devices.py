@@ -34,7 +34,12 @@ def _follow(session: Session, device: Device, wanted: list[str]) -> None:
     """Queue the topic changes that take the token from the topics it is on to `wanted`."""
     current = set(filter(None, device.topics.split(",")))
     now = clock.now()
-    for kind, topics in (("unsubscribe", current - set(wanted)), ("subscribe", set(wanted) - current)):
+    changes = (("unsubscribe", current - set(wanted)), ("subscribe", set(wanted) - current))
+    if changed := sorted(current ^ set(wanted)):
+        # A change still queued the other way is dropped, so a late retry cannot undo this one.
+        session.execute(delete(PushJob).where(PushJob.token == device.token, PushJob.topic.in_(changed),
+                                              PushJob.status == "pending"))
+    for kind, topics in changes:
         session.add_all(PushJob(kind=kind, token=device.token, topic=t, next_attempt_at=now) for t in sorted(topics))
     device.topics = ",".join(wanted)
 

@@ -16,7 +16,7 @@ from services.clock import clock
 from services.db import transaction
 from services.devices import TOPIC_ALL
 from services.errors import NotFound
-from services.inbox import notify
+from services.inbox import Tell, notify, notify_all
 from services.models import Agency, Announcement, DeadlineAlert, Dossier, Payment, PushJob, Role, StaffRole, User
 from services.models.notification import PUSH_WRITTEN
 from services.vnpay import format_vnd
@@ -47,12 +47,13 @@ def dossier_moved(session: Session, dossier: Dossier, *, action: str, before: st
     """Called by services.dossier_actions.apply for every move."""
     params = dossier_params(dossier, note=note, reason=reason,
                             appointment_date=_local(appointment_at, "%d/%m/%Y"))
-    kind = CITIZEN_KIND.get(action) or (f"dossier.{dossier.status}" if dossier.status != before else None)
-    if kind is not None:
-        notify(session, [dossier.applicant_id], kind, params, dossier=dossier)
+    tells: list[Tell] = []
+    if kind := CITIZEN_KIND.get(action) or (f"dossier.{dossier.status}" if dossier.status != before else None):
+        tells.append(([dossier.applicant_id], kind, params))
     if staff_kind := STAFF_KIND.get(action):
-        notify(session, officials_of(session, dossier.agency_id), staff_kind,
-               {**params, "applicant": dossier.applicant.full_name}, dossier=dossier)
+        # No applicant's name: a push shows on a lock screen; the portal has the name.
+        tells.append((officials_of(session, dossier.agency_id), staff_kind, params))
+    notify_all(session, tells, dossier=dossier)
 
 
 def payment_result(session: Session, payment: Payment) -> None:

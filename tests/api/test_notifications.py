@@ -120,7 +120,8 @@ def test_officials_hear_of_new_submissions_and_resubmissions(client, session, ci
     official = official_of(client, session)
     dossier = submitted(client, citizen)
     [new] = inbox(client, official)["items"]
-    assert new["kind"] == "staff.submitted" and CITIZEN["full_name"] in new["body"]
+    assert new["kind"] == "staff.submitted" and dossier["code"] in new["title"]
+    assert CITIZEN["full_name"] not in new["title"] + new["body"]  # pushes show on lock screens
     act(client, official, dossier["id"], "request_supplement", note="Bổ sung tờ khai")
     assert client.post(f"/api/v1/dossiers/{dossier['id']}/resubmit", headers=bearer(citizen)).status_code == 200
     assert kinds(client, official) == ["staff.resubmitted", "staff.submitted"]

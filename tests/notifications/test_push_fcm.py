@@ -198,3 +198,17 @@ def test_the_cli_drains_once_with_the_configured_sender(client, app, citizen):
     result = app.test_cli_runner().invoke(args=["notifications", "worker", "--once"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output.strip().splitlines()[-1])["sent"] == 2  # the topic subscription and the push
+
+
+def test_the_memory_sender_keeps_what_the_worker_gives_it(client, app, citizen, settings):
+    from api.push import make_worker
+    from notifications.senders import MemorySender, make_sender
+
+    sender = make_sender("memory")
+    assert isinstance(sender, MemorySender)
+    token = device(client, citizen, locale="en")
+    dossier = submitted(client, citizen)
+    assert make_worker(app, sender).drain().sent == 2
+    [push] = sender.pushes
+    assert push.token == token and push.title == f"Dossier {dossier['code']} submitted"
+    assert sender.subscriptions == {"all": {token}}

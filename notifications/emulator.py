@@ -263,6 +263,12 @@ class Server:
     def serve_forever(self) -> None:
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
+        # Stopped: end the connections still open (kept alive by clients) before closing the loop.
+        pending = asyncio.all_tasks(self.loop)
+        for task in pending:
+            task.cancel()
+        self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        self.loop.close()
 
     def shutdown(self) -> None:
         def stop() -> None:

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -63,8 +63,8 @@ class Stats:
     devices_removed: int = 0
 
     def add(self, other: Stats) -> None:
-        for name in ("sent", "retried", "failed", "devices_removed"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 
 class PushWorker:
@@ -156,9 +156,12 @@ class PushWorker:
 
     def send(self, jobs: list[PushJob]) -> list[tuple[PushJob, Outcome]]:
         results: list[tuple[PushJob, Outcome]] = []
-        messages = [j for j in jobs if j.kind == "message"]
-        sendable = [j for j in messages if j.device is not None and j.notification is not None]
-        results += [(j, Outcome(error="UNREGISTERED", detail="device gone")) for j in messages if j not in sendable]
+        sendable = []
+        for job in (j for j in jobs if j.kind == "message"):
+            if job.device is not None and job.notification is not None:
+                sendable.append(job)
+            else:
+                results.append((job, Outcome(error="UNREGISTERED", detail="device gone")))
         for start in range(0, len(sendable), 500):
             chunk = sendable[start:start + 500]
             results += list(zip(chunk, self.sender.send_each([push_of(j) for j in chunk]), strict=True))

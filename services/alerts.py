@@ -18,7 +18,7 @@ from services.devices import TOPIC_ALL
 from services.errors import NotFound
 from services.inbox import Tell, notify, notify_all
 from services.models import Agency, Announcement, DeadlineAlert, Dossier, Payment, PushJob, Role, StaffRole, User
-from services.models.notification import PUSH_WRITTEN
+from services.models.notification import pushes_written
 from services.vnpay import format_vnd
 from services.workflow import CLOCK_RUNNING
 
@@ -100,7 +100,7 @@ def announce(session: Session, actor: Actor, *, title: str, body: str, audience:
         session.flush()
         session.add(PushJob(kind="topic", announcement_id=item.id, topic=audience, next_attempt_at=now,
                             created_at=now))
-        session.info[PUSH_WRITTEN] = True
+        pushes_written(session)
         audit.record(session, actor, "announcement.create", "announcement", item.id,
                      {"audience": audience, "title": title})
         return item

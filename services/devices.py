@@ -13,6 +13,7 @@ from services.clock import clock
 from services.db import transaction
 from services.errors import NotFound
 from services.models import Agency, Device, PushJob, StaffRole, User
+from services.models.notification import pushes_written
 
 TOPIC_ALL = "all"
 
@@ -41,6 +42,8 @@ def _follow(session: Session, device: Device, wanted: list[str]) -> None:
                                               PushJob.status == "pending"))
     for kind, topics in changes:
         session.add_all(PushJob(kind=kind, token=device.token, topic=t, next_attempt_at=now) for t in sorted(topics))
+    if changed:
+        pushes_written(session)
     device.topics = ",".join(wanted)
 
 

@@ -20,18 +20,10 @@ from services.catalog import get_procedure
 from services.clock import clock
 from services.counters import next_number
 from services.db import transaction
-from services.dossier_actions import Actor, apply
-from services.errors import (
-    Conflict,
-    EidLevelInsufficient,
-    InvalidTransition,
-    MissingDocuments,
-    NotFound,
-    ValidationFailed,
-)
+from services.dossier_actions import Actor, apply, transition_for
+from services.errors import Conflict, EidLevelInsufficient, MissingDocuments, NotFound, ValidationFailed
 from services.idempotency import IdempotentRequest, Replay
 from services.models import Dossier, DossierCodeCounter, Procedure, User
-from services.workflow import BY_ACTION, FINAL
 
 Render = Callable[[Dossier], dict[str, Any]]
 
@@ -63,10 +55,6 @@ def get_own(session: Session, dossier_id: str, actor: Actor, *, lock: bool = Fal
     return dossier
 
 
-def _cannot(dossier: Dossier, action: str) -> InvalidTransition:
-    return InvalidTransition(f"cannot {action} a dossier that is {dossier.status}")
-
-
 def touch(dossier: Dossier) -> None:
     """Make the next flush update the row, so its version (and ETag) moves."""
     flag_modified(dossier, "form")
@@ -86,8 +74,7 @@ def create_draft(session: Session, actor: Actor, *, procedure_code: str, form: d
 def update_form(session: Session, dossier_id: str, actor: Actor, *, form: dict[str, Any]) -> Dossier:
     with transaction(session):
         dossier = get_own(session, dossier_id, actor, lock=True)
-        if dossier.status not in BY_ACTION["update"].sources:
-            raise _cannot(dossier, "update")
+        transition_for(dossier, "update", actor)  # the state machine's table says when a form may change
         dossier.form = form
         session.flush()
         return dossier
@@ -96,8 +83,7 @@ def update_form(session: Session, dossier_id: str, actor: Actor, *, form: dict[s
 def delete_draft(session: Session, dossier_id: str, actor: Actor) -> None:
     with transaction(session):
         dossier = get_own(session, dossier_id, actor, lock=True)
-        if dossier.status != "draft":
-            raise _cannot(dossier, "delete")
+        transition_for(dossier, "delete", actor)
         session.delete(dossier)
 
 
@@ -138,8 +124,7 @@ def next_code(session: Session, dossier: Dossier) -> str:
 
 def submit_one(session: Session, dossier: Dossier, actor: Actor, *, calendar: WorkingCalendar) -> None:
     """Check and submit a draft (inside the caller's transaction)."""
-    if dossier.status != "draft":
-        raise _cannot(dossier, "submit")
+    transition_for(dossier, "submit", actor)  # before the checks: a submitted dossier is not re-checked
     if not dossier.procedure.active:
         raise Conflict("this procedure no longer accepts new dossiers")
     check_eid_level(session, dossier)
@@ -178,8 +163,7 @@ def citizen_act(session: Session, dossier_id: str, actor: Actor, action: str, *,
 def rate(session: Session, dossier_id: str, actor: Actor, *, score: int, comment: str | None) -> Dossier:
     with transaction(session):
         dossier = get_own(session, dossier_id, actor, lock=True)
-        if dossier.status not in FINAL:
-            raise _cannot(dossier, "rate")
+        transition_for(dossier, "rate", actor)
         if dossier.rated_at is not None:
             raise Conflict("this dossier is already rated")
         dossier.rating_score, dossier.rating_comment, dossier.rated_at = score, comment, clock.now()

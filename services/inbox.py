@@ -14,7 +14,7 @@ from services.clock import clock
 from services.db import new_id, transaction
 from services.errors import NotFound
 from services.models import Device, Dossier, Notification, PushJob
-from services.models.notification import PUSH_WRITTEN
+from services.models.notification import pushes_written
 from services.pagination import Page, keyset_page
 
 Tell = tuple[Iterable[str], str, dict[str, Any]]  # who, the kind, its parameters
@@ -55,7 +55,7 @@ def notify_all(session: Session, tells: list[Tell], *, dossier: Dossier | None =
              "badge": unread.get(row["user_id"]), "status": "pending", "attempts": 0, "next_attempt_at": now,
              "created_at": now}
             for row in rows for device_id in devices.get(row["user_id"], ())])
-        session.info[PUSH_WRITTEN] = True
+        pushes_written(session)
     return [row["id"] for row in rows]
 
 

@@ -8,7 +8,7 @@ processing_days), so the figures are exact by construction. Dates are local (Asi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -26,7 +26,6 @@ from services.pagination import Page, keyset_page
 from services.workflow import FINAL
 
 MAX_SPAN = timedelta(days=366 * 3)
-COUNTS = ("received", "completed", "completed_on_time", "completed_late", "overdue_open", "rejected", "withdrawn")
 
 
 @dataclass
@@ -47,7 +46,6 @@ class Figures:
     processing_n: int = 0
     rating_sum: int = 0
     rating_n: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def on_time_rate(self) -> float | None:
@@ -66,9 +64,9 @@ class Figures:
         return round(self.rating_sum / self.rating_n, 2) if self.rating_n else None
 
     def add(self, other: Figures) -> None:
-        for name in (*COUNTS, "fee_completed", "paid_online", "processing_sum", "processing_n", "rating_sum",
-                     "rating_n"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for f in fields(self):
+            if f.type == "int":  # every count and sum; the rates and averages derive from them
+                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 
 @dataclass(frozen=True)

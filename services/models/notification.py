@@ -14,6 +14,11 @@ from services.db import Base, IdMixin, utcnow
 PUSH_WRITTEN = "smartqn.push_written"
 
 
+def pushes_written(session: Any) -> None:
+    """Every writer of push jobs says so: an inline worker then sends as soon as the session commits."""
+    session.info[PUSH_WRITTEN] = True
+
+
 class Device(IdMixin, Base):
     """A phone (or browser) that receives pushes; a token belongs to whoever registered it last."""
 

@@ -12,8 +12,8 @@ from api.context import calendar
 from api.guards import current_actor
 from api.http import IDEMPOTENCY_HEADER, idempotent_request, json_response
 from schemas.dossiers import BundleSchema, CreateBundleSchema, UpdateDossierSchema
-from services import bundles
 from services.db import get_session
+from services.dossiers import bundles
 
 blp = Blueprint("bundles", __name__, url_prefix="/api/v1/dossier-bundles", description="Interconnected groups")
 _bundle = BundleSchema()
@@ -39,7 +39,7 @@ def create(body: dict[str, Any]) -> Response:
 @blp.alt_response(404, response="NOT_FOUND")
 def get(bundle_id: str) -> Response:
     """The bundle, its dossiers and an aggregate status."""
-    return _reply(bundles.get_own(get_session(), bundle_id, current_actor()))
+    return _reply(bundles.get_own(get_session(), current_actor(), bundle_id))
 
 
 @blp.patch("/<string:bundle_id>")
@@ -48,7 +48,7 @@ def get(bundle_id: str) -> Response:
 @blp.alt_response(404, response="NOT_FOUND")
 def update(body: dict[str, Any], bundle_id: str) -> Response:
     """Change the shared form (on the members still editable)."""
-    return _reply(bundles.update_form(get_session(), bundle_id, current_actor(), form=body["form"]))
+    return _reply(bundles.update_form(get_session(), current_actor(), bundle_id, form=body["form"]))
 
 
 @blp.post("/<string:bundle_id>/submit")
@@ -61,7 +61,5 @@ def update(body: dict[str, Any], bundle_id: str) -> Response:
 def submit(bundle_id: str) -> Response:
     """Submit every step at once (all or none)."""
     actor = current_actor()
-    result = bundles.submit(get_session(), bundle_id, actor, calendar=calendar(),
-                            request=idempotent_request(actor.user_id),
-                            render=lambda b: _bundle.dump(presenters.bundle(b, actor)))
-    return json_response(result.body, result.status)
+    return _reply(bundles.submit(get_session(), actor, bundle_id, calendar=calendar(),
+                                 request=idempotent_request(actor.user_id)))

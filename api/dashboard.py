@@ -15,8 +15,8 @@ from schemas.stats import FiguresSchema, StatsArgs, WeekSchema
 from services import stats
 from services.calendar import TZ
 from services.db import get_session
+from services.dossiers.table import LABELS
 from services.errors import DomainError, ValidationFailed
-from services.workflow import LABELS
 
 blp = Blueprint("dashboard", __name__, url_prefix="/admin")
 blp.register_error_handler(DomainError, page_error)

@@ -10,7 +10,7 @@ from api import presenters
 from api.blueprint import Blueprint
 from api.context import calendar, settings, storage
 from api.guards import current_actor
-from api.http import IDEMPOTENCY_HEADER, idempotent_request, json_response
+from api.http import IDEMPOTENCY_HEADER, etag, idempotent_request, json_response
 from schemas.common import encode_cursor
 from schemas.dossiers import (
     AttachmentSchema,
@@ -22,8 +22,10 @@ from schemas.dossiers import (
     UpdateDossierSchema,
     UploadSchema,
 )
-from services import attachments, dossier_queries, dossier_staff, dossiers
 from services.db import get_session
+from services.dossiers import attachments, citizen
+from services.dossiers import queries as dossier_queries
+from services.dossiers.access import get_visible
 
 blp = Blueprint("dossiers", __name__, url_prefix="/api/v1/dossiers", description="The citizen's dossiers")
 _dossier = DossierSchema()
@@ -31,7 +33,7 @@ _dossier = DossierSchema()
 
 def _reply(dossier: Any, status: int = 200, **headers: str) -> Response:
     return json_response(_dossier.dump(presenters.dossier(dossier, current_actor())), status,
-                         dossier_staff.etag(dossier), headers)
+                         etag(dossier.version), headers)
 
 
 @blp.post("")
@@ -40,7 +42,7 @@ def _reply(dossier: Any, status: int = 200, **headers: str) -> Response:
 @blp.alt_response(404, response="NOT_FOUND")
 def create(body: dict[str, Any]) -> Response:
     """Start a draft for a procedure."""
-    dossier = dossiers.create_draft(get_session(), current_actor(), procedure_code=body["procedure_code"],
+    dossier = citizen.create_draft(get_session(), current_actor(), procedure_code=body["procedure_code"],
                                     form=body["form"])
     return _reply(dossier, 201, Location=url_for("dossiers.get", dossier_id=dossier.id))
 
@@ -60,7 +62,7 @@ def list_own(limit: int, cursor: list[Any] | None = None, status: str | None = N
 @blp.alt_response(404, response="NOT_FOUND")
 def get(dossier_id: str) -> Response:
     """One dossier with its timeline and what the caller may do now."""
-    return _reply(dossiers.get_visible(get_session(), dossier_id, current_actor()))
+    return _reply(get_visible(get_session(), current_actor(), dossier_id))
 
 
 @blp.patch("/<string:dossier_id>")
@@ -70,7 +72,7 @@ def get(dossier_id: str) -> Response:
 @blp.alt_response(409, response="CONFLICT")
 def update(body: dict[str, Any], dossier_id: str) -> Response:
     """Change the form while the dossier is a draft or a supplement is requested."""
-    return _reply(dossiers.update_form(get_session(), dossier_id, current_actor(), form=body["form"]))
+    return _reply(citizen.update_form(get_session(), current_actor(), dossier_id, form=body["form"]))
 
 
 @blp.delete("/<string:dossier_id>")
@@ -79,7 +81,7 @@ def update(body: dict[str, Any], dossier_id: str) -> Response:
 @blp.alt_response(409, response="CONFLICT")
 def delete(dossier_id: str) -> None:
     """Delete a draft."""
-    dossiers.delete_draft(get_session(), dossier_id, current_actor())
+    citizen.delete_draft(get_session(), current_actor(), dossier_id)
 
 
 @blp.post("/<string:dossier_id>/attachments")
@@ -94,7 +96,7 @@ def attach(body: dict[str, Any], dossier_id: str) -> tuple[Any, int]:
     """Attach a paper (PDF, JPEG or PNG, judged by its bytes)."""
     upload = body["file"]
     attachment, created = attachments.attach(
-        get_session(), storage(), dossier_id, current_actor(), document_type=body["document_type"],
+        get_session(), current_actor(), dossier_id, storage=storage(), document_type=body["document_type"],
         filename=upload.filename, stream=upload.stream, max_bytes=settings().max_upload_mb * 1024 * 1024)
     return attachment, 201 if created else 200
 
@@ -104,7 +106,7 @@ def attach(body: dict[str, Any], dossier_id: str) -> tuple[Any, int]:
 @blp.alt_response(404, response="NOT_FOUND")
 def download(dossier_id: str, attachment_id: str) -> Response:
     """The file, to its applicant and to officials of the dossier's agency."""
-    attachment = attachments.get_attachment(get_session(), dossier_id, attachment_id, current_actor())
+    attachment = attachments.get_attachment(get_session(), current_actor(), dossier_id, attachment_id)
     return send_file(storage().open(attachment.sha256), mimetype=attachment.content_type, as_attachment=True,
                      download_name=attachment.filename, etag=attachment.sha256, max_age=0)
 
@@ -115,7 +117,7 @@ def download(dossier_id: str, attachment_id: str) -> Response:
 @blp.alt_response(409, response="CONFLICT")
 def detach(dossier_id: str, attachment_id: str) -> None:
     """Remove a paper while the dossier is editable."""
-    attachments.remove(get_session(), storage(), dossier_id, attachment_id, current_actor())
+    attachments.remove(get_session(), current_actor(), dossier_id, attachment_id, storage=storage())
 
 
 @blp.post("/<string:dossier_id>/submit")
@@ -129,14 +131,12 @@ def detach(dossier_id: str, attachment_id: str) -> None:
 def submit(dossier_id: str) -> Response:
     """Submit: the form, the mandatory papers and the eID level are checked; the code is assigned."""
     actor = current_actor()
-    result = dossiers.submit(get_session(), dossier_id, actor, calendar=calendar(),
-                             request=idempotent_request(actor.user_id),
-                             render=lambda d: _dossier.dump(presenters.dossier(d, actor)))
-    return json_response(result.body, result.status, f'"v{result.body["version"]}"')
+    return _reply(citizen.submit(get_session(), actor, dossier_id, calendar=calendar(),
+                                 request=idempotent_request(actor.user_id)))
 
 
 def _citizen_action(action: str, dossier_id: str) -> Response:
-    return _reply(dossiers.citizen_act(get_session(), dossier_id, current_actor(), action, calendar=calendar()))
+    return _reply(citizen.citizen_act(get_session(), current_actor(), dossier_id, action, calendar=calendar()))
 
 
 @blp.post("/<string:dossier_id>/resubmit")
@@ -165,5 +165,5 @@ def withdraw(dossier_id: str) -> Response:
 @blp.alt_response(409, response="CONFLICT")
 def rating(body: dict[str, Any], dossier_id: str) -> dict[str, Any]:
     """Rate the service once the dossier is final (once)."""
-    d = dossiers.rate(get_session(), dossier_id, current_actor(), score=body["score"], comment=body["comment"])
+    d = citizen.rate(get_session(), current_actor(), dossier_id, score=body["score"], comment=body["comment"])
     return {"score": d.rating_score, "comment": d.rating_comment, "rated_at": d.rated_at}

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Response, request
+from flask import Response
 
 from api import presenters
 from api.blueprint import Blueprint
 from api.context import calendar, settings, storage
 from api.guards import current_actor
-from api.http import IF_MATCH_HEADER, json_response
+from api.http import IF_MATCH_HEADER, etag, expected_version, json_response
 from schemas.common import encode_cursor
 from schemas.dossiers import (
     ActionSchema,
@@ -21,8 +21,10 @@ from schemas.dossiers import (
     StaffDossierPageSchema,
     StaffDossierSchema,
 )
-from services import attachments, dossier_queries, dossier_staff, dossiers
 from services.db import get_session
+from services.dossiers import attachments, staff
+from services.dossiers import queries as dossier_queries
+from services.dossiers.access import get_visible
 
 blp = Blueprint("admin_dossiers", __name__, url_prefix="/api/v1/admin/dossiers",
                 description="The officials' side of dossiers")
@@ -31,7 +33,7 @@ _staff_dossier = StaffDossierSchema()
 
 def _reply(dossier: Any) -> Response:
     return json_response(_staff_dossier.dump(presenters.dossier(dossier, current_actor(), staff=True)), 200,
-                         dossier_staff.etag(dossier))
+                         etag(dossier.version))
 
 
 @blp.get("")
@@ -53,7 +55,7 @@ def queue(limit: int, cursor: list[Any] | None = None, status: str | None = None
 @blp.alt_response(404, response="NOT_FOUND")
 def get(dossier_id: str) -> Response:
     """One dossier with the applicant's identity."""
-    return _reply(dossiers.get_visible(get_session(), dossier_id, current_actor()))
+    return _reply(get_visible(get_session(), current_actor(), dossier_id))
 
 
 @blp.post("/<string:dossier_id>/actions")
@@ -68,9 +70,9 @@ def get(dossier_id: str) -> Response:
 def act(body: dict[str, Any], dossier_id: str) -> Response:
     """receive, start_processing, request_supplement (note), approve, reject (reason), return_result,
     apologize (reason, new_due_at); send If-Match with the ETag you read."""
-    dossier = dossier_staff.act(get_session(), dossier_id, current_actor(), body["action"],
-                                if_match=request.headers.get("If-Match"), calendar=calendar(), note=body["note"],
-                                reason=body["reason"], new_due_at=body["new_due_at"])
+    dossier = staff.act(get_session(), current_actor(), dossier_id, body["action"],
+                        expected_version=expected_version(), calendar=calendar(), note=body["note"],
+                        reason=body["reason"], new_due_at=body["new_due_at"])
     return _reply(dossier)
 
 
@@ -84,5 +86,6 @@ def act(body: dict[str, Any], dossier_id: str) -> Response:
 def upload_result(files: dict[str, Any], dossier_id: str) -> Any:
     """The result document (certificate, licence), visible to the applicant."""
     upload = files["file"]
-    return attachments.upload_result(get_session(), storage(), dossier_id, current_actor(), filename=upload.filename,
-                                     stream=upload.stream, max_bytes=settings().max_upload_mb * 1024 * 1024)
+    return attachments.upload_result(get_session(), current_actor(), dossier_id, storage=storage(),
+                                     filename=upload.filename, stream=upload.stream,
+                                     max_bytes=settings().max_upload_mb * 1024 * 1024)

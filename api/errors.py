@@ -14,6 +14,15 @@ from services.errors import DomainError
 log = logging.getLogger("smartqn.errors")
 PROBLEM_JSON = "application/problem+json"
 
+# The one table from a domain error's code to its HTTP status.
+STATUS_OF_CODE = {
+    "unauthorized": 401, "forbidden": 403, "not_found": 404, "conflict": 409, "invalid_transition": 409,
+    "validation_failed": 422, "rate_limited": 429, "service_unavailable": 503, "missing_documents": 422,
+    "eid_level_insufficient": 403, "payment_required": 402, "precondition_failed": 412,
+    "precondition_required": 428, "idempotency_key_reused": 422, "file_too_large": 413,
+    "unsupported_file_type": 415, "invalid_grant": 400, "invalid_request": 400,
+}
+
 HTTP_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
     406: "not_acceptable", 409: "conflict", 412: "precondition_failed", 413: "file_too_large",
@@ -94,8 +103,12 @@ def internal_problem(error: BaseException) -> Response:
     return problem(status, HTTP_CODES.get(status, "internal_error"))
 
 
+def status_of(error: DomainError) -> int:
+    return STATUS_OF_CODE[error.code]
+
+
 def domain_problem(error: DomainError) -> Response:
-    return problem(error.status, error.code, detail=error.detail, errors=error.errors, headers=error.headers)
+    return problem(status_of(error), error.code, detail=error.detail, errors=error.errors, headers=error.headers)
 
 
 def install(app: Flask) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from apispec import BasePlugin
 from flask import Flask, current_app, g, request
 
-from services.dossier_actions import Actor
+from services.actors import Actor
 from services.errors import Forbidden, NotFound, Unauthorized
 from services.identity import Principal, verify_access_token
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Response, json, request
@@ -14,6 +15,23 @@ IDEMPOTENCY_HEADER = {"in": "header", "name": "Idempotency-Key", "required": Fal
 IF_MATCH_HEADER = {"in": "header", "name": "If-Match", "required": True,
                    "description": "the ETag of the dossier as last read (428 when missing, 412 when stale)",
                    "schema": {"type": "string"}}
+
+
+_VERSION_TAG = re.compile(r'^(?:W/)?"v(\d{1,9})"$')
+
+
+def etag(version: int) -> str:
+    """The ETag of a versioned resource (a dossier): its row version, quoted."""
+    return f'"v{version}"'
+
+
+def expected_version() -> int | None:
+    """The version If-Match names: None when the header is missing, 0 (matches nothing) when malformed."""
+    header = (request.headers.get("If-Match") or "").strip()
+    if not header:
+        return None
+    match = _VERSION_TAG.match(header)
+    return int(match.group(1)) if match else 0
 
 
 def idempotent_request(user_id: str) -> IdempotentRequest | None:

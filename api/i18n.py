@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import g, request
 
-LANGUAGES = ("vi", "en")
+from vocab import Language
+
+LANGUAGES = tuple(Language)
 
 # code → (title vi, title en, default detail vi, default detail en)
 PROBLEMS: dict[str, tuple[str, str, str, str]] = {
@@ -49,6 +51,11 @@ PROBLEMS: dict[str, tuple[str, str, str, str]] = {
                      "Vui lòng thử lại sau.", "Please try again later."),
     "conflict": ("Xung đột dữ liệu", "Conflict",
                  "Yêu cầu xung đột với trạng thái hiện tại.", "The request conflicts with the current state."),
+    "invalid_grant": ("Mã cấp quyền không hợp lệ", "Invalid grant",
+                      "Mã cấp quyền đã dùng, hết hạn hoặc không khớp.", "The code is used, expired or does not match."),
+    "invalid_request": ("Yêu cầu đăng nhập không hợp lệ", "Invalid request",
+                        "Yêu cầu gửi tới nhà cung cấp định danh thiếu hoặc sai tham số.",
+                        "The request to the identity provider is missing or has a wrong parameter."),
     "internal_error": ("Lỗi hệ thống", "Internal server error",
                        "Đã có lỗi xảy ra; vui lòng thử lại sau.", "Something went wrong; please try again later."),
     "service_unavailable": ("Dịch vụ tạm thời không sẵn sàng", "Service unavailable",

@@ -43,14 +43,10 @@ def create(dossier_id: str) -> Response:
     idempotent = idempotent_request(actor.user_id)
     if idempotent is None:
         raise ValidationFailed("Idempotency-Key is required", errors={"Idempotency-Key": ["Required."]})
-    config, ip, lang = settings(), request.remote_addr or "", current_language()
-
-    def render(payment: Any) -> dict[str, Any]:
-        return {**_payment.dump(payment),
-                "payment_url": payments.payment_url(payment, config, client_ip=ip, locale=lang)}
-
-    result = payments.create(get_session(), dossier_id, actor, request=idempotent, render=render, settings=config)
-    return json_response(result.body, result.status)
+    config = settings()
+    payment = payments.create(get_session(), actor, dossier_id, request=idempotent, settings=config)
+    url = payments.payment_url(payment, config, client_ip=request.remote_addr or "", locale=current_language())
+    return json_response({**_payment.dump(payment), "payment_url": url}, 201)
 
 
 @blp.get("/payments/<string:payment_id>")
@@ -58,7 +54,7 @@ def create(dossier_id: str) -> Response:
 @blp.alt_response(404, response="NOT_FOUND")
 def get(payment_id: str) -> Any:
     """A payment the caller made."""
-    return payments.get(get_session(), payment_id, current_actor())
+    return payments.get(get_session(), current_actor(), payment_id)
 
 
 @gateway_blp.get("/ipn")

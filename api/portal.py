@@ -14,16 +14,17 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from api.context import jwks, settings
+from api.errors import status_of
 from api.guards import ACCESS_COOKIE, REFRESH_COOKIE
 from api.i18n import problem_text
 from services import identity
 from services.db import get_session
 from services.eid import redeem_code, s256, verify_id_token
 from services.errors import DomainError, Forbidden, Unauthorized
+from vocab import STAFF_ROLES
 
 blp = Blueprint("portal", __name__, url_prefix="/admin", static_folder="static", static_url_path="/assets")
 LOGIN_COOKIE = "smartqn_portal_login"
-STAFF_ROLES = ("official", "admin")
 HOME = "/admin/dashboard"
 
 
@@ -118,7 +119,7 @@ def page_error(exc: DomainError) -> Any:
         body, status = message("Không có quyền truy cập", "Trang quản trị dành cho cán bộ và quản trị viên.", 403)
         return _signed_out(Response(body, status))
     title, detail = problem_text(exc.code, "vi")
-    return message(title, detail, exc.status, sign_in=False)
+    return message(title, detail, status_of(exc), sign_in=False)
 
 
 blp.register_error_handler(DomainError, page_error)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from api.i18n import current_language
-from services.bundles import aggregate_status
+from services.actors import Actor
 from services.clock import clock
-from services.dossier_actions import Actor, allowed_actions, is_overdue, payment_status
-from services.workflow import label
+from services.dossiers.bundles import aggregate_status
+from services.dossiers.lifecycle import allowed_actions
+from services.dossiers.rules import is_overdue, payment_status
+from services.dossiers.table import label
 
 
 def _attachments(dossier: Any, kind: str) -> list[Any]:

@@ -15,45 +15,28 @@ from services.calendar import TZ, WorkingCalendar
 from services.clock import clock
 from services.db import transaction
 from services.devices import TOPIC_ALL
+from services.dossiers.table import CLOCK_RUNNING
 from services.errors import NotFound
-from services.inbox import Tell, notify, notify_all
+from services.inbox import notify
 from services.models import Agency, Announcement, DeadlineAlert, Dossier, Payment, PushJob, Role, StaffRole, User
 from services.models.notification import pushes_written
 from services.vnpay import format_vnd
-from services.workflow import CLOCK_RUNNING
-
-CITIZEN_KIND = {"resubmit": "dossier.resubmitted", "apologize": "dossier.apology"}
-STAFF_KIND = {"submit": "staff.submitted", "resubmit": "staff.resubmitted"}
 
 
-def _local(value: datetime | None, pattern: str) -> str | None:
+def local_time(value: datetime | None, pattern: str) -> str | None:
     return value.astimezone(TZ).strftime(pattern) if value else None
 
 
 def dossier_params(dossier: Dossier, **extra: Any) -> dict[str, Any]:
     return {"code": dossier.code, "procedure": dossier.procedure.name, "status": dossier.status,
-            "due_date": _local(dossier.due_at, "%d/%m/%Y"), "due_time": _local(dossier.due_at, "%H:%M %d/%m/%Y"),
-            **extra}
+            "due_date": local_time(dossier.due_at, "%d/%m/%Y"),
+            "due_time": local_time(dossier.due_at, "%H:%M %d/%m/%Y"), **extra}
 
 
 def officials_of(session: Session, agency_id: str) -> list[str]:
     """The signed-up officials of an agency (a grant made before the first sign-in has no one to tell)."""
     return list(session.scalars(select(User.id).join(StaffRole, StaffRole.cccd == User.cccd)
                                 .where(StaffRole.agency_id == agency_id, StaffRole.role == Role.official)))
-
-
-def dossier_moved(session: Session, dossier: Dossier, *, action: str, before: str, note: str | None,
-                  reason: str | None, appointment_at: datetime | None) -> None:
-    """Called by services.dossier_actions.apply for every move."""
-    params = dossier_params(dossier, note=note, reason=reason,
-                            appointment_date=_local(appointment_at, "%d/%m/%Y"))
-    tells: list[Tell] = []
-    if kind := CITIZEN_KIND.get(action) or (f"dossier.{dossier.status}" if dossier.status != before else None):
-        tells.append(([dossier.applicant_id], kind, params))
-    if staff_kind := STAFF_KIND.get(action):
-        # No applicant's name: a push shows on a lock screen; the portal has the name.
-        tells.append((officials_of(session, dossier.agency_id), staff_kind, params))
-    notify_all(session, tells, dossier=dossier)
 
 
 def payment_result(session: Session, payment: Payment) -> None:

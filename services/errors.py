@@ -1,11 +1,10 @@
-"""Domain errors, each with the stable `code` and HTTP status of the API contract."""
+"""Domain errors, each with the stable `code` of the API contract (api/errors.py gives each its HTTP status)."""
 
 from __future__ import annotations
 
 
 class DomainError(Exception):
     code = "conflict"
-    status = 409
 
     def __init__(self, detail: str | None = None, *, errors: dict[str, list[str]] | None = None,
                  headers: dict[str, str] | None = None) -> None:
@@ -16,64 +15,64 @@ class DomainError(Exception):
 
 
 class Unauthorized(DomainError):
-    code, status = "unauthorized", 401
+    code = "unauthorized"
 
 
 class Forbidden(DomainError):
-    code, status = "forbidden", 403
+    code = "forbidden"
 
 
 class NotFound(DomainError):
-    code, status = "not_found", 404
+    code = "not_found"
 
 
 class Conflict(DomainError):
-    code, status = "conflict", 409
+    code = "conflict"
 
 
 class InvalidTransition(DomainError):
-    code, status = "invalid_transition", 409
+    code = "invalid_transition"
 
 
 class ValidationFailed(DomainError):
-    code, status = "validation_failed", 422
+    code = "validation_failed"
 
 
 class RateLimited(DomainError):
-    code, status = "rate_limited", 429
+    code = "rate_limited"
 
 
 class Unavailable(DomainError):
-    code, status = "service_unavailable", 503
+    code = "service_unavailable"
 
 
 class MissingDocuments(DomainError):
-    code, status = "missing_documents", 422
+    code = "missing_documents"
 
 
 class EidLevelInsufficient(DomainError):
-    code, status = "eid_level_insufficient", 403
+    code = "eid_level_insufficient"
 
 
 class PaymentRequired(DomainError):
-    code, status = "payment_required", 402
+    code = "payment_required"
 
 
 class PreconditionFailed(DomainError):
-    code, status = "precondition_failed", 412
+    code = "precondition_failed"
 
 
 class PreconditionRequired(DomainError):
-    code, status = "precondition_required", 428
+    code = "precondition_required"
 
 
 class IdempotencyKeyReused(DomainError):
-    code, status = "idempotency_key_reused", 422
+    code = "idempotency_key_reused"
 
 
 class FileTooLarge(DomainError):
-    code, status = "file_too_large", 413
+    code = "file_too_large"
 
 
 class UnsupportedFileType(DomainError):
-    code, status = "unsupported_file_type", 415
+    code = "unsupported_file_type"

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -26,6 +26,7 @@ from services.db import new_id
 from services.errors import Conflict, IdempotencyKeyReused, ValidationFailed
 from services.models import IdempotencyKey
 
+T = TypeVar("T")
 KEEP = timedelta(hours=24)
 RUNNING_WAIT = "1500ms"
 
@@ -48,8 +49,10 @@ class IdempotentRequest:
 
 @dataclass(frozen=True)
 class Replay:
+    """A stored answer: its status and the id of the resource it answered with."""
+
     status: int
-    body: dict[str, Any]
+    resource_id: str
 
 
 def _existing(session: Session, request: IdempotentRequest) -> IdempotencyKey | None:
@@ -65,7 +68,7 @@ def _existing(session: Session, request: IdempotentRequest) -> IdempotencyKey | 
 def _replay(row: IdempotencyKey, request: IdempotentRequest) -> Replay:
     if row.fingerprint != request.fingerprint:
         raise IdempotencyKeyReused("this Idempotency-Key was used for another request")
-    return Replay(row.status_code, row.response)
+    return Replay(row.status_code, row.response["id"])
 
 
 def _insert(session: Session, request: IdempotentRequest) -> Any:
@@ -99,17 +102,15 @@ def begin(session: Session, request: IdempotentRequest) -> Replay | IdempotencyK
     return _replay(row, request)
 
 
-def run(session: Session, request: IdempotentRequest | None, work: Callable[[], dict[str, Any]],
-        status: int = 200) -> Replay:
-    """Do `work` (inside the caller's transaction) once per key: a retry replays its answer."""
+def run(session: Session, request: IdempotentRequest | None, work: Callable[[], T], load: Callable[[str], T],
+        status: int = 200) -> tuple[T, int]:
+    """Do `work` (inside the caller's transaction) once per key; a retry gets the same resource (read
+    afresh with `load`) and status. The key remembers the resource's id, not a rendered body: rendering
+    is the API's, after the unit of work."""
     claim = begin(session, request) if request else None
     if isinstance(claim, Replay):
-        return claim
-    body = work()
+        return load(claim.resource_id), claim.status
+    result = work()
     if claim is not None:
-        complete(claim, status, body)
-    return Replay(status, body)
-
-
-def complete(claim: IdempotencyKey, status: int, body: dict[str, Any]) -> None:
-    claim.status_code, claim.response = status, body
+        claim.status_code, claim.response = status, {"id": result.id}  # type: ignore[attr-defined]
+    return result, status

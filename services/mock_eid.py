@@ -52,11 +52,11 @@ _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 
 
 class InvalidGrant(DomainError):
-    code, status = "invalid_grant", 400
+    code = "invalid_grant"
 
 
 class InvalidRequest(DomainError):
-    code, status = "invalid_request", 400
+    code = "invalid_request"
 
 
 @dataclass(frozen=True)

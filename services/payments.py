@@ -10,25 +10,26 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services import alerts, idempotency, vnpay
+from services.actors import Actor
 from services.calendar import TZ, WorkingCalendar
 from services.clock import clock
 from services.counters import next_number
 from services.db import transaction
-from services.dossier_actions import SYSTEM_ACTOR, Actor, apply, payment_status
-from services.dossiers import get_own
+from services.dossiers.access import get_own
+from services.dossiers.lifecycle import DOSSIER, SYSTEM_ACTOR, apply
+from services.dossiers.rules import payment_status
 from services.errors import Conflict, NotFound
-from services.idempotency import IdempotentRequest, Replay
+from services.idempotency import IdempotentRequest
 from services.models import Payment, PaymentCallback, ReceiptCounter
 from services.settings import Settings
+from vocab import FeeStatus, PaymentStatus
 
 log = logging.getLogger(__name__)
-PAYABLE = frozenset({"submitted", "received", "in_progress", "supplement_requested", "approved"})
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,8 @@ class IpnAnswer:
 
 
 def expire_if_due(payment: Payment) -> None:
-    if payment.status == "pending" and payment.expires_at <= clock.now():
-        payment.status = "expired"
+    if payment.status == PaymentStatus.pending and payment.expires_at <= clock.now():
+        payment.status = PaymentStatus.expired
 
 
 def payment_url(payment: Payment, settings: Settings, *, client_ip: str, locale: str) -> str:
@@ -57,40 +58,48 @@ def payment_url(payment: Payment, settings: Settings, *, client_ip: str, locale:
     return f"{settings.vnpay_url}?{vnpay.query(vnpay.signed(params, settings.vnpay_hash_secret))}"
 
 
-def create(session: Session, dossier_id: str, actor: Actor, *, request: IdempotentRequest | None,
-           render: Any, settings: Settings) -> Replay:
+def create(session: Session, actor: Actor, dossier_id: str, *, request: IdempotentRequest | None,
+           settings: Settings) -> Payment:
     """A pending payment of the dossier's fee; while one is pending, that one comes back."""
 
-    def work() -> dict[str, Any]:
-        dossier = get_own(session, dossier_id, actor, lock=True)
+    def work() -> Payment:
+        dossier = get_own(session, actor, dossier_id, lock=True)
         if dossier.fee_vnd == 0:
             raise Conflict("this dossier has no fee")
-        if payment_status(dossier) == "paid":
+        if payment_status(dossier) == FeeStatus.paid:
             raise Conflict("this dossier is paid")
-        if dossier.status not in PAYABLE:
+        if not DOSSIER.allows(dossier.status, "pay"):
             raise Conflict(f"a dossier that is {dossier.status} is not paid online")
         pending = session.scalars(select(Payment).where(Payment.dossier_id == dossier.id,
-                                                        Payment.status == "pending")).all()
+                                                        Payment.status == PaymentStatus.pending)).all()
         for payment in pending:
             expire_if_due(payment)
-        current = next((p for p in pending if p.status == "pending"), None)
+        current = next((p for p in pending if p.status == PaymentStatus.pending), None)
         if current is None:
             now = clock.now()
-            current = Payment(dossier=dossier, payer_id=actor.user_id, amount_vnd=dossier.fee_vnd, status="pending",
-                              created_at=now, expires_at=now + timedelta(minutes=settings.payment_ttl_minutes))
+            current = Payment(dossier=dossier, payer_id=actor.user_id, amount_vnd=dossier.fee_vnd,
+                              status=PaymentStatus.pending, created_at=now,
+                              expires_at=now + timedelta(minutes=settings.payment_ttl_minutes))
             session.add(current)
             session.flush()
-        return render(current)
+        return current
 
     with transaction(session):
-        return idempotency.run(session, request, work, status=201)
+        payment, _status = idempotency.run(session, request, work, lambda payment_id: _own(session, actor, payment_id),
+                                           status=201)
+        return payment
 
 
-def get(session: Session, payment_id: str, actor: Actor) -> Payment:
+def _own(session: Session, actor: Actor, payment_id: str) -> Payment:
+    payment = session.get(Payment, payment_id)
+    if payment is None or payment.payer_id != actor.user_id:
+        raise NotFound("payment not found")
+    return payment
+
+
+def get(session: Session, actor: Actor, payment_id: str) -> Payment:
     with transaction(session):
-        payment = session.get(Payment, payment_id)
-        if payment is None or payment.payer_id != actor.user_id:
-            raise NotFound("payment not found")
+        payment = _own(session, actor, payment_id)
         expire_if_due(payment)
         return payment
 
@@ -112,15 +121,15 @@ def _verdict(session: Session, params: dict[str, str], settings: Settings,
         return IpnAnswer("01", "Order not found"), None, ""
     if params.get("vnp_Amount") != str(payment.amount_vnd * 100):
         return IpnAnswer("04", "Invalid amount"), payment.id, f"expected {payment.amount_vnd * 100}"
-    if payment.status in ("succeeded", "failed", "cancelled"):
+    if payment.status in (PaymentStatus.succeeded, PaymentStatus.failed, PaymentStatus.cancelled):
         return IpnAnswer("02", "Order already confirmed"), payment.id, payment.status
-    late = payment.status == "expired" or payment.expires_at <= clock.now()
+    late = payment.status == PaymentStatus.expired or payment.expires_at <= clock.now()
     payment.gateway_txn_no = params.get("vnp_TransactionNo")
     payment.bank_code = params.get("vnp_BankCode")
     payment.response_code = params.get("vnp_ResponseCode")
     paid = params.get("vnp_ResponseCode") == "00" and params.get("vnp_TransactionStatus", "00") == "00"
     if paid:
-        payment.status, payment.paid_at = "succeeded", clock.now()
+        payment.status, payment.paid_at = PaymentStatus.succeeded, clock.now()
         payment.receipt_no = _next_receipt(session, payment)
         if payment.dossier.paid_at is None:
             apply(session, payment.dossier, "record_payment", SYSTEM_ACTOR, calendar=calendar,
@@ -129,7 +138,8 @@ def _verdict(session: Session, params: dict[str, str], settings: Settings,
             log.warning("late payment honoured", extra={"payment_id": payment.id})
         note = "late success honoured" if late else "succeeded"
     else:
-        payment.status = "cancelled" if params.get("vnp_ResponseCode") == "24" else "failed"
+        payment.status = (PaymentStatus.cancelled if params.get("vnp_ResponseCode") == "24"
+                          else PaymentStatus.failed)
         note = payment.status
     alerts.payment_result(session, payment)
     return IpnAnswer("00", "Confirm Success"), payment.id, note
@@ -152,6 +162,7 @@ def ipn(session: Session, params: dict[str, str], *, settings: Settings, calenda
 def expire_stale(session: Session) -> int:
     """The periodic sweep: pending payments past their expiry become expired."""
     with transaction(session):
-        result = session.execute(update(Payment).where(Payment.status == "pending",
-                                                       Payment.expires_at <= clock.now()).values(status="expired"))
+        result = session.execute(update(Payment).where(Payment.status == PaymentStatus.pending,
+                                                       Payment.expires_at <= clock.now())
+                                 .values(status=PaymentStatus.expired))
         return result.rowcount or 0

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.dossiers.lifecycle import DOSSIER, OFFICIAL_ACTIONS
 from services.models import Dossier
-from services.workflow import BY_ACTION, OFFICIAL_ACTIONS, STATUSES
 from tests.dossier_helpers import SIMPLE, act, official_of, submitted
 from tests.helpers import OTHER, bearer, sign_in
+from vocab import DossierStatus
 
 INPUTS = {"note": "Thiếu bản sao giấy khai sinh", "reason": "Không thuộc thẩm quyền",
           "new_due_at": (datetime.now(UTC) + timedelta(days=30)).isoformat()}
@@ -33,14 +34,14 @@ def people(client, session):
     return sign_in(client), official_of(client, session)
 
 
-@pytest.mark.parametrize("status", [s for s in STATUSES if s != "draft"])
+@pytest.mark.parametrize("status", [s for s in DossierStatus if s != "draft"])
 @pytest.mark.parametrize("action", OFFICIAL_ACTIONS)
 def test_every_official_action_in_every_status(client, session, people, status, action):
     citizen, official = people
     dossier = submitted(client, citizen)
     put_in(session, dossier["id"], status)
-    transition = BY_ACTION[action]
-    body = {name: INPUTS[name] for name in ("note", "reason", "new_due_at") if name in transition.requires}
+    transition = DOSSIER.by_action[action]
+    body = {name: INPUTS[name] for name in ("note", "reason", "new_due_at") if name in transition.inputs}
     response = act(client, official, dossier["id"], action, **body)
     if status in transition.sources:
         assert response.status_code == 200, response.json

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from notifications import templates
-from services.alerts import CITIZEN_KIND, STAFF_KIND
-from services.workflow import STATUSES
+from services.dossiers.table import TABLE
+from vocab import DossierStatus
 
-# What services.alerts can write: a status the citizen may see, a special action, a payment result,
-# or a staff event.
-WRITTEN = ({f"dossier.{s}" for s in STATUSES if s != "draft"} | set(CITIZEN_KIND.values()) | set(STAFF_KIND.values())
+# What the services can write: a status the citizen may see, what the lifecycle table tells, a
+# payment result, or a staff event.
+WRITTEN = ({f"dossier.{s}" for s in DossierStatus if s != "draft"} | {kind for t in TABLE for _, kind in t.tells}
            | {"payment.succeeded", "payment.failed", "payment.cancelled", "staff.due_soon", "staff.overdue"})
 
 

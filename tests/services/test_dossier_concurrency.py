@@ -15,9 +15,10 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from services import dossier_staff, dossiers
-from services.dossier_actions import Actor
+from services.actors import Actor
+from services.dossiers import citizen, staff
 from services.errors import DomainError
+from services.idempotency import IdempotentRequest
 from services.models import (
     Attachment,
     Dossier,
@@ -68,7 +69,7 @@ def committed(app):
         ids = []
         with Session(engine, expire_on_commit=False) as session:
             for _ in range(count):
-                dossier = dossiers.create_draft(session, actor, procedure_code="1.004873", form={"purpose": "x"})
+                dossier = citizen.create_draft(session, actor, procedure_code="1.004873", form={"purpose": "x"})
                 with session.begin():
                     session.add(Attachment(dossier_id=dossier.id, document_type="to_khai_tthn", filename="a.pdf",
                                            sha256=sha, uploaded_by=user.id))
@@ -95,8 +96,7 @@ def test_simultaneous_submissions_get_unique_gap_free_codes(committed):
     def submit(dossier_id: str) -> Callable[[], str]:
         def work() -> str:
             with Session(engine, expire_on_commit=False) as session:
-                return dossiers.submit(session, dossier_id, actor, calendar=CALENDAR, request=None,
-                                       render=lambda d: {"code": d.code}).body["code"]
+                return citizen.submit(session, actor, dossier_id, calendar=CALENDAR, request=None).code
         return work
 
     codes, errors = race([submit(i) for i in ids])
@@ -109,15 +109,14 @@ def test_two_officials_acting_at_once_exactly_one_succeeds(committed):
     engine, actor, make_drafts = committed
     [dossier_id] = make_drafts(1)
     with Session(engine, expire_on_commit=False) as session:
-        version = dossiers.submit(session, dossier_id, actor, calendar=CALENDAR, request=None,
-                                  render=lambda d: {"version": d.version}).body["version"]
+        version = citizen.submit(session, actor, dossier_id, calendar=CALENDAR, request=None).version
     official = Actor(user_id=actor.user_id, role="admin")
 
     def move(action: str, **inputs: str) -> Callable[[], str]:
         def work() -> str:
             with Session(engine, expire_on_commit=False) as session:
-                return dossier_staff.act(session, dossier_id, official, action, if_match=f'"v{version}"',
-                                         calendar=CALENDAR, **inputs).status
+                return staff.act(session, official, dossier_id, action, expected_version=version,
+                                 calendar=CALENDAR, **inputs).status
         return work
 
     results, errors = race([move("receive"), move("reject", reason="trùng hồ sơ")])
@@ -131,12 +130,11 @@ def test_two_officials_acting_at_once_exactly_one_succeeds(committed):
 def test_a_retry_while_the_first_submit_runs_waits_or_conflicts_never_doubles(committed):
     engine, actor, make_drafts = committed
     [dossier_id] = make_drafts(1)
-    request = dossiers.IdempotentRequest(actor.user_id, "same-key", "fingerprint")
+    request = IdempotentRequest(actor.user_id, "same-key", "fingerprint")
 
     def submit() -> dict:
         with Session(engine, expire_on_commit=False) as session:
-            return dossiers.submit(session, dossier_id, actor, calendar=CALENDAR, request=request,
-                                   render=lambda d: {"code": d.code}).body
+            return {"code": citizen.submit(session, actor, dossier_id, calendar=CALENDAR, request=request).code}
 
     results, errors = race([submit, submit])
     # Either both answer with the same code (the retry waited and replayed) or the retry got 409.

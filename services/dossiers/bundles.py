@@ -1,7 +1,7 @@
 """Interconnected applications (liên thông, Đề án 06): one form, a dossier per step, submitted together.
 
 Each member goes to its own agency; a later step cannot be received before the earlier one is
-completed (services.dossier_actions, requirement `predecessor_completed`).
+completed (the lifecycle table's requirement `predecessor_completed`).
 """
 
 from __future__ import annotations
@@ -12,15 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services import idempotency
+from services.actors import Actor
 from services.calendar import WorkingCalendar
 from services.clock import clock
 from services.db import transaction
-from services.dossier_actions import Actor
-from services.dossiers import Render, submit_one, validate_form
+from services.dossiers.lifecycle import DOSSIER, apply
+from services.dossiers.rules import validate_form
+from services.dossiers.table import FINAL
 from services.errors import NotFound, ValidationFailed
-from services.idempotency import IdempotentRequest, Replay
+from services.idempotency import IdempotentRequest
 from services.models import Dossier, DossierBundle, ProcedureGroup
-from services.workflow import FINAL
+from vocab import DossierStatus as S
 
 
 def create(session: Session, actor: Actor, *, group_code: str, form: dict[str, Any],
@@ -49,18 +51,18 @@ def create(session: Session, actor: Actor, *, group_code: str, form: dict[str, A
         return bundle
 
 
-def get_own(session: Session, bundle_id: str, actor: Actor) -> DossierBundle:
+def get_own(session: Session, actor: Actor, bundle_id: str) -> DossierBundle:
     bundle = session.get(DossierBundle, bundle_id)
     if bundle is None or bundle.applicant_id != actor.user_id:
         raise NotFound("bundle not found")
     return bundle
 
 
-def update_form(session: Session, bundle_id: str, actor: Actor, *, form: dict[str, Any]) -> DossierBundle:
+def update_form(session: Session, actor: Actor, bundle_id: str, *, form: dict[str, Any]) -> DossierBundle:
     with transaction(session):
-        bundle = get_own(session, bundle_id, actor)
+        bundle = get_own(session, actor, bundle_id)
         for dossier in bundle.dossiers:
-            if dossier.status in ("draft", "supplement_requested"):
+            if DOSSIER.allows(dossier.status, "update"):
                 dossier.form = form
         bundle.form = form
         session.flush()
@@ -72,25 +74,26 @@ def aggregate_status(bundle: DossierBundle) -> str:
     statuses = [d.status for d in bundle.dossiers]
     if len(set(statuses)) == 1:
         return statuses[0]
-    if "rejected" in statuses:
-        return "rejected"
-    if "supplement_requested" in statuses:
-        return "supplement_requested"
+    if S.rejected in statuses:
+        return S.rejected
+    if S.supplement_requested in statuses:
+        return S.supplement_requested
     if all(s in FINAL for s in statuses):
-        return "completed" if "completed" in statuses else statuses[-1]
-    return "in_progress" if any(s != "submitted" for s in statuses) else "submitted"
+        return S.completed if S.completed in statuses else statuses[-1]
+    return S.in_progress if any(s != S.submitted for s in statuses) else S.submitted
 
 
-def submit(session: Session, bundle_id: str, actor: Actor, *, calendar: WorkingCalendar,
-           request: IdempotentRequest | None, render: Render) -> Replay:
+def submit(session: Session, actor: Actor, bundle_id: str, *, calendar: WorkingCalendar,
+           request: IdempotentRequest | None) -> DossierBundle:
     """Submit every member, all or none, under one Idempotency-Key."""
-    def work() -> dict[str, Any]:
-        bundle = get_own(session, bundle_id, actor)
+    def work() -> DossierBundle:
+        bundle = get_own(session, actor, bundle_id)
         validate_form(bundle.group.form_schema, bundle.form)
         for dossier in bundle.dossiers:
             session.refresh(dossier, with_for_update={"of": Dossier})
-            submit_one(session, dossier, actor, calendar=calendar)
-        return render(bundle)
+            apply(session, dossier, "submit", actor, calendar=calendar)
+        return bundle
 
     with transaction(session):
-        return idempotency.run(session, request, work)
+        bundle, _status = idempotency.run(session, request, work, lambda _id: get_own(session, actor, bundle_id))
+        return bundle

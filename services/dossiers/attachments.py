@@ -13,13 +13,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services import audit
+from services.actors import Actor
 from services.clock import clock
 from services.db import transaction
-from services.dossier_actions import Actor, transition_for
-from services.dossiers import get_own, get_visible, touch
+from services.dossiers.access import get_own, get_visible, touch
+from services.dossiers.lifecycle import transition_for
 from services.errors import NotFound, ValidationFailed
 from services.models import Attachment, Dossier, StoredFile
 from services.storage import Blob, Storage, safe_filename
+from vocab import AttachmentKind
 
 
 def _store_then(session: Session, storage: Storage, stream: BinaryIO, max_bytes: int,
@@ -47,11 +49,11 @@ def _new(dossier: Dossier, kind: str, document_type: str, filename: str | None, 
     return attachment
 
 
-def attach(session: Session, storage: Storage, dossier_id: str, actor: Actor, *, document_type: str,
+def attach(session: Session, actor: Actor, dossier_id: str, *, storage: Storage, document_type: str,
            filename: str | None, stream: BinaryIO, max_bytes: int) -> tuple[Attachment, bool]:
     """Add a paper; the same bytes for the same document type again return the first (created=False)."""
     with transaction(session):  # check before storing anything
-        dossier = get_own(session, dossier_id, actor)
+        dossier = get_own(session, actor, dossier_id)
         transition_for(dossier, "attach", actor)
         known = {d.type for d in dossier.procedure.required_documents}
         if document_type not in known:
@@ -61,30 +63,30 @@ def attach(session: Session, storage: Storage, dossier_id: str, actor: Actor, *,
 
     def write(blob: Blob) -> Attachment:
         nonlocal created
-        dossier = get_own(session, dossier_id, actor, lock=True)
+        dossier = get_own(session, actor, dossier_id, lock=True)
         transition_for(dossier, "attach", actor)
         for existing in dossier.attachments:
             if existing.sha256 == blob.sha256 and existing.document_type == document_type:
                 created = False
                 return existing
-        attachment = _new(dossier, "document", document_type, filename, blob, actor)
+        attachment = _new(dossier, AttachmentKind.document, document_type, filename, blob, actor)
         session.flush()
         return attachment
 
     return _store_then(session, storage, stream, max_bytes, write), created
 
 
-def upload_result(session: Session, storage: Storage, dossier_id: str, actor: Actor, *, filename: str | None,
+def upload_result(session: Session, actor: Actor, dossier_id: str, *, storage: Storage, filename: str | None,
                   stream: BinaryIO, max_bytes: int, document_type: str = "ket_qua") -> Attachment:
     """An official's result document (certificate, licence), visible to the applicant."""
     with transaction(session):
-        dossier = get_visible(session, dossier_id, actor)
+        dossier = get_visible(session, actor, dossier_id)
         transition_for(dossier, "upload_result", actor)
 
     def write(blob: Blob) -> Attachment:
-        dossier = get_visible(session, dossier_id, actor, lock=True)
+        dossier = get_visible(session, actor, dossier_id, lock=True)
         transition_for(dossier, "upload_result", actor)
-        attachment = _new(dossier, "result", document_type, filename, blob, actor)
+        attachment = _new(dossier, AttachmentKind.result, document_type, filename, blob, actor)
         audit.record(session, actor, "dossier.upload_result", "dossier", dossier.code or dossier.id,
                      {"filename": attachment.filename, "sha256": blob.sha256})
         session.flush()
@@ -93,19 +95,20 @@ def upload_result(session: Session, storage: Storage, dossier_id: str, actor: Ac
     return _store_then(session, storage, stream, max_bytes, write)
 
 
-def get_attachment(session: Session, dossier_id: str, attachment_id: str, actor: Actor) -> Attachment:
-    dossier = get_visible(session, dossier_id, actor)
+def get_attachment(session: Session, actor: Actor, dossier_id: str, attachment_id: str) -> Attachment:
+    dossier = get_visible(session, actor, dossier_id)
     for attachment in dossier.attachments:
         if attachment.id == attachment_id:
             return attachment
     raise NotFound("attachment not found")
 
 
-def remove(session: Session, storage: Storage, dossier_id: str, attachment_id: str, actor: Actor) -> None:
+def remove(session: Session, actor: Actor, dossier_id: str, attachment_id: str, *, storage: Storage) -> None:
     with transaction(session):
-        dossier = get_own(session, dossier_id, actor, lock=True)
+        dossier = get_own(session, actor, dossier_id, lock=True)
         transition_for(dossier, "attach", actor)
-        attachment = next((a for a in dossier.attachments if a.id == attachment_id and a.kind == "document"), None)
+        attachment = next((a for a in dossier.attachments
+                           if a.id == attachment_id and a.kind == AttachmentKind.document), None)
         if attachment is None:
             raise NotFound("attachment not found")
         sha256 = attachment.sha256

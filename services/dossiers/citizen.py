@@ -1,0 +1,86 @@
+"""The citizen's dossiers: drafts, submission with its code, resubmission, withdrawal, rating.
+
+Each public function is one transaction; the moves themselves are the lifecycle table's
+(services.dossiers.table), made by the engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from services import idempotency
+from services.actors import Actor
+from services.calendar import WorkingCalendar
+from services.catalog import get_procedure
+from services.clock import clock
+from services.db import transaction
+from services.dossiers.access import get_own
+from services.dossiers.lifecycle import apply, transition_for
+from services.errors import Conflict
+from services.idempotency import IdempotentRequest
+from services.models import Dossier
+from vocab import DossierStatus
+
+
+def create_draft(session: Session, actor: Actor, *, procedure_code: str, form: dict[str, Any]) -> Dossier:
+    with transaction(session):
+        procedure = get_procedure(session, procedure_code)
+        now = clock.now()
+        dossier = Dossier(procedure=procedure, agency_id=procedure.agency_id, applicant_id=actor.user_id,
+                          form=form, fee_vnd=procedure.fee_vnd, status=DossierStatus.draft, created_at=now,
+                          status_changed_at=now)
+        session.add(dossier)
+        session.flush()
+        return dossier
+
+
+def update_form(session: Session, actor: Actor, dossier_id: str, *, form: dict[str, Any]) -> Dossier:
+    with transaction(session):
+        dossier = get_own(session, actor, dossier_id, lock=True)
+        transition_for(dossier, "update", actor)
+        dossier.form = form
+        session.flush()
+        return dossier
+
+
+def delete_draft(session: Session, actor: Actor, dossier_id: str) -> None:
+    with transaction(session):
+        dossier = get_own(session, actor, dossier_id, lock=True)
+        transition_for(dossier, "delete", actor)
+        session.delete(dossier)
+
+
+def submit(session: Session, actor: Actor, dossier_id: str, *, calendar: WorkingCalendar,
+           request: IdempotentRequest | None) -> Dossier:
+    """Submit a draft; with an Idempotency-Key, a retry gets the same dossier back, never a second move."""
+    def work() -> Dossier:
+        dossier = get_own(session, actor, dossier_id, lock=True)
+        apply(session, dossier, "submit", actor, calendar=calendar)
+        return dossier
+
+    with transaction(session):
+        dossier, _status = idempotency.run(session, request, work,
+                                           lambda _id: get_own(session, actor, dossier_id))
+        return dossier
+
+
+def citizen_act(session: Session, actor: Actor, dossier_id: str, action: str, *,
+                calendar: WorkingCalendar) -> Dossier:
+    """withdraw, or resubmit after a supplement request (the table checks the form and papers again)."""
+    with transaction(session):
+        dossier = get_own(session, actor, dossier_id, lock=True)
+        apply(session, dossier, action, actor, calendar=calendar)
+        return dossier
+
+
+def rate(session: Session, actor: Actor, dossier_id: str, *, score: int, comment: str | None) -> Dossier:
+    with transaction(session):
+        dossier = get_own(session, actor, dossier_id, lock=True)
+        transition_for(dossier, "rate", actor)
+        if dossier.rated_at is not None:
+            raise Conflict("this dossier is already rated")
+        dossier.rating_score, dossier.rating_comment, dossier.rated_at = score, comment, clock.now()
+        session.flush()
+        return dossier

@@ -1,0 +1,90 @@
+"""The dossier lifecycle: the table (services.dossiers.table) and its rules on the engine.
+
+Every move of a dossier goes through `DOSSIER.apply` (or `apply` here): who may act, the inputs and
+requirements, the effect, one immutable timeline entry, the audit row of a staff move, and the
+notices the table names, all in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from services import audit
+from services.actors import Actor
+from services.alerts import dossier_params, local_time, officials_of
+from services.calendar import WorkingCalendar
+from services.clock import clock
+from services.dossiers.rules import EFFECTS, INPUTS, REQUIREMENTS
+from services.dossiers.table import APPLICANT, CITIZEN, OFFICIAL, OFFICIALS, SYSTEM, TABLE
+from services.inbox import notify_all
+from services.lifecycle import Lifecycle, Move, Transition
+from services.models import Dossier, TimelineEntry
+from vocab import DossierStatus, Role
+
+SYSTEM_ACTOR = Actor(user_id="", role=SYSTEM)
+
+
+def may_act(actor: Actor, dossier: Dossier, transition: Transition) -> bool:
+    if transition.actor == SYSTEM or actor.role == SYSTEM:
+        return transition.actor == SYSTEM and actor.role == SYSTEM
+    if transition.actor == CITIZEN:
+        return actor.user_id == dossier.applicant_id
+    if actor.role == Role.admin:
+        return True
+    return actor.role == Role.official and actor.agency_code == dossier.agency.code
+
+
+def _set_status(move: Move[Dossier]) -> None:
+    d = move.subject
+    if move.after != move.before:
+        d.status, d.status_changed_at = DossierStatus(move.after), move.now
+    d.queue_at = d.due_at or d.status_changed_at
+
+
+def _record(move: Move[Dossier]) -> None:
+    d, actor, inputs = move.subject, move.actor, move.inputs
+    note, reason, new_due_at = inputs.get("note"), inputs.get("reason"), inputs.get("new_due_at")
+    d.timeline.append(TimelineEntry(
+        dossier_id=d.id, seq=len(d.timeline) + 1, action=move.action, from_status=move.before, status=move.after,
+        actor_id=actor.user_id or None, actor_role=actor.role, at=move.now, note=note, reason=reason,
+        new_due_at=new_due_at))
+    if actor.role in (Role.official, Role.admin):
+        audit.record(move.session, actor, f"dossier.{move.action}", "dossier", d.code or d.id,
+                     {"from": move.before, "to": move.after, "note": note, "reason": reason,
+                      "new_due_at": new_due_at.isoformat() if new_due_at else None})
+
+
+def _tell(move: Move[Dossier], tells: list[tuple[list[str], str]]) -> None:
+    inputs = move.inputs
+    params = dossier_params(move.subject, note=inputs.get("note"), reason=inputs.get("reason"),
+                            appointment_date=local_time(inputs.get("new_due_at"), "%d/%m/%Y"))
+    # No applicant's name in the officials' notices: a push shows on a lock screen.
+    notify_all(move.session, [(who, kind, params) for who, kind in tells], dossier=move.subject)
+
+
+DOSSIER: Lifecycle[Dossier] = Lifecycle(
+    "dossier", DossierStatus, TABLE, requirements=REQUIREMENTS, inputs=INPUTS, effects=EFFECTS,
+    audiences={APPLICANT: lambda m: [m.subject.applicant_id],
+               OFFICIALS: lambda m: officials_of(m.session, m.subject.agency_id)},
+    authorize=may_act, status_of=lambda d: d.status, resume_of=lambda d: d.resume_status or DossierStatus.submitted,
+    set_status=_set_status, record=_record, tell=_tell)
+
+# What the officials' actions endpoint takes (results are uploaded through their own endpoint).
+OFFICIAL_ACTIONS = tuple(a for a in DOSSIER.actions_of(OFFICIAL) if a != "upload_result")
+
+
+def transition_for(dossier: Dossier, action: str, actor: Actor) -> Transition:
+    return DOSSIER.transition_for(dossier, action, actor)
+
+
+def allowed_actions(dossier: Dossier, actor: Actor, now: datetime) -> list[str]:
+    return DOSSIER.allowed_actions(None, dossier, actor, now)
+
+
+def apply(session: Session, dossier: Dossier, action: str, actor: Actor, *, calendar: WorkingCalendar | None = None,
+          **inputs: Any) -> Move[Dossier]:
+    """Make one move (inside the caller's transaction) and record it on the timeline."""
+    return DOSSIER.apply(session, dossier, action, actor, now=clock.now(), calendar=calendar, **inputs)

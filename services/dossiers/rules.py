@@ -1,0 +1,192 @@
+"""The named rules the dossier table refers to: requirements, inputs and effects.
+
+Every name used in services.dossiers.table must be a key here; the engine refuses the table at import
+otherwise.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import jsonschema
+from sqlalchemy import select
+
+from services.calendar import TZ
+from services.clock import clock
+from services.counters import next_number
+from services.dossiers.table import CLOCK_RUNNING, FINAL
+from services.errors import (
+    Conflict,
+    DomainError,
+    EidLevelInsufficient,
+    InvalidTransition,
+    MissingDocuments,
+    PaymentRequired,
+    ValidationFailed,
+)
+from services.lifecycle import Effect, InputCheck, Move, Requirement
+from services.models import Dossier, DossierCodeCounter, User
+from vocab import AttachmentKind, DossierStatus, FeeStatus, PaymentStatus
+
+DossierMove = Move[Dossier]
+
+
+def is_overdue(dossier: Dossier, now: datetime) -> bool:
+    return dossier.due_at is not None and dossier.due_at < now and dossier.status not in FINAL
+
+
+def payment_status(dossier: Dossier) -> FeeStatus:
+    if dossier.fee_vnd == 0:
+        return FeeStatus.not_required
+    if dossier.paid_at is not None:
+        return FeeStatus.paid
+    now = clock.now()
+    pending = any(p.status == PaymentStatus.pending and p.expires_at > now for p in dossier.payments)
+    return FeeStatus.pending if pending else FeeStatus.unpaid
+
+
+def predecessor(dossier: Dossier) -> Dossier | None:
+    if dossier.bundle is None or not dossier.bundle_position:
+        return None
+    earlier = [d for d in dossier.bundle.dossiers if (d.bundle_position or 0) < dossier.bundle_position]
+    return earlier[-1] if earlier else None
+
+
+def form_schema_of(dossier: Dossier) -> dict[str, Any]:
+    # Members of an interconnected bundle share the group's one form.
+    return dossier.bundle.group.form_schema if dossier.bundle is not None else dossier.procedure.form_schema
+
+
+def form_errors(schema: dict[str, Any], form: dict[str, Any]) -> ValidationFailed | None:
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors: dict[str, list[str]] = {}
+    for error in validator.iter_errors(form):
+        path = "form" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        errors.setdefault(path, []).append(error.message)
+    return ValidationFailed("the form does not satisfy the procedure's schema", errors=errors) if errors else None
+
+
+def validate_form(schema: dict[str, Any], form: dict[str, Any]) -> None:
+    if (error := form_errors(schema, form)) is not None:
+        raise error
+
+
+def _documents_complete(move: DossierMove) -> DomainError | None:
+    d = move.subject
+    present = {a.document_type for a in d.attachments if a.kind == AttachmentKind.document}
+    missing = [r.type for r in d.procedure.required_documents if r.mandatory and r.type not in present]
+    return MissingDocuments("mandatory documents are missing", errors={"documents": missing}) if missing else None
+
+
+def _eid_level(move: DossierMove) -> DomainError | None:
+    d = move.subject
+    level = move.session.scalar(select(User.eid_level).where(User.id == d.applicant_id))
+    if level is None or level < d.procedure.min_eid_level:
+        return EidLevelInsufficient(f"this procedure needs eID level {d.procedure.min_eid_level}")
+    return None
+
+
+def _when(holds: bool, error: DomainError) -> DomainError | None:
+    return None if holds else error
+
+
+REQUIREMENTS: dict[str, Requirement[Dossier]] = {
+    # Checked at the move only (they read the form, the papers, the person).
+    "procedure_active": Requirement(lambda m: _when(m.subject.procedure.active, Conflict(
+        "this procedure no longer accepts new dossiers")), listed=False),
+    "eid_level": Requirement(_eid_level, listed=False),
+    "form_valid": Requirement(lambda m: form_errors(form_schema_of(m.subject), m.subject.form), listed=False),
+    "documents_complete": Requirement(_documents_complete, listed=False),
+    # States, also consulted for allowed_actions.
+    "not_rated": Requirement(lambda m: _when(m.subject.rated_at is None, InvalidTransition(
+        "this dossier is already rated"))),
+    "fee_paid": Requirement(lambda m: _when(m.subject.fee_vnd == 0 or m.subject.paid_at is not None,
+                                            PaymentRequired("the fee is not paid yet"))),
+    "overdue": Requirement(lambda m: _when(is_overdue(m.subject, m.now), InvalidTransition(
+        "only an overdue dossier calls for an apology"))),
+    "predecessor_completed": Requirement(lambda m: _when(
+        (p := predecessor(m.subject)) is None or p.status == DossierStatus.completed,
+        InvalidTransition("the previous step of the interconnected group is not completed yet"))),
+}
+
+
+def _required(move: Move[Any], value: Any) -> list[str]:
+    return [] if value else [f"Required for {move.action}."]
+
+
+def _later_due(move: DossierMove, value: datetime | None) -> list[str]:
+    if not value:
+        return [f"Required for {move.action}."]
+    if value.tzinfo is None:
+        return ["Must carry a UTC offset."]
+    if value <= max(move.now, move.subject.due_at or move.now):
+        return ["Must be later than now and than the missed due date."]
+    return []
+
+
+INPUTS: dict[str, InputCheck] = {"note": _required, "reason": _required, "new_due_at": _later_due}
+
+
+def next_code(move: DossierMove) -> str:
+    """{agency identifier}-{yyMMdd}-{NNNN}: gap-free per agency and local day (services.counters)."""
+    d = move.subject
+    day: date = move.now.astimezone(TZ).date()
+    number = next_number(move.session, DossierCodeCounter, agency_id=d.agency_id, day=day)
+    return f"{d.agency.code}-{day:%y%m%d}-{number:04d}"
+
+
+def _submit(move: DossierMove) -> None:
+    d = move.subject
+    d.code = next_code(move)
+    d.fee_vnd = d.procedure.fee_vnd
+    d.submitted_at = move.now
+
+
+def _receive(move: DossierMove) -> None:
+    d = move.subject
+    d.received_at = move.now
+    d.due_at = move.cal.due_at(move.now, d.procedure.processing_days)
+
+
+def _pause(move: DossierMove) -> None:
+    d = move.subject
+    d.resume_status = d.status
+    d.supplement_count += 1
+    if d.status in CLOCK_RUNNING and d.due_at is not None:
+        d.remaining_days = move.cal.remaining_days(move.now, d.due_at)
+        d.due_at = None  # the clock stops
+
+
+def _resubmit(move: DossierMove) -> None:
+    d = move.subject
+    if d.remaining_days is not None:
+        d.due_at = move.cal.resume(move.now, d.remaining_days)
+        # The pause began when the dossier became supplement_requested; statistics leave it out.
+        d.paused_days += move.cal.working_days_spent(d.status_changed_at, move.now)
+    d.remaining_days, d.resume_status = None, None
+
+
+def _close(move: DossierMove) -> None:
+    move.subject.closed_at = move.now
+
+
+def _return_result(move: DossierMove) -> None:
+    d = move.subject
+    d.completed_at = d.closed_at = move.now
+    if d.received_at is not None:  # recorded once, by the action, so the statistics only average it
+        d.processing_days = max(0, move.cal.working_days_spent(d.received_at, move.now) - d.paused_days)
+
+
+def _record_payment(move: DossierMove) -> None:
+    move.subject.paid_at = move.now
+
+
+def _apologize(move: DossierMove) -> None:
+    move.subject.appointment_at = move.inputs["new_due_at"]  # the promise; `due_at`, which decides on-time, stays
+
+
+EFFECTS: dict[str, Effect] = {
+    "submit": _submit, "receive": _receive, "pause": _pause, "resubmit": _resubmit, "close": _close,
+    "return_result": _return_result, "record_payment": _record_payment, "apologize": _apologize,
+}

@@ -1,0 +1,79 @@
+"""The one-stop lifecycle of a dossier as data: one table of moves, with what each checks, does and tells.
+
+Read by the engine (services.lifecycle), by `allowed_actions`, by every other place that asks
+"may this dossier …" (payments, bundles, staff actions) and by the tests.
+"""
+
+from __future__ import annotations
+
+from services.lifecycle import RESUME, STAY, transition
+from vocab import ActorKind
+from vocab import DossierStatus as S
+
+FINAL = frozenset({S.rejected, S.completed, S.withdrawn})
+# Statuses in which the statutory clock runs (supplement_requested stops it; drafts have none).
+CLOCK_RUNNING = frozenset({S.received, S.in_progress, S.approved})
+EDITABLE = frozenset({S.draft, S.supplement_requested})
+# A fee can be paid online from submission until the result is returned.
+PAYABLE = frozenset({S.submitted, S.received, S.in_progress, S.supplement_requested, S.approved})
+
+LABELS: dict[str, tuple[str, str]] = {
+    S.draft: ("Hồ sơ nháp", "Draft"),
+    S.submitted: ("Chờ tiếp nhận", "Awaiting receipt"),
+    S.received: ("Đã tiếp nhận", "Received"),
+    S.in_progress: ("Đang xử lý", "In progress"),
+    S.supplement_requested: ("Yêu cầu bổ sung", "Supplement requested"),
+    S.approved: ("Đã có kết quả", "Result ready"),
+    S.rejected: ("Từ chối", "Rejected"),
+    S.completed: ("Đã trả kết quả", "Result returned"),
+    S.withdrawn: ("Đã rút hồ sơ", "Withdrawn"),
+}
+
+# The national portal's status numbers (DOMAIN.md), so a later sync is a translation.
+NATIONAL_STATUS = {S.submitted: 1, S.received: 2, S.in_progress: 4, S.supplement_requested: 5, S.withdrawn: 7,
+                   S.rejected: 3, S.approved: 9, S.completed: 10}
+
+CITIZEN, OFFICIAL, SYSTEM = ActorKind.citizen, ActorKind.official, ActorKind.system
+# Audiences (services.dossiers.lifecycle resolves them): the applicant, the agency's officials.
+APPLICANT, OFFICIALS = "applicant", "officials"
+
+
+def _tell_status(status: S) -> tuple[tuple[str, str], ...]:
+    return ((APPLICANT, f"dossier.{status}"),)
+
+
+TABLE = (
+    transition("update", EDITABLE, STAY, CITIZEN),
+    transition("attach", EDITABLE, STAY, CITIZEN),
+    transition("delete", {S.draft}, STAY, CITIZEN),
+    transition("submit", {S.draft}, S.submitted, CITIZEN, effect="submit",
+               requires=("procedure_active", "eid_level", "form_valid", "documents_complete"),
+               tells=(*_tell_status(S.submitted), (OFFICIALS, "staff.submitted"))),
+    transition("withdraw", {S.submitted}, S.withdrawn, CITIZEN, effect="close", tells=_tell_status(S.withdrawn)),
+    transition("resubmit", {S.supplement_requested}, RESUME, CITIZEN, effect="resubmit",
+               requires=("form_valid", "documents_complete"),
+               tells=((APPLICANT, "dossier.resubmitted"), (OFFICIALS, "staff.resubmitted"))),
+    transition("rate", FINAL, STAY, CITIZEN, requires=("not_rated",)),
+    # Starting an online payment (services.payments); the money itself is recorded by record_payment.
+    transition("pay", PAYABLE, STAY, CITIZEN, listed=False),
+    transition("receive", {S.submitted}, S.received, OFFICIAL, effect="receive",
+               requires=("predecessor_completed",), tells=_tell_status(S.received)),
+    transition("start_processing", {S.received}, S.in_progress, OFFICIAL, tells=_tell_status(S.in_progress)),
+    transition("request_supplement", {S.submitted, S.received, S.in_progress}, S.supplement_requested, OFFICIAL,
+               inputs=("note",), effect="pause", tells=_tell_status(S.supplement_requested)),
+    transition("approve", {S.in_progress}, S.approved, OFFICIAL, tells=_tell_status(S.approved)),
+    transition("reject", {S.submitted, S.received, S.in_progress}, S.rejected, OFFICIAL, inputs=("reason",),
+               effect="close", tells=_tell_status(S.rejected)),
+    transition("return_result", {S.approved}, S.completed, OFFICIAL, requires=("fee_paid",),
+               effect="return_result", tells=_tell_status(S.completed)),
+    transition("apologize", CLOCK_RUNNING, STAY, OFFICIAL, requires=("overdue",), inputs=("reason", "new_due_at"),
+               effect="apologize", tells=((APPLICANT, "dossier.apology"),)),
+    transition("upload_result", {S.in_progress, S.approved}, STAY, OFFICIAL),
+    # The gateway confirmed the fee (an IPN); recorded even on a closed dossier: the money moved.
+    transition("record_payment", set(S) - {S.draft}, STAY, SYSTEM, effect="record_payment", listed=False),
+)
+
+
+def label(status: str, lang: str) -> str:
+    vi, en = LABELS[status]
+    return en if lang == "en" else vi

@@ -5,16 +5,14 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import PageArgs, PageSchema
-
-AGENCY_LEVELS = ("province", "department", "district", "commune")
-ONLINE_LEVELS = ("full", "partial")
+from schemas.common import PageArgs, PageSchema, Word
+from vocab import AgencyLevel, OnlineLevel
 
 
 class AgencySchema(ma.Schema):
     code = fields.String(required=True, metadata={"example": "000.00.19.H47"})
     name = fields.String(required=True)
-    level = fields.String(required=True, validate=validate.OneOf(AGENCY_LEVELS))
+    level = Word(AgencyLevel, required=True)
     parent_code = fields.Function(lambda a: a.parent.code if a.parent else None, allow_none=True)
 
 
@@ -35,7 +33,7 @@ class ProcedureSummarySchema(ma.Schema):
     agency_code = fields.String(required=True)
     processing_days = fields.Integer(required=True)
     fee_vnd = fields.Integer(required=True)
-    online_level = fields.String(required=True, validate=validate.OneOf(ONLINE_LEVELS))
+    online_level = Word(OnlineLevel, required=True)
     min_eid_level = fields.Integer(required=True, validate=validate.OneOf((1, 2)))
 
 

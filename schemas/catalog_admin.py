@@ -5,8 +5,9 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.catalog import AGENCY_LEVELS, ONLINE_LEVELS, AgencySchema, ProcedureSchema
-from schemas.common import PageArgs, PageSchema, StrictBoolean
+from schemas.catalog import AgencySchema, ProcedureSchema
+from schemas.common import PageArgs, PageSchema, StrictBoolean, Word
+from vocab import AgencyLevel, OnlineLevel
 
 
 class DocumentInSchema(ma.Schema):
@@ -21,7 +22,7 @@ class ProcedurePatchSchema(ma.Schema):
     agency_code = fields.String(validate=validate.Length(1, 40))
     processing_days = fields.Integer(validate=validate.Range(0, 365))
     fee_vnd = fields.Integer(validate=validate.Range(0, 100_000_000))
-    online_level = fields.String(validate=validate.OneOf(ONLINE_LEVELS))
+    online_level = Word(OnlineLevel)
     min_eid_level = fields.Integer(validate=validate.OneOf((1, 2)))
     description = fields.String(validate=validate.Length(max=4000))
     form_schema = fields.Dict(metadata={"description": "a JSON Schema (2020-12) for the dossier form"})
@@ -35,7 +36,7 @@ class ProcedureCreateSchema(ProcedurePatchSchema):
     field = fields.String(required=True, validate=validate.Length(1, 120))
     agency_code = fields.String(required=True, validate=validate.Length(1, 40))
     processing_days = fields.Integer(required=True, validate=validate.Range(0, 365))
-    online_level = fields.String(required=True, validate=validate.OneOf(ONLINE_LEVELS))
+    online_level = Word(OnlineLevel, required=True)
     form_schema = fields.Dict(required=True)
     required_documents = fields.List(fields.Nested(DocumentInSchema), required=True,
                                      validate=validate.Length(max=30))
@@ -51,7 +52,7 @@ class AdminProcedurePageSchema(PageSchema):
 
 class AgencyPatchSchema(ma.Schema):
     name = fields.String(validate=validate.Length(2, 200))
-    level = fields.String(validate=validate.OneOf(AGENCY_LEVELS))
+    level = Word(AgencyLevel)
     parent_code = fields.String(allow_none=True, validate=validate.Length(1, 40))
     active = StrictBoolean()
 
@@ -59,7 +60,7 @@ class AgencyPatchSchema(ma.Schema):
 class AgencyCreateSchema(AgencyPatchSchema):
     code = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Za-z.]{1,40}$"))
     name = fields.String(required=True, validate=validate.Length(2, 200))
-    level = fields.String(required=True, validate=validate.OneOf(AGENCY_LEVELS))
+    level = Word(AgencyLevel, required=True)
 
 
 class AdminAgencySchema(AgencySchema):

@@ -5,12 +5,24 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from enum import StrEnum
 from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
 MAX_LIMIT = 100
+
+
+class Word(fields.Enum):
+    """A vocabulary word (vocab.py) by its value: documented as an enum, loaded as the enum member,
+    dumped from the member or its plain string."""
+
+    def __init__(self, enum: type[StrEnum], **kwargs: Any) -> None:
+        super().__init__(enum, by_value=True, **kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return None if value is None else self.enum(value).value
 
 
 class ProblemSchema(ma.Schema):

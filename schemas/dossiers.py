@@ -5,11 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import Cursor, PageArgs, PageSchema
-
-STATUSES = ("draft", "submitted", "received", "in_progress", "supplement_requested", "approved", "rejected",
-            "completed", "withdrawn")
-PAYMENT_STATUSES = ("not_required", "unpaid", "pending", "paid")
+from schemas.common import Cursor, PageArgs, PageSchema, Word
+from vocab import DossierStatus, FeeStatus
 
 
 class DossierCursor(Cursor):
@@ -30,12 +27,12 @@ class UpdateDossierSchema(ma.Schema):
 
 
 class CitizenListArgs(PageArgs):
-    status = fields.String(validate=validate.OneOf(STATUSES))
+    status = Word(DossierStatus)
     cursor = DossierCursor()
 
 
 class QueueArgs(PageArgs):
-    status = fields.String(validate=validate.OneOf(STATUSES))
+    status = Word(DossierStatus)
     overdue = fields.Boolean()
     due_before = fields.AwareDateTime(default_timezone=None)
     q = fields.String(validate=validate.Length(1, 100), metadata={"description": "code prefix, CCCD or name"})
@@ -61,7 +58,7 @@ class UploadSchema(FileSchema):
 
 
 class TimelineEntrySchema(ma.Schema):
-    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    status = Word(DossierStatus, required=True)
     status_label = fields.String(required=True)
     action = fields.String(required=True)
     at = fields.DateTime(required=True)
@@ -83,13 +80,13 @@ class DossierSchema(ma.Schema):
     procedure_code = fields.String(required=True)
     procedure_name = fields.String(required=True)
     agency_code = fields.String(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    status = Word(DossierStatus, required=True)
     status_label = fields.String(required=True)
     form = fields.Dict(required=True)
     attachments = fields.List(fields.Nested(AttachmentSchema), required=True)
     result_attachments = fields.List(fields.Nested(AttachmentSchema), required=True)
     fee_vnd = fields.Integer(required=True)
-    payment_status = fields.String(required=True, validate=validate.OneOf(PAYMENT_STATUSES))
+    payment_status = Word(FeeStatus, required=True)
     created_at = fields.DateTime(required=True)
     submitted_at = fields.DateTime(allow_none=True, required=True)
     received_at = fields.DateTime(allow_none=True, required=True)
@@ -144,7 +141,7 @@ class CreateBundleSchema(ma.Schema):
 class BundleSchema(ma.Schema):
     id = fields.String(required=True)
     group_code = fields.String(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    status = Word(DossierStatus, required=True)
     status_label = fields.String(required=True)
     form = fields.Dict(required=True)
     dossiers = fields.List(fields.Nested(DossierSchema), required=True)
@@ -153,7 +150,7 @@ class BundleSchema(ma.Schema):
 class LookupSchema(ma.Schema):
     code = fields.String(required=True)
     procedure_name = fields.String(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    status = Word(DossierStatus, required=True)
     status_label = fields.String(required=True)
     received_at = fields.DateTime(allow_none=True, required=True)
     due_at = fields.DateTime(allow_none=True, required=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-GENDERS = ("male", "female")
-STAFF_ROLES = ("official", "admin")
+from schemas.common import Word
+from vocab import STAFF_ROLES, Gender, Role
+
 CCCD = validate.Regexp(r"^\d{12}$", error="Must be exactly 12 digits.")
 
 
@@ -24,9 +25,9 @@ class MeSchema(ma.Schema):
     full_name = fields.String(attribute="user.full_name", required=True)
     cccd = fields.String(attribute="user.cccd", required=True)
     date_of_birth = fields.Date(attribute="user.date_of_birth", required=True)
-    gender = fields.String(attribute="user.gender", required=True, validate=validate.OneOf(GENDERS))
+    gender = Word(Gender, attribute="user.gender", required=True)
     eid_level = fields.Integer(attribute="user.eid_level", required=True)
-    roles = fields.List(fields.String(validate=validate.OneOf(("citizen", *STAFF_ROLES))), required=True)
+    roles = fields.List(Word(Role), required=True)
     agency_code = fields.String(allow_none=True, required=True)
 
 
@@ -54,7 +55,7 @@ class MockTokenRequestSchema(ma.Schema):
     cccd = fields.String(required=True, validate=CCCD)
     full_name = fields.String(required=True, validate=validate.Length(2, 120))
     date_of_birth = fields.Date(required=True)
-    gender = fields.String(required=True, validate=validate.OneOf(GENDERS))
+    gender = Word(Gender, required=True)
     eid_level = fields.Integer(required=True, validate=validate.OneOf((1, 2)))
     nonce = fields.String(validate=validate.Length(1, 500))
 

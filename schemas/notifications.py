@@ -5,19 +5,17 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import PageArgs, PageSchema
+from schemas.common import PageArgs, PageSchema, Word
 from schemas.dossiers import DossierCursor
-
-PLATFORMS = ("android", "ios", "web")
-LOCALES = ("vi", "en")
+from vocab import Language, Platform, PushJobStatus
 
 
 class DeviceInSchema(ma.Schema):
     # FCM registration tokens are ~160 characters today; Google promises no length, so allow room.
     token = fields.String(required=True, validate=[validate.Length(1, 4096), validate.Regexp(r"^[\x21-\x7e]+$")],
                           metadata={"description": "the FCM registration token (printable ASCII, no spaces)"})
-    platform = fields.String(required=True, validate=validate.OneOf(PLATFORMS))
-    locale = fields.String(load_default="vi", validate=validate.OneOf(LOCALES),
+    platform = Word(Platform, required=True)
+    locale = Word(Language, load_default=Language.vi,
                            metadata={"description": "the language of this device's pushes"})
     app_version = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 40))
 
@@ -80,7 +78,7 @@ class AnnouncementListSchema(ma.Schema):
 
 
 class PushJobArgs(PageArgs):
-    status = fields.String(load_default="failed", validate=validate.OneOf(("pending", "sent", "failed")))
+    status = Word(PushJobStatus, load_default=PushJobStatus.failed)
     cursor = DossierCursor()
 
 

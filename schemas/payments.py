@@ -5,14 +5,15 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-PAYMENT_STATUSES = ("pending", "succeeded", "failed", "expired", "cancelled")
+from schemas.common import Word
+from vocab import PaymentStatus
 
 
 class PaymentSchema(ma.Schema):
     id = fields.String(required=True)
     dossier_id = fields.String(required=True)
     amount_vnd = fields.Integer(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(PAYMENT_STATUSES))
+    status = Word(PaymentStatus, required=True)
     receipt_no = fields.String(allow_none=True, required=True)
     paid_at = fields.DateTime(allow_none=True, required=True)
     expires_at = fields.DateTime(required=True)

@@ -18,9 +18,10 @@ from services.devices import TOPIC_ALL
 from services.dossiers.table import CLOCK_RUNNING
 from services.errors import NotFound
 from services.inbox import notify
-from services.models import Agency, Announcement, DeadlineAlert, Dossier, Payment, PushJob, Role, StaffRole, User
+from services.models import Agency, Announcement, DeadlineAlert, Dossier, Payment, PushJob, StaffRole, User
 from services.models.notification import pushes_written
 from services.vnpay import format_vnd
+from vocab import Role
 
 
 def local_time(value: datetime | None, pattern: str) -> str | None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from vocab import Gender
+
 # Province codes (mã tỉnh) of the 63 provinces as numbered before the 2025 mergers; numbers issued
 # keep them for life.
 PROVINCE_CODES = frozenset({
@@ -18,7 +20,7 @@ PROVINCE_CODES = frozenset({
     "072", "074", "075", "077", "079", "080", "082", "083", "084", "086", "087", "089", "091", "092", "093",
     "094", "095", "096",
 })
-GENDERS = ("male", "female")
+GENDERS = tuple(Gender)
 _SHAPE = re.compile(r"^\d{12}$")
 
 

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -26,7 +26,6 @@ from services.db import new_id
 from services.errors import Conflict, IdempotencyKeyReused, ValidationFailed
 from services.models import IdempotencyKey
 
-T = TypeVar("T")
 KEEP = timedelta(hours=24)
 RUNNING_WAIT = "1500ms"
 
@@ -49,9 +48,8 @@ class IdempotentRequest:
 
 @dataclass(frozen=True)
 class Replay:
-    """A stored answer: its status and the id of the resource it answered with."""
+    """A stored answer: the id of the resource the first request answered with."""
 
-    status: int
     resource_id: str
 
 
@@ -68,7 +66,7 @@ def _existing(session: Session, request: IdempotentRequest) -> IdempotencyKey | 
 def _replay(row: IdempotencyKey, request: IdempotentRequest) -> Replay:
     if row.fingerprint != request.fingerprint:
         raise IdempotencyKeyReused("this Idempotency-Key was used for another request")
-    return Replay(row.status_code, row.response["id"])
+    return Replay(row.response["id"])
 
 
 def _insert(session: Session, request: IdempotentRequest) -> Any:
@@ -102,15 +100,22 @@ def begin(session: Session, request: IdempotentRequest) -> Replay | IdempotencyK
     return _replay(row, request)
 
 
-def run(session: Session, request: IdempotentRequest | None, work: Callable[[], T], load: Callable[[str], T],
-        status: int = 200) -> tuple[T, int]:
-    """Do `work` (inside the caller's transaction) once per key; a retry gets the same resource (read
-    afresh with `load`) and status. The key remembers the resource's id, not a rendered body: rendering
-    is the API's, after the unit of work."""
+class Identified(Protocol):
+    id: str
+
+
+R = TypeVar("R", bound=Identified)
+
+
+def run(session: Session, request: IdempotentRequest | None, work: Callable[[], R],
+        load: Callable[[str], R]) -> R:
+    """Do `work` (inside the caller's transaction) once per key; a retry gets the same resource, read
+    afresh with `load`. The key remembers the resource's id, not a rendered body: rendering (and the
+    status code) is the API's, after the unit of work."""
     claim = begin(session, request) if request else None
     if isinstance(claim, Replay):
-        return load(claim.resource_id), claim.status
+        return load(claim.resource_id)
     result = work()
     if claim is not None:
-        claim.status_code, claim.response = status, {"id": result.id}  # type: ignore[attr-defined]
-    return result, status
+        claim.response = {"id": result.id}
+    return result

@@ -30,8 +30,9 @@ from services.clock import clock
 from services.db import transaction
 from services.eid import EidIdentity, check_times
 from services.errors import Conflict, NotFound, Unauthorized, ValidationFailed
-from services.models import RefreshToken, Role, StaffRole, User
+from services.models import RefreshToken, StaffRole, User
 from services.settings import Settings
+from vocab import Role
 
 log = logging.getLogger(__name__)
 ACCESS_ISSUER = "smartqn"

@@ -85,9 +85,7 @@ def create(session: Session, actor: Actor, dossier_id: str, *, request: Idempote
         return current
 
     with transaction(session):
-        payment, _status = idempotency.run(session, request, work, lambda payment_id: _own(session, actor, payment_id),
-                                           status=201)
-        return payment
+        return idempotency.run(session, request, work, lambda payment_id: _own(session, actor, payment_id))
 
 
 def _own(session: Session, actor: Actor, payment_id: str) -> Payment:

@@ -8,7 +8,9 @@ from pathlib import Path
 from string import Formatter
 from typing import Any
 
-LANGUAGES = ("vi", "en")
+from vocab import Language
+
+LANGUAGES = tuple(Language)
 _HERE = Path(__file__).resolve().parent
 
 

@@ -95,5 +95,4 @@ def submit(session: Session, actor: Actor, bundle_id: str, *, calendar: WorkingC
         return bundle
 
     with transaction(session):
-        bundle, _status = idempotency.run(session, request, work, lambda _id: get_own(session, actor, bundle_id))
-        return bundle
+        return idempotency.run(session, request, work, lambda _id: get_own(session, actor, bundle_id))

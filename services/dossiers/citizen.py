@@ -61,9 +61,7 @@ def submit(session: Session, actor: Actor, dossier_id: str, *, calendar: Working
         return dossier
 
     with transaction(session):
-        dossier, _status = idempotency.run(session, request, work,
-                                           lambda _id: get_own(session, actor, dossier_id))
-        return dossier
+        return idempotency.run(session, request, work, lambda _id: get_own(session, actor, dossier_id))
 
 
 def citizen_act(session: Session, actor: Actor, dossier_id: str, action: str, *,

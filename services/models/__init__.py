@@ -3,9 +3,7 @@
 from services.models.audit import AuditEntry
 from services.models.catalog import (
     Agency,
-    AgencyLevel,
     CatalogRevision,
-    OnlineLevel,
     Procedure,
     ProcedureGroup,
     ProcedureGroupMember,
@@ -20,16 +18,14 @@ from services.models.dossier import (
     StoredFile,
     TimelineEntry,
 )
-from services.models.identity import MockAuthCode, RefreshToken, Role, StaffRole, User
+from services.models.identity import MockAuthCode, RefreshToken, StaffRole, User
 from services.models.notification import Announcement, DeadlineAlert, Device, Notification, PushJob
 from services.models.payment import Payment, PaymentCallback, ReceiptCounter
 
 __all__ = [
     "AuditEntry",
     "Agency",
-    "AgencyLevel",
     "CatalogRevision",
-    "OnlineLevel",
     "Procedure",
     "ProcedureGroup",
     "ProcedureGroupMember",
@@ -51,7 +47,6 @@ __all__ = [
     "ReceiptCounter",
     "MockAuthCode",
     "RefreshToken",
-    "Role",
     "StaffRole",
     "User",
 ]

@@ -10,18 +10,7 @@ from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Integer, String,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.db import Base, IdMixin, utcnow
-
-
-class AgencyLevel(enum.StrEnum):
-    province = "province"
-    department = "department"
-    district = "district"  # gone since 1 July 2025, kept for older data
-    commune = "commune"
-
-
-class OnlineLevel(enum.StrEnum):
-    full = "full"
-    partial = "partial"
+from vocab import AgencyLevel, OnlineLevel
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from services.db import Base, IdMixin, utcnow
+from services.db import Base, IdMixin, StrEnumColumn, utcnow
 from services.models.catalog import Agency, Procedure, ProcedureGroup
 from services.models.identity import User
+from vocab import AttachmentKind, DossierStatus
 
 if TYPE_CHECKING:
     from services.models.payment import Payment
@@ -54,7 +55,7 @@ class Dossier(IdMixin, Base):
     applicant_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     bundle_id: Mapped[str | None] = mapped_column(ForeignKey("dossier_bundles.id"), index=True)
     bundle_position: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(24), default="draft")
+    status: Mapped[DossierStatus] = mapped_column(StrEnumColumn(DossierStatus, 24), default=DossierStatus.draft)
     form: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # The fee as it stood at submission (the procedure's fee may change later).
     fee_vnd: Mapped[int] = mapped_column(Integer, default=0)
@@ -71,7 +72,7 @@ class Dossier(IdMixin, Base):
     # When the dossier became final (rejected, withdrawn or completed).
     closed_at: Mapped[datetime | None]
     # While supplement_requested: the status to return to and the working days left on the clock.
-    resume_status: Mapped[str | None] = mapped_column(String(24))
+    resume_status: Mapped[DossierStatus | None] = mapped_column(StrEnumColumn(DossierStatus, 24))
     remaining_days: Mapped[int | None] = mapped_column(Integer)
     supplement_count: Mapped[int] = mapped_column(Integer, default=0)
     # Working days spent in supplement pauses, and from receipt to result without them (on completion).
@@ -106,8 +107,8 @@ class TimelineEntry(IdMixin, Base):
     dossier_id: Mapped[str] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(32))
-    from_status: Mapped[str | None] = mapped_column(String(24))
-    status: Mapped[str] = mapped_column(String(24))
+    from_status: Mapped[DossierStatus | None] = mapped_column(StrEnumColumn(DossierStatus, 24))
+    status: Mapped[DossierStatus] = mapped_column(StrEnumColumn(DossierStatus, 24))
     actor_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
     actor_role: Mapped[str] = mapped_column(String(16))
     at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -132,8 +133,7 @@ class Attachment(IdMixin, Base):
     __table_args__ = (Index("ix_attachments_dossier", "dossier_id", "kind"),)
 
     dossier_id: Mapped[str] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"))
-    # `document`: the applicant's papers; `result`: the certificate an official uploads.
-    kind: Mapped[str] = mapped_column(String(10), default="document")
+    kind: Mapped[AttachmentKind] = mapped_column(StrEnumColumn(AttachmentKind, 10), default=AttachmentKind.document)
     document_type: Mapped[str] = mapped_column(String(60))
     filename: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(ForeignKey("stored_files.sha256"))

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from services.db import Base, IdMixin, utcnow
+from services.db import Base, IdMixin, StrEnumColumn, utcnow
 from services.models.catalog import Agency, _enum
-
-
-class Role(enum.StrEnum):
-    citizen = "citizen"
-    official = "official"
-    admin = "admin"
+from vocab import Gender, Role
 
 
 class User(IdMixin, Base):
@@ -25,7 +19,7 @@ class User(IdMixin, Base):
     cccd: Mapped[str] = mapped_column(String(12), unique=True)
     full_name: Mapped[str] = mapped_column(String(120))
     date_of_birth: Mapped[date] = mapped_column(Date)
-    gender: Mapped[str] = mapped_column(String(6))
+    gender: Mapped[Gender] = mapped_column(StrEnumColumn(Gender, 6))
     eid_level: Mapped[int] = mapped_column(Integer)
     # The provider's subject; kept so an adapter for the real VNeID can match on it.
     eid_subject: Mapped[str] = mapped_column(String(255))

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from services.db import Base, IdMixin, utcnow
+from services.db import Base, IdMixin, StrEnumColumn, utcnow
+from vocab import Language, Platform, PushJobStatus
 
 # Set in a session's `info` when it wrote push jobs, so an in-process worker wakes when it commits.
 PUSH_WRITTEN = "smartqn.push_written"
@@ -27,8 +28,8 @@ class Device(IdMixin, Base):
 
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     token: Mapped[str] = mapped_column(String(4096), unique=True)
-    platform: Mapped[str] = mapped_column(String(8))  # android | ios | web
-    locale: Mapped[str] = mapped_column(String(8), default="vi")  # vi | en: the language of its pushes
+    platform: Mapped[Platform] = mapped_column(StrEnumColumn(Platform, 8))
+    locale: Mapped[Language] = mapped_column(StrEnumColumn(Language, 8), default=Language.vi)  # of its pushes
     app_version: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -84,7 +85,7 @@ class PushJob(IdMixin, Base):
     topic: Mapped[str | None] = mapped_column(String(60))
     badge: Mapped[int | None] = mapped_column(Integer)  # the user's unread count when written
     # pending → sent | failed (gave up, or a permanent error); kept for the admins to see.
-    status: Mapped[str] = mapped_column(String(8), default="pending")
+    status: Mapped[PushJobStatus] = mapped_column(StrEnumColumn(PushJobStatus, 8), default=PushJobStatus.pending)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # When a worker may take the job: now, after a backoff, or when a claiming worker's lease ends
     # (a worker that died mid-batch leaves its jobs to be claimed again then).

@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from services.db import Base, IdMixin, utcnow
+from services.db import Base, IdMixin, StrEnumColumn, utcnow
 from services.models.dossier import Dossier
+from vocab import PaymentStatus
 
 
 class Payment(IdMixin, Base):
@@ -22,7 +23,7 @@ class Payment(IdMixin, Base):
     # The fee as the dossier carried it when the payment was created.
     amount_vnd: Mapped[int] = mapped_column(Integer)
     # pending → succeeded | failed | expired | cancelled
-    status: Mapped[str] = mapped_column(String(12), default="pending")
+    status: Mapped[PaymentStatus] = mapped_column(StrEnumColumn(PaymentStatus, 12), default=PaymentStatus.pending)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     paid_at: Mapped[datetime | None]

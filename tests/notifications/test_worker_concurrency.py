@@ -23,10 +23,10 @@ from services.models import (
     Notification,
     Procedure,
     PushJob,
-    Role,
     StaffRole,
     User,
 )
+from vocab import Role
 
 USERS, DEVICES_EACH = 30, 3
 

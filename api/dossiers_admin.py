@@ -55,7 +55,7 @@ def queue(limit: int, cursor: list[Any] | None = None, status: str | None = None
 @blp.alt_response(404, response="NOT_FOUND")
 def get(dossier_id: str) -> Response:
     """One dossier with the applicant's identity."""
-    return _reply(get_visible(get_session(), current_actor(), dossier_id))
+    return _reply(get_visible(get_session(), current_actor(), dossier_id, staff=True))
 
 
 @blp.post("/<string:dossier_id>/actions")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from api.i18n import current_language
 from services.actors import Actor
@@ -12,12 +12,15 @@ from services.dossiers.lifecycle import allowed_actions
 from services.dossiers.rules import is_overdue, payment_status
 from services.dossiers.table import label
 
+if TYPE_CHECKING:
+    from services.models import Attachment, Dossier, DossierBundle
 
-def _attachments(dossier: Any, kind: str) -> list[Any]:
+
+def _attachments(dossier: Dossier, kind: str) -> list[Attachment]:
     return [a for a in dossier.attachments if a.kind == kind]
 
 
-def dossier(d: Any, actor: Actor, *, staff: bool = False) -> dict[str, Any]:
+def dossier(d: Dossier, actor: Actor, *, staff: bool = False) -> dict[str, Any]:
     lang, now = current_language(), clock.now()
     view: dict[str, Any] = {
         "id": d.id, "code": d.code, "procedure_code": d.procedure.code, "procedure_name": d.procedure.name,
@@ -39,14 +42,14 @@ def dossier(d: Any, actor: Actor, *, staff: bool = False) -> dict[str, Any]:
     return view
 
 
-def bundle(b: Any, actor: Actor) -> dict[str, Any]:
+def bundle(b: DossierBundle, actor: Actor) -> dict[str, Any]:
     status = aggregate_status(b)
     return {"id": b.id, "group_code": b.group.code, "status": status,
             "status_label": label(status, current_language()), "form": b.form,
             "dossiers": [dossier(d, actor) for d in b.dossiers]}
 
 
-def lookup(d: Any) -> dict[str, Any]:
+def lookup(d: Dossier) -> dict[str, Any]:
     return {"code": d.code, "procedure_name": d.procedure.name, "status": d.status,
             "status_label": label(d.status, current_language()), "received_at": d.received_at,
             "due_at": d.due_at, "completed_at": d.completed_at}

@@ -10,7 +10,7 @@ from typing import Any
 
 import jsonschema
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from services import audit
 from services.actors import Actor
@@ -61,7 +61,8 @@ def _apply(session: Session, procedure: Procedure, values: dict[str, Any]) -> No
 
 
 def list_all(session: Session, *, after: Any = None, limit: int = 20) -> Page[Procedure]:
-    return keyset_page(session, select(Procedure), [Procedure.code], lambda p: (p.code,), after=after, limit=limit)
+    stmt = select(Procedure).options(selectinload(Procedure.required_documents))
+    return keyset_page(session, stmt, [Procedure.code], lambda p: (p.code,), after=after, limit=limit)
 
 
 def create_procedure(session: Session, actor: Actor, values: dict[str, Any]) -> Procedure:

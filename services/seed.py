@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session, selectinload
 
 from services import seed_data
 from services.catalog import bump_revision, catalog_revision
@@ -38,10 +38,13 @@ def _assign(obj: Any, values: dict[str, Any]) -> bool:
     return changed
 
 
-def _upsert(session: Session, model: type, code: str, values: dict[str, Any]) -> tuple[Any, str]:
-    obj = session.scalar(select(model).where(model.code == code))
+def _upsert(session: Session, model: Any, code: str, values: dict[str, Any], *load: Any) -> tuple[Any, str]:
+    obj = session.scalar(select(model).where(model.code == code).options(*load))
     if obj is None:
         obj = model(code=code, **values)
+        for relation in inspect(model).relationships:  # a new row's collections are empty, not unloaded
+            if relation.uselist and relation.key not in values:
+                setattr(obj, relation.key, [])
         session.add(obj)
         state = "created"
     else:
@@ -78,7 +81,8 @@ def seed_catalog(session: Session) -> SeedReport:
             values = {k: item[k] for k in ("name", "field", "processing_days", "fee_vnd", "online_level",
                                            "min_eid_level", "description", "form_schema")}
             values.update(search_name=fold(item["name"]), agency_id=agencies[item["agency"]].id)
-            proc, state = _upsert(session, Procedure, item["code"], values)
+            proc, state = _upsert(session, Procedure, item["code"], values,
+                                  selectinload(Procedure.required_documents))
             if _sync_documents(proc, item["required_documents"]) and state == "unchanged":
                 state = "updated"
             report.count(state)

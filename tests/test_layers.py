@@ -19,9 +19,24 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
 NOTIFICATIONS_MAY_USE = ("services.db", "services.models", "services.settings")
 
 
+def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node except those under `if TYPE_CHECKING:` (imports for annotations only are allowed)."""
+    found: list[ast.AST] = []
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and isinstance(child.test, ast.Name) and child.test.id == "TYPE_CHECKING":
+                stack.extend(child.orelse)
+                continue
+            stack.append(child)
+    return found
+
+
 def imports_of(path: Path) -> set[str]:
     names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in _runtime_nodes(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -55,6 +70,19 @@ def test_the_check_catches_a_violation(tmp_path, monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     assert sorted(violations()) == ["services/bad.py imports flask", "services/bad.py imports flask.request",
                                     "services/bad.py imports schemas.catalog"]
+
+
+def test_the_vocabulary_imports_nothing_of_ours():
+    assert imports_of(ROOT / "vocab.py") <= {"__future__", "__future__.annotations", "enum", "enum.StrEnum"}
+
+
+def test_imports_for_annotations_only_are_allowed(tmp_path, monkeypatch):
+    fake = tmp_path / "api"
+    fake.mkdir()
+    (fake / "typed.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                                   "    from services.models import Dossier\nelse:\n    import sqlalchemy\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert violations() == ["api/typed.py imports sqlalchemy"]
 
 
 def test_wsgi_only_builds_the_app():

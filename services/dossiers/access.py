@@ -5,21 +5,34 @@ What a caller may not see is NotFound, never Forbidden.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from services.actors import Actor
 from services.errors import NotFound
-from services.models import Dossier, Procedure
+from services.models import Dossier, DossierBundle, Procedure
 from vocab import DossierStatus, Role
 
 
-def find(session: Session, dossier_id: str, *, lock: bool = False) -> Dossier | None:
-    # One round trip: the timeline and papers come joined (a dossier has few of each).
+def shown(*, staff: bool = False) -> tuple[Any, ...]:
+    """What a dossier's response reads, for a list of dossiers: nothing is loaded after the unit of work."""
+    return (selectinload(Dossier.payments), selectinload(Dossier.bundle).selectinload(DossierBundle.dossiers),
+            *((joinedload(Dossier.applicant),) if staff else ()))
+
+
+def find(session: Session, dossier_id: str, *, lock: bool = False, papers: bool = False,
+         staff: bool = False) -> Dossier | None:
+    """One dossier with what its response reads; `papers` adds the procedure's required documents
+    (checked on attach and submit), `staff` the applicant (the officials' view)."""
+    # The timeline and papers come joined (a dossier has few of each).
+    procedure = joinedload(Dossier.procedure)
     stmt = select(Dossier).where(Dossier.id == dossier_id).options(
-        joinedload(Dossier.timeline), joinedload(Dossier.attachments),
-        joinedload(Dossier.procedure).lazyload(Procedure.agency))  # the dossier's own agency is joined already
+        joinedload(Dossier.timeline), joinedload(Dossier.attachments), *shown(staff=staff),
+        procedure.raiseload(Procedure.agency),  # the dossier's own agency is joined already
+        *((procedure.selectinload(Procedure.required_documents),) if papers else ()))
     if lock:
         stmt = stmt.with_for_update(of=Dossier)
     return session.scalars(stmt).unique().one_or_none()
@@ -31,18 +44,27 @@ def visible_to(dossier: Dossier, actor: Actor) -> bool:
                 and dossier.status != DossierStatus.draft))
 
 
-def get_visible(session: Session, actor: Actor, dossier_id: str, *, lock: bool = False) -> Dossier:
+def get_visible(session: Session, actor: Actor, dossier_id: str, *, lock: bool = False,
+                staff: bool = False) -> Dossier:
     """The dossier if the actor is its applicant, an official of its agency or an admin; else 404."""
-    dossier = find(session, dossier_id, lock=lock)
+    dossier = find(session, dossier_id, lock=lock, staff=staff)
     if dossier is None or not visible_to(dossier, actor):
         raise NotFound("dossier not found")
     return dossier
 
 
-def get_own(session: Session, actor: Actor, dossier_id: str, *, lock: bool = False) -> Dossier:
-    dossier = find(session, dossier_id, lock=lock)
+def get_own(session: Session, actor: Actor, dossier_id: str, *, lock: bool = False,
+            papers: bool = False) -> Dossier:
+    dossier = find(session, dossier_id, lock=lock, papers=papers)
     if dossier is None or dossier.applicant_id != actor.user_id:
         raise NotFound("dossier not found")
+    return dossier
+
+
+def new_draft(**values: Any) -> Dossier:
+    """A new draft, known to have no payments yet (so its first response reads nothing more)."""
+    dossier = Dossier(status=DossierStatus.draft, **values)
+    set_committed_value(dossier, "payments", [])
     return dossier
 
 

@@ -53,7 +53,7 @@ def attach(session: Session, actor: Actor, dossier_id: str, *, storage: Storage,
            filename: str | None, stream: BinaryIO, max_bytes: int) -> tuple[Attachment, bool]:
     """Add a paper; the same bytes for the same document type again return the first (created=False)."""
     with transaction(session):  # check before storing anything
-        dossier = get_own(session, actor, dossier_id)
+        dossier = get_own(session, actor, dossier_id, papers=True)
         transition_for(dossier, "attach", actor)
         known = {d.type for d in dossier.procedure.required_documents}
         if document_type not in known:
@@ -63,7 +63,7 @@ def attach(session: Session, actor: Actor, dossier_id: str, *, storage: Storage,
 
     def write(blob: Blob) -> Attachment:
         nonlocal created
-        dossier = get_own(session, actor, dossier_id, lock=True)
+        dossier = get_own(session, actor, dossier_id, lock=True, papers=True)
         transition_for(dossier, "attach", actor)
         for existing in dossier.attachments:
             if existing.sha256 == blob.sha256 and existing.document_type == document_type:

@@ -9,19 +9,20 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from services import idempotency
 from services.actors import Actor
 from services.calendar import WorkingCalendar
 from services.clock import clock
 from services.db import transaction
+from services.dossiers.access import new_draft, shown
 from services.dossiers.lifecycle import DOSSIER, apply
 from services.dossiers.rules import validate_form
 from services.dossiers.table import FINAL
 from services.errors import NotFound, ValidationFailed
 from services.idempotency import IdempotentRequest
-from services.models import Dossier, DossierBundle, ProcedureGroup
+from services.models import Dossier, DossierBundle, Procedure, ProcedureGroup
 from vocab import DossierStatus as S
 
 
@@ -44,7 +45,7 @@ def create(session: Session, actor: Actor, *, group_code: str, form: dict[str, A
         bundle = DossierBundle(group=group, applicant_id=actor.user_id, form=form, created_at=now)
         session.add(bundle)
         for position, procedure in enumerate(members):
-            bundle.dossiers.append(Dossier(
+            bundle.dossiers.append(new_draft(
                 procedure=procedure, agency_id=procedure.agency_id, applicant_id=actor.user_id, form=form,
                 fee_vnd=procedure.fee_vnd, bundle_position=position, created_at=now, status_changed_at=now))
         session.flush()
@@ -52,7 +53,9 @@ def create(session: Session, actor: Actor, *, group_code: str, form: dict[str, A
 
 
 def get_own(session: Session, actor: Actor, bundle_id: str) -> DossierBundle:
-    bundle = session.get(DossierBundle, bundle_id)
+    members = selectinload(DossierBundle.dossiers)
+    bundle = session.scalar(select(DossierBundle).where(DossierBundle.id == bundle_id).options(
+        members.options(*shown()), members.joinedload(Dossier.procedure).selectinload(Procedure.required_documents)))
     if bundle is None or bundle.applicant_id != actor.user_id:
         raise NotFound("bundle not found")
     return bundle

@@ -16,21 +16,19 @@ from services.calendar import WorkingCalendar
 from services.catalog import get_procedure
 from services.clock import clock
 from services.db import transaction
-from services.dossiers.access import get_own
+from services.dossiers.access import get_own, new_draft
 from services.dossiers.lifecycle import apply, transition_for
 from services.errors import Conflict
 from services.idempotency import IdempotentRequest
 from services.models import Dossier
-from vocab import DossierStatus
 
 
 def create_draft(session: Session, actor: Actor, *, procedure_code: str, form: dict[str, Any]) -> Dossier:
     with transaction(session):
         procedure = get_procedure(session, procedure_code)
         now = clock.now()
-        dossier = Dossier(procedure=procedure, agency_id=procedure.agency_id, applicant_id=actor.user_id,
-                          form=form, fee_vnd=procedure.fee_vnd, status=DossierStatus.draft, created_at=now,
-                          status_changed_at=now)
+        dossier = new_draft(procedure=procedure, agency_id=procedure.agency_id, applicant_id=actor.user_id,
+                            form=form, fee_vnd=procedure.fee_vnd, created_at=now, status_changed_at=now)
         session.add(dossier)
         session.flush()
         return dossier
@@ -56,7 +54,7 @@ def submit(session: Session, actor: Actor, dossier_id: str, *, calendar: Working
            request: IdempotentRequest | None) -> Dossier:
     """Submit a draft; with an Idempotency-Key, a retry gets the same dossier back, never a second move."""
     def work() -> Dossier:
-        dossier = get_own(session, actor, dossier_id, lock=True)
+        dossier = get_own(session, actor, dossier_id, lock=True, papers=True)
         apply(session, dossier, "submit", actor, calendar=calendar)
         return dossier
 
@@ -68,7 +66,7 @@ def citizen_act(session: Session, actor: Actor, dossier_id: str, action: str, *,
                 calendar: WorkingCalendar) -> Dossier:
     """withdraw, or resubmit after a supplement request (the table checks the form and papers again)."""
     with transaction(session):
-        dossier = get_own(session, actor, dossier_id, lock=True)
+        dossier = get_own(session, actor, dossier_id, lock=True, papers=True)
         apply(session, dossier, action, actor, calendar=calendar)
         return dossier
 

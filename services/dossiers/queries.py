@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from services.actors import Actor
 from services.catalog import agency_scope
 from services.clock import clock
+from services.dossiers.access import shown
 from services.dossiers.table import FINAL
 from services.errors import NotFound
 from services.models import Dossier, User
@@ -26,7 +27,7 @@ from services.text import fold
 def list_own(session: Session, actor: Actor, *, status: str | None = None, after: Sequence[Any] | None = None,
              limit: int = 20) -> Page[Dossier]:
     """The caller's dossiers, newest first."""
-    stmt = select(Dossier).where(Dossier.applicant_id == actor.user_id)
+    stmt = select(Dossier).where(Dossier.applicant_id == actor.user_id).options(*shown())
     if status:
         stmt = stmt.where(Dossier.status == status)
     return keyset_page(session, stmt, [Dossier.created_at, Dossier.id], lambda d: (d.created_at.isoformat(), d.id),
@@ -37,7 +38,7 @@ def queue(session: Session, actor: Actor, *, status: str | None = None, overdue:
           due_before: datetime | None = None, q: str | None = None, agency_code: str | None = None,
           after: Sequence[Any] | None = None, limit: int = 20) -> Page[Dossier]:
     """An agency's submitted dossiers (all agencies for an admin), oldest due first."""
-    stmt = select(Dossier).where(Dossier.queue_at.is_not(None))
+    stmt = select(Dossier).where(Dossier.queue_at.is_not(None)).options(*shown(staff=True))
     if (agency := agency_scope(session, actor, agency_code)) is not None:
         stmt = stmt.where(Dossier.agency_id == agency.id)
     if status:

@@ -20,7 +20,7 @@ def act(session: Session, actor: Actor, dossier_id: str, action: str, *, expecte
     """One official action on the version the official last read (None: they did not say which)."""
     with transaction(session):
         # The row lock makes a second official acting at the same moment wait, then see a new version.
-        dossier = get_visible(session, actor, dossier_id, lock=True)
+        dossier = get_visible(session, actor, dossier_id, lock=True, staff=True)
         if expected_version is None:
             raise PreconditionRequired("send If-Match with the dossier's ETag")
         if expected_version != dossier.version:

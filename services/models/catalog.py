@@ -62,8 +62,8 @@ class Procedure(IdMixin, Base):
 
     agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)
     required_documents: Mapped[list[RequiredDocument]] = relationship(
-        back_populates="procedure", order_by="RequiredDocument.position", cascade="all, delete-orphan"
-    )
+        back_populates="procedure", order_by="RequiredDocument.position", cascade="all, delete-orphan",
+        lazy="raise_on_sql")
 
     @property
     def agency_code(self) -> str:
@@ -80,7 +80,7 @@ class RequiredDocument(IdMixin, Base):
     mandatory: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
-    procedure: Mapped[Procedure] = relationship(back_populates="required_documents")
+    procedure: Mapped[Procedure] = relationship(back_populates="required_documents", lazy="raise_on_sql")
 
 
 class ProcedureGroup(IdMixin, Base):

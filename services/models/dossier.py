@@ -28,7 +28,8 @@ class DossierBundle(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     group: Mapped[ProcedureGroup] = relationship(lazy="joined")
-    dossiers: Mapped[list[Dossier]] = relationship(back_populates="bundle", order_by="Dossier.bundle_position")
+    dossiers: Mapped[list[Dossier]] = relationship(back_populates="bundle", order_by="Dossier.bundle_position",
+                                                   lazy="raise_on_sql")
 
 
 class Dossier(IdMixin, Base):
@@ -89,13 +90,13 @@ class Dossier(IdMixin, Base):
 
     procedure: Mapped[Procedure] = relationship(lazy="joined", innerjoin=True)
     agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)
-    applicant: Mapped[User] = relationship(lazy="select")
-    bundle: Mapped[DossierBundle | None] = relationship(back_populates="dossiers")
+    applicant: Mapped[User] = relationship(lazy="raise_on_sql")
+    bundle: Mapped[DossierBundle | None] = relationship(back_populates="dossiers", lazy="raise_on_sql")
     timeline: Mapped[list[TimelineEntry]] = relationship(order_by="TimelineEntry.seq", lazy="selectin",
                                                          cascade="all, delete-orphan")
     attachments: Mapped[list[Attachment]] = relationship(order_by="Attachment.created_at", lazy="selectin",
                                                          cascade="all, delete-orphan")
-    payments: Mapped[list[Payment]] = relationship(lazy="select", viewonly=True, order_by="Payment.created_at")
+    payments: Mapped[list[Payment]] = relationship(lazy="raise_on_sql", viewonly=True, order_by="Payment.created_at")
 
 
 class TimelineEntry(IdMixin, Base):

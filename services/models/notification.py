@@ -96,9 +96,9 @@ class PushJob(IdMixin, Base):
     message_id: Mapped[str | None] = mapped_column(String(200))
     last_error: Mapped[str | None] = mapped_column(String(500))
 
-    notification: Mapped[Notification | None] = relationship()
-    device: Mapped[Device | None] = relationship()
-    announcement: Mapped[Announcement | None] = relationship()
+    notification: Mapped[Notification | None] = relationship(lazy="raise_on_sql")
+    device: Mapped[Device | None] = relationship(lazy="raise_on_sql")
+    announcement: Mapped[Announcement | None] = relationship(lazy="raise_on_sql")
 
 
 class DeadlineAlert(Base):

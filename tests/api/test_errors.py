@@ -128,3 +128,17 @@ def test_nul_characters_are_refused_before_they_reach_the_database(client):
     assert client.get("/api/v1/procedures?q=th%00").status_code == 422
     assert client.get("/api/v1/dossiers/%00", headers=bearer(tokens)).status_code == 404
     assert client.get("/api/v1/procedures/1.0%00").status_code == 404
+
+
+def test_every_domain_error_has_a_status_and_titles_in_both_languages(app):
+    from api.errors import STATUS_OF_CODE
+    from api.i18n import PROBLEMS
+    from services.errors import DomainError
+
+    def subclasses(cls: type) -> list[type]:
+        return [cls, *[s for sub in cls.__subclasses__() for s in subclasses(sub)]]
+
+    codes = {cls.code for cls in subclasses(DomainError)}
+    assert {"invalid_grant", "not_found", "payment_required"} <= codes
+    assert codes <= set(STATUS_OF_CODE) and codes <= set(PROBLEMS)
+    assert all(PROBLEMS[c][0] != PROBLEMS["internal_error"][0] for c in codes)

@@ -20,7 +20,7 @@ from services.models.dossier import (
     StoredFile,
     TimelineEntry,
 )
-from services.models.identity import MockAuthCode, RefreshToken, Role, StaffRole, User
+from services.models.identity import RefreshToken, Role, StaffRole, User
 from services.models.notification import Announcement, DeadlineAlert, Device, Notification, PushJob
 from services.models.payment import Payment, PaymentCallback, ReceiptCounter
 
@@ -49,7 +49,6 @@ __all__ = [
     "Payment",
     "PaymentCallback",
     "ReceiptCounter",
-    "MockAuthCode",
     "RefreshToken",
     "Role",
     "StaffRole",

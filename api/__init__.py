@@ -11,7 +11,6 @@ from api.cli import register_commands
 from api.ratelimit import create_limiter
 from services import catalog, db
 from services.eid import JwksCache
-from services.mock_eid import KeyStore
 from services.settings import Settings
 from services.storage import LocalStorage
 
@@ -35,7 +34,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["smartqn.catalog_revision"] = RevisionCache(_read_catalog_revision, settings.catalog_revision_ttl)
     app.extensions["smartqn.jwks"] = JwksCache(settings.eid_jwks_url, ttl=settings.eid_jwks_cache_seconds,
                                                min_refetch=settings.eid_jwks_min_refetch_seconds)
-    app.extensions["smartqn.mock_eid_keys"] = KeyStore(f"{settings.instance_dir}/eid-keys")
     app.extensions["smartqn.calendar"] = settings.working_calendar()
     app.extensions["smartqn.storage"] = LocalStorage(settings.storage_dir)
 

@@ -1,4 +1,4 @@
-"""The app-wide objects a view needs: settings, the eID key cache, the mock provider's keys."""
+"""The app-wide objects a view needs: settings, the eID key cache, the calendar, the storage."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from flask import current_app
 
 from services.calendar import WorkingCalendar
 from services.eid import JwksCache
-from services.mock_eid import KeyStore
 from services.settings import Settings
 from services.storage import Storage
 
@@ -17,10 +16,6 @@ def settings() -> Settings:
 
 def jwks() -> JwksCache:
     return current_app.extensions["smartqn.jwks"]
-
-
-def mock_keys() -> KeyStore:
-    return current_app.extensions["smartqn.mock_eid_keys"]
 
 
 def calendar() -> WorkingCalendar:

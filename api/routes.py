@@ -17,8 +17,6 @@ from api import (
     dossiers_admin,
     health,
     lookup,
-    mock_eid,
-    mock_gateway,
     notifications,
     payments,
     portal,
@@ -36,8 +34,8 @@ GUARDS: dict[str, Guard] = {
     "swagger_assets": PUBLIC,
     "catalog": PUBLIC,
     "auth": PUBLIC,  # the token in the body is the credential
-    "mock_eid": PUBLIC,  # stands in for an external provider
-    "mock_gateway": PUBLIC,  # stands in for the payment gateway's page
+    "mock_eid": PUBLIC,  # standins/: stands in for an external provider
+    "mock_gateway": PUBLIC,  # standins/: stands in for the payment gateway's page
     "vnpay": PUBLIC,  # the gateway's callbacks: signed with the shared secret, verified in services.payments
     "lookup": PUBLIC,  # rate-limited; answers nothing personal
     "me": CITIZEN,
@@ -66,8 +64,9 @@ def register(app: Flask, api: Api, limiter: Limiter | None, settings: Settings) 
     limit(app, limiter, settings.ratelimit_auth, blueprints=(auth.blp,),
           endpoints=("portal.login", "portal.callback"))
     limit(app, limiter, settings.ratelimit_lookup, blueprints=(lookup.blp,))
+    if settings.eid_mock_enabled or settings.payment_mock_enabled:
+        import standins  # here, not at the top: a production process never imports the stand-ins
+
+        standins.register(app, settings)
     if settings.eid_mock_enabled:
-        app.register_blueprint(mock_eid.blp)
         limit(app, limiter, settings.ratelimit_auth, endpoints=("mock_eid.token",))
-    if settings.payment_mock_enabled:
-        app.register_blueprint(mock_gateway.blp)

@@ -1,1 +1,1 @@
-"""Telling people: message templates, push senders, the outbox worker and the local FCM emulator."""
+"""Telling people: message templates, push senders and the outbox worker (the FCM emulator is in standins/)."""

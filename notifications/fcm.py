@@ -1,6 +1,6 @@
 """The FCM sender: firebase-admin's `send_each`, topic messages and the topic-management API.
 
-`SMARTQN_FCM_ENDPOINT` points the same code at our emulator (notifications/emulator.py); the OAuth
+`SMARTQN_FCM_ENDPOINT` points the same code at our emulator (standins/fcm_emulator.py); the OAuth
 token endpoint comes from the service account's `token_uri`, as with Google.
 """
 

@@ -19,13 +19,14 @@ from werkzeug.serving import make_server
 
 from api import create_app
 from api.push import make_worker
-from notifications import emulator
 from notifications.fcm import FcmSender
 from notifications.worker import PushWorker
 from services import db, migrations
 from services.clock import clock
 from services.seed import seed_catalog
 from services.settings import Settings
+from standins import fcm_emulator
+from standins.tables import create_tables
 from tests.notification_helpers import FcmEmulator
 
 
@@ -56,7 +57,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory, base_url: str) -> Setting
 def app(settings: Settings) -> Iterator[Flask]:
     """The app under test, also served over real HTTP at `base_url`: the eID verifier fetches the
     mock provider's JWKS from there, as it would from a real provider."""
-    migrations.upgrade(settings.database_url)
+    migrations.upgrade(settings.database_url)  # as `flask db upgrade` does with the mock eID enabled
+    create_tables(settings.database_url)
     app = create_app(settings)
     with app.app_context():
         seed_catalog(db.get_session())
@@ -114,8 +116,8 @@ def fcm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FcmEmulator]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     credentials = tmp_path_factory.mktemp("fcm") / "service-account.json"
-    account = emulator.write_credentials(credentials, token_uri=f"{base}/token")
-    server = emulator.serve(emulator.create_emulator(account), "127.0.0.1", port)
+    account = fcm_emulator.write_credentials(credentials, token_uri=f"{base}/token")
+    server = fcm_emulator.serve(fcm_emulator.create_emulator(account), "127.0.0.1", port)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield FcmEmulator(base, str(credentials))
     server.shutdown()

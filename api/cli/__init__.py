@@ -9,7 +9,6 @@ from flask.cli import AppGroup, with_appcontext
 from services import identity, migrations, payments
 from services.db import get_session
 from services.errors import DomainError
-from services.mock_eid import DEMO_CITIZENS, KeyStore
 from services.seed import seed_catalog
 from services.settings import Settings
 
@@ -28,7 +27,12 @@ db_cli = AppGroup("db", help="Database migrations (Alembic).")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Migrate the database up to REVISION (default: head)."""
-    migrations.upgrade(_settings().database_url, revision)
+    settings = _settings()
+    migrations.upgrade(settings.database_url, revision)
+    if settings.eid_mock_enabled:
+        from standins.tables import create_tables  # the mock eID's codes live outside the production schema
+
+        create_tables(settings.database_url)
 
 
 @db_cli.command("downgrade")
@@ -60,6 +64,8 @@ def seed(demo_staff: bool) -> None:
     report = seed_catalog(get_session())
     click.echo(f"catalog: {report.created} created, {report.updated} updated, {report.unchanged} unchanged")
     if demo_staff:
+        from standins.eid import DEMO_CITIZENS  # the demo people are the mock eID's
+
         for cccd, role, agency in DEMO_STAFF:
             identity.grant_staff(get_session(), cccd, role=role, agency_code=agency, granted_by="seed")
         names = ", ".join(p["full_name"] for p in DEMO_CITIZENS if p["cccd"] in {c for c, _, _ in DEMO_STAFF})
@@ -99,7 +105,9 @@ eid_cli = AppGroup("eid", help="The mock eID provider.")
 @eid_cli.command("rotate-key")
 def eid_rotate_key() -> None:
     """Add a new signing key; older keys stay in the JWKS so issued tokens keep verifying."""
-    keys: KeyStore = current_app.extensions["smartqn.mock_eid_keys"]
+    from standins.eid import KEYS, KeyStore
+
+    keys = current_app.extensions.get(KEYS) or KeyStore(f"{current_app.instance_path}/eid-keys")
     click.echo(f"new signing key: {keys.add_key()}")
 
 

@@ -12,7 +12,6 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from api.push import make_worker
-from notifications import emulator
 
 notifications_cli = AppGroup("notifications", help="Push notifications: the outbox worker and the FCM emulator.")
 
@@ -44,6 +43,8 @@ def worker(once: bool) -> None:
                    "Default: <instance>/fcm-emulator.json")
 def run_emulator(host: str, port: int, credentials_file: str | None) -> None:
     """A local FCM v1 stand-in: OAuth token endpoint, messages:send, topics, and test controls."""
+    from standins import fcm_emulator as emulator  # a development stand-in, imported only to run it
+
     path = Path(credentials_file or Path(current_app.instance_path) / "fcm-emulator.json")
     base = f"http://{host}:{port}"
     if path.exists():

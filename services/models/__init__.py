@@ -18,7 +18,7 @@ from services.models.dossier import (
     StoredFile,
     TimelineEntry,
 )
-from services.models.identity import MockAuthCode, RefreshToken, StaffRole, User
+from services.models.identity import RefreshToken, StaffRole, User
 from services.models.notification import Announcement, DeadlineAlert, Device, Notification, PushJob
 from services.models.payment import Payment, PaymentCallback, ReceiptCounter
 
@@ -45,7 +45,6 @@ __all__ = [
     "Payment",
     "PaymentCallback",
     "ReceiptCounter",
-    "MockAuthCode",
     "RefreshToken",
     "StaffRole",
     "User",

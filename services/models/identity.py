@@ -1,11 +1,10 @@
-"""People and sessions: citizens, staff roles (granted by CCCD), refresh tokens, mock eID codes."""
+"""People and sessions: citizens, staff roles (granted by CCCD), refresh tokens."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.db import Base, IdMixin, StrEnumColumn, utcnow
@@ -57,18 +56,3 @@ class RefreshToken(IdMixin, Base):
 
     user: Mapped[User] = relationship(lazy="joined")
 
-
-class MockAuthCode(Base):
-    """An authorization code of the mock eID provider: single use, short-lived, PKCE-bound."""
-
-    __tablename__ = "mock_eid_codes"
-
-    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    client_id: Mapped[str] = mapped_column(String(100))
-    redirect_uri: Mapped[str] = mapped_column(String(2000))
-    state: Mapped[str] = mapped_column(String(500))
-    nonce: Mapped[str | None] = mapped_column(String(500))
-    code_challenge: Mapped[str] = mapped_column(String(128))
-    claims: Mapped[dict[str, Any]] = mapped_column(JSON)
-    expires_at: Mapped[datetime] = mapped_column(index=True)
-    used_at: Mapped[datetime | None]

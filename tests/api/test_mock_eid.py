@@ -10,7 +10,7 @@ import jwt
 import pytest
 
 from services.clock import clock
-from services.mock_eid import s256
+from services.eid import s256
 from tests.helpers import CITIZEN
 
 REDIRECT = "vn.gov.quangnam.smartqn:/oauth/callback"

@@ -30,9 +30,10 @@ from services.clock import clock
 from services.db import transaction
 from services.eid import s256
 from services.errors import DomainError, ValidationFailed
-from services.models import MockAuthCode
+from standins.tables import MockAuthCode
 
 CODE_TTL = timedelta(seconds=60)
+KEYS = "smartqn.mock_eid_keys"  # the app extension holding the provider's KeyStore
 
 # People to pick on the consent page; their numbers agree with their birth dates and genders.
 DEMO_CITIZENS: list[dict[str, Any]] = [

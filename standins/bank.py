@@ -2,7 +2,8 @@
 
 `GET /mock-gateway/pay?vnp_…` checks our signature and shows the order; Pay or Cancel sends the
 signed IPN to our server (server to server), then redirects the browser to `vnp_ReturnUrl` with the
-signed result. Mounted unless SMARTQN_PAYMENT_MOCK_ENABLED=false; kept out of the OpenAPI document.
+signed result. Mounted by `standins.register` unless SMARTQN_PAYMENT_MOCK_ENABLED=false; kept out of
+the OpenAPI document.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The mock eID provider's HTTP face: discovery, JWKS, token endpoint, consent page.
 
 A stand-in for an external provider (like the FCM emulator), so it is kept out of our OpenAPI
-document; README documents it. Mounted unless SMARTQN_EID_MOCK_ENABLED=false.
+document; README documents it. Mounted by `standins.register` unless SMARTQN_EID_MOCK_ENABLED=false.
 """
 
 from __future__ import annotations
@@ -9,20 +9,24 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from flask import Blueprint, Response, jsonify, redirect, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
 from marshmallow import ValidationError
 
-from api.context import mock_keys, settings
+from api.context import settings
 from schemas.identity import MockTokenRequestSchema
-from services import mock_eid
 from services.db import get_session
 from services.errors import ValidationFailed
+from standins import eid as mock_eid
 
 blp = Blueprint("mock_eid", __name__, url_prefix="/mock-eid", template_folder="templates")
 
 AUTHORIZE_PARAMS = ("response_type", "client_id", "redirect_uri", "state", "nonce", "code_challenge",
                     "code_challenge_method", "scope")
 _person_schema = MockTokenRequestSchema()
+
+
+def mock_keys() -> mock_eid.KeyStore:
+    return current_app.extensions[mock_eid.KEYS]
 
 
 def _load_person(data: dict[str, Any]) -> dict[str, Any]:

@@ -8,11 +8,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from api import errors, guards, observability, openapi, push, routes
 from api.caching import RenderedCache, RevisionCache
 from api.cli import register_commands
+from api.context import KEY, AppState
 from api.ratelimit import create_limiter
-from services import catalog, db
-from services.eid import JwksCache
+from services import catalog
+from services.runtime import Runtime
 from services.settings import Settings
-from services.storage import LocalStorage
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -29,33 +29,21 @@ def create_app(settings: Settings | None = None) -> Flask:
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]
                                 x_proto=settings.trusted_proxies)
-    app.extensions["smartqn.settings"] = settings
-    app.extensions["smartqn.catalog_cache"] = RenderedCache(settings.catalog_cache_size)
-    app.extensions["smartqn.catalog_revision"] = RevisionCache(_read_catalog_revision, settings.catalog_revision_ttl)
-    app.extensions["smartqn.jwks"] = JwksCache(settings.eid_jwks_url, ttl=settings.eid_jwks_cache_seconds,
-                                               min_refetch=settings.eid_jwks_min_refetch_seconds)
-    app.extensions["smartqn.calendar"] = settings.working_calendar()
-    app.extensions["smartqn.storage"] = LocalStorage(settings.storage_dir)
-
-    engine = db.make_engine(settings.database_url)
-    app.extensions["smartqn.engine"] = engine
-    db.bind(engine)
-    app.teardown_appcontext(lambda _exc: db.remove_session())
+    runtime = Runtime.build(settings)
+    state = app.extensions[KEY] = AppState(
+        runtime, RenderedCache(settings.catalog_cache_size),
+        RevisionCache(lambda: catalog.catalog_revision(runtime.session()), settings.catalog_revision_ttl))
+    app.teardown_appcontext(lambda _exc: runtime.end_session())
 
     openapi.configure(app)
     api = openapi.ProblemApi(app, spec_kwargs={"extra_plugins": [guards.GuardDocs(routes.GUARDS)]})
     openapi.register_converters(app, api)
     observability.install(app)  # first: every later hook and error already has a request id
-    limiter = app.extensions["smartqn.limiter"] = create_limiter(app, settings)
+    limiter = state.limiter = create_limiter(app, settings)
     guards.install(app, routes.GUARDS)
     routes.register(app, api, limiter, settings)
     errors.install(app)
     register_commands(app)
     if settings.push_worker == "inline":
-        push.start_inline(app)
+        state.push_worker = push.start_inline(runtime)
     return app
-
-
-def _read_catalog_revision() -> int:
-    # Runs inside a request; the request's session is reused and removed at teardown.
-    return catalog.catalog_revision(db.get_session())

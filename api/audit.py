@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from api.blueprint import Blueprint
+from api.context import get_session
 from schemas.common import encode_cursor
 from schemas.stats import AuditArgs, AuditPageSchema
 from services import audit
-from services.db import get_session
 
 blp = Blueprint("admin_audit", __name__, url_prefix="/api/v1/admin", description="Audit trail (admin)")
 

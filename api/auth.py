@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from api.blueprint import Blueprint
-from api.context import jwks, settings
+from api.context import get_session, jwks, settings
 from api.guards import current_principal
 from schemas.identity import EidSignInSchema, MeSchema, RefreshSchema, TokenPairSchema
 from services import identity
-from services.db import get_session
 from services.eid import verify_id_token
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-in and sessions")

@@ -8,11 +8,10 @@ from flask import Response, url_for
 
 from api import presenters
 from api.blueprint import Blueprint
-from api.context import calendar
+from api.context import calendar, get_session
 from api.guards import current_actor
 from api.http import IDEMPOTENCY_HEADER, idempotent_request, json_response
 from schemas.dossiers import BundleSchema, CreateBundleSchema, UpdateDossierSchema
-from services.db import get_session
 from services.dossiers import bundles
 
 blp = Blueprint("bundles", __name__, url_prefix="/api/v1/dossier-bundles", description="Interconnected groups")

@@ -17,7 +17,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, request
+
+from api.context import state
 
 # Bumped when the representation changes without a data change (a deploy), so old ETags stop matching.
 REPRESENTATION = "1"
@@ -73,12 +75,12 @@ def revisioned(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
-        extensions = current_app.extensions
+        app_state = state()
         req = request._get_current_object()  # type: ignore[attr-defined]
-        revision = extensions["smartqn.catalog_revision"].current()
+        revision = app_state.catalog_revision.current()
         key = f"{req.path}?{req.query_string.decode('latin-1')}"
         etag = f"r{REPRESENTATION}.{revision}.{hashlib.blake2s(key.encode(), digest_size=8).hexdigest()}"
-        bodies: RenderedCache = extensions["smartqn.catalog_cache"]
+        bodies = app_state.catalog_cache
         if req.if_none_match.contains(etag):
             response = Response(status=304)
         elif (body := bodies.get(key, revision)) is not None:

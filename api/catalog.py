@@ -6,6 +6,7 @@ from typing import Any
 
 from api.blueprint import Blueprint
 from api.caching import revisioned
+from api.context import get_session
 from schemas.catalog import (
     AgencyListSchema,
     ProcedureGroupListSchema,
@@ -15,7 +16,6 @@ from schemas.catalog import (
 )
 from schemas.common import encode_cursor
 from services import catalog
-from services.db import get_session
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="The public catalog of procedures")
 

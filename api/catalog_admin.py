@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.blueprint import Blueprint
+from api.context import get_session
 from api.guards import current_actor
 from schemas.catalog_admin import (
     AdminAgencyListSchema,
@@ -19,7 +20,6 @@ from schemas.catalog_admin import (
 )
 from schemas.common import encode_cursor
 from services import catalog_admin
-from services.db import get_session
 
 blp = Blueprint("admin_catalog", __name__, url_prefix="/api/v1/admin", description="Catalog administration")
 

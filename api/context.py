@@ -1,26 +1,64 @@
-"""The app-wide objects a view needs: settings, the eID key cache, the calendar, the storage."""
+"""The app's one state object (the runtime plus the HTTP layer's caches) and its accessors for views."""
 
 from __future__ import annotations
 
-from flask import current_app
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, current_app
 
 from services.calendar import WorkingCalendar
 from services.eid import JwksCache
+from services.runtime import Runtime
 from services.settings import Settings
 from services.storage import Storage
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from api.caching import RenderedCache, RevisionCache
+
+KEY = "smartqn"
+
+
+@dataclass(eq=False)
+class AppState:
+    runtime: Runtime
+    catalog_cache: RenderedCache
+    catalog_revision: RevisionCache
+    limiter: Any = None
+    push_worker: Any = None
+
+
+def state_of(app: Flask) -> AppState:
+    state: AppState = app.extensions[KEY]
+    return state
+
+
+def state() -> AppState:
+    return state_of(current_app)
+
+
+def runtime() -> Runtime:
+    return state().runtime
+
+
+def get_session() -> Session:
+    """The request's session (removed when the request ends)."""
+    return state().runtime.session()
+
 
 def settings() -> Settings:
-    return current_app.extensions["smartqn.settings"]
+    return state().runtime.settings
 
 
 def jwks() -> JwksCache:
-    return current_app.extensions["smartqn.jwks"]
+    return state().runtime.jwks
 
 
 def calendar() -> WorkingCalendar:
-    return current_app.extensions["smartqn.calendar"]
+    return state().runtime.calendar
 
 
 def storage() -> Storage:
-    return current_app.extensions["smartqn.storage"]
+    return state().runtime.storage

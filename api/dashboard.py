@@ -7,14 +7,13 @@ from datetime import date
 from flask import Blueprint, Response, render_template, request
 from marshmallow import EXCLUDE, ValidationError
 
-from api.context import calendar
+from api.context import calendar, get_session
 from api.guards import current_actor
 from api.portal import page_error
 from api.stats import csv_response, date_range
 from schemas.stats import FiguresSchema, StatsArgs, WeekSchema
 from services import stats
 from services.calendar import TZ
-from services.db import get_session
 from services.dossiers.table import LABELS
 from services.errors import DomainError, ValidationFailed
 

@@ -8,7 +8,7 @@ from flask import Response, send_file, url_for
 
 from api import presenters
 from api.blueprint import Blueprint
-from api.context import calendar, settings, storage
+from api.context import calendar, get_session, settings, storage
 from api.guards import current_actor
 from api.http import IDEMPOTENCY_HEADER, etag, idempotent_request, json_response
 from schemas.common import encode_cursor
@@ -22,7 +22,6 @@ from schemas.dossiers import (
     UpdateDossierSchema,
     UploadSchema,
 )
-from services.db import get_session
 from services.dossiers import attachments, citizen
 from services.dossiers import queries as dossier_queries
 from services.dossiers.access import get_visible

@@ -9,7 +9,7 @@ from flask import Response
 
 from api import presenters
 from api.blueprint import Blueprint
-from api.context import calendar, settings, storage
+from api.context import calendar, get_session, settings, storage
 from api.guards import current_actor
 from api.http import IF_MATCH_HEADER, etag, expected_version, json_response
 from schemas.common import encode_cursor
@@ -21,7 +21,6 @@ from schemas.dossiers import (
     StaffDossierPageSchema,
     StaffDossierSchema,
 )
-from services.db import get_session
 from services.dossiers import attachments, staff
 from services.dossiers import queries as dossier_queries
 from services.dossiers.access import get_visible

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from apispec import BasePlugin
-from flask import Flask, current_app, g, request
+from flask import Flask, g, request
 
+from api.context import settings
 from services.actors import Actor
 from services.errors import Forbidden, NotFound, Unauthorized
 from services.identity import Principal, verify_access_token
@@ -76,7 +77,7 @@ def install(app: Flask, guards: dict[str, Guard]) -> None:
         token = request.cookies.get(ACCESS_COOKIE) if guard.page else bearer_token()
         if not token:
             raise Unauthorized("missing bearer token")
-        principal = verify_access_token(token, settings=current_app.extensions["smartqn.settings"])
+        principal = verify_access_token(token, settings=settings())
         if not any(principal.has(role) for role in guard.roles or ()):
             raise Forbidden(f"needs the {guard.name} role")
         g.principal = principal

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from api.blueprint import Blueprint
+from api.context import get_session
 from schemas.common import HealthSchema
-from services.db import get_session
 from services.errors import Unavailable
 from services.health import database_ok
 

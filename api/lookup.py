@@ -6,8 +6,8 @@ from typing import Any
 
 from api import presenters
 from api.blueprint import Blueprint
+from api.context import get_session
 from schemas.dossiers import LookupSchema
-from services.db import get_session
 from services.dossiers import queries as dossier_queries
 
 blp = Blueprint("lookup", __name__, url_prefix="/api/v1/lookup", description="Public progress lookup")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.blueprint import Blueprint
+from api.context import get_session
 from api.guards import current_actor, current_principal
 from api.i18n import current_language
 from notifications import templates
@@ -23,7 +24,6 @@ from schemas.notifications import (
     PushJobPageSchema,
 )
 from services import alerts, devices, inbox
-from services.db import get_session
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1", description="Devices, inbox and announcements")
 admin_blp = Blueprint("admin_announcements", __name__, url_prefix="/api/v1/admin",

@@ -7,13 +7,12 @@ from typing import Any
 from flask import Response, render_template, request
 
 from api.blueprint import Blueprint
-from api.context import calendar, settings
+from api.context import calendar, get_session, settings
 from api.guards import current_actor
 from api.http import IDEMPOTENCY_HEADER, idempotent_request, json_response
 from api.i18n import current_language
 from schemas.payments import CreatedPaymentSchema, IpnAnswerSchema, PaymentSchema
 from services import payments, vnpay
-from services.db import get_session
 from services.errors import ValidationFailed
 
 blp = Blueprint("payments", __name__, url_prefix="/api/v1", description="Fee payments")

@@ -13,12 +13,11 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
-from api.context import jwks, settings
+from api.context import get_session, jwks, settings
 from api.errors import status_of
 from api.guards import ACCESS_COOKIE, REFRESH_COOKIE
 from api.i18n import problem_text
 from services import identity
-from services.db import get_session
 from services.eid import redeem_code, s256, verify_id_token
 from services.errors import DomainError, Forbidden, Unauthorized
 from vocab import STAFF_ROLES

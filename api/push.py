@@ -3,21 +3,20 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 from typing import Any
 
-from flask import Flask
-
 from notifications.senders import Sender, make_sender
 from notifications.worker import PushWorker
-from services import alerts, db, devices, payments
+from services import alerts, devices, payments
 from services.clock import clock
+from services.runtime import Runtime
 from services.settings import Settings
 
 
-def periodic_tasks(app: Flask) -> list[Any]:
-    settings: Settings = app.extensions["smartqn.settings"]
-    calendar = app.extensions["smartqn.calendar"]
+def periodic_tasks(runtime: Runtime) -> list[Any]:
+    settings, calendar = runtime.settings, runtime.calendar
 
     def deadline_alerts(session: Any) -> int:
         return alerts.check_deadlines(session, calendar=calendar)
@@ -36,17 +35,31 @@ def sender_for(settings: Settings) -> Sender:
                        endpoint=settings.fcm_endpoint)
 
 
-def make_worker(app: Flask, sender: Sender | None = None) -> PushWorker:
-    settings: Settings = app.extensions["smartqn.settings"]
-    # Sessions from the app's factory: bound to the engine, or in tests to the test's connection.
-    return PushWorker(db.session_factory, sender or sender_for(settings), settings,
-                      now=clock.now, periodic=periodic_tasks(app))
+def make_worker(runtime: Runtime, sender: Sender | None = None) -> PushWorker:
+    """A worker from the runtime alone (no HTTP app): its sessions come from the runtime's factory,
+    bound to the engine (or, in tests, to the test's connection)."""
+    return PushWorker(runtime.sessions, sender or sender_for(runtime.settings), runtime.settings,
+                      now=clock.now, periodic=periodic_tasks(runtime))
 
 
-def start_inline(app: Flask) -> PushWorker:
+def run(worker: PushWorker, *, once: bool) -> dict[str, int] | None:
+    """A worker process's life: drain once and report, or work until SIGTERM/SIGINT."""
+    if once:
+        return dict(worker.drain().__dict__)
+
+    def stop(*_: Any) -> None:
+        worker.stop.set()
+        worker.wakeup.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    worker.run_forever()
+    return None
+
+
+def start_inline(runtime: Runtime) -> PushWorker:
     """SMARTQN_PUSH_WORKER=inline: a worker thread in this process, woken when a request commits pushes."""
-    worker = make_worker(app)
+    worker = make_worker(runtime)
     worker.wake_on_commit()
     threading.Thread(target=worker.run_forever, name="push-worker", daemon=True).start()
-    app.extensions["smartqn.push_worker"] = worker
     return worker

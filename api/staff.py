@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from api.blueprint import Blueprint
+from api.context import get_session
 from api.guards import current_actor, current_principal
 from schemas.identity import StaffGrantSchema, StaffSchema
 from services import identity
-from services.db import get_session
 
 _AGENCY = {"type": "string", "minLength": 1, "maxLength": 40, "pattern": "^[^\\u0000]*$"}
 # The rule marshmallow cannot say: an official belongs to an agency; an admin may name one or not.

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Response
 
 from api.blueprint import Blueprint
-from api.context import calendar
+from api.context import calendar, get_session
 from api.guards import current_actor
 from schemas.common import encode_cursor
 from schemas.stats import (
@@ -25,7 +25,6 @@ from schemas.stats import (
 from services import stats
 from services.calendar import TZ
 from services.clock import clock
-from services.db import get_session
 
 blp = Blueprint("admin_stats", __name__, url_prefix="/api/v1/admin", description="Statistics and late dossiers")
 _figures = FiguresSchema()

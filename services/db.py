@@ -1,4 +1,4 @@
-"""Base, engine, the request-scoped session and the transaction() helper."""
+"""Base, column types, the engine and the transaction() helper (sessions live in services.runtime)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, scoped_session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import BigInteger, TypeDecorator
 
@@ -96,11 +96,6 @@ class IdMixin:
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
 
 
-# One session per thread (a request runs in one thread); api/ removes it when the request ends.
-session_factory = sessionmaker(expire_on_commit=False)
-Session_ = scoped_session(session_factory)
-
-
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
@@ -132,35 +127,11 @@ def _make_sqlite_transactional(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def bind(target: Engine | Any, **options: Any) -> None:
-    """Point the scoped session at an engine (or, in tests, at one connection)."""
-    Session_.remove()
-    session_factory.configure(bind=target, **options)
-
-
-def get_session() -> Session:
-    return Session_()
-
-
 @event.listens_for(Session, "after_flush")
 def _note_stray_flush(session: Session, _context: Any) -> None:
     # A flush outside transaction() is a write nobody meant to commit: end that request by rollback.
     if not session.info.get("tx_depth"):
         session.info["stray_flush"] = True
-
-
-def remove_session() -> None:
-    """End the request's session. A read-only transaction ends with COMMIT, not ROLLBACK: psycopg
-    forgets its prepared statements on every ROLLBACK, so PostgreSQL would plan each query anew."""
-    if Session_.registry.has():
-        session = Session_()
-        if session.in_transaction() and not (session.new or session.dirty or session.deleted
-                                             or session.info.pop("stray_flush", False)):
-            try:
-                session.commit()
-            except Exception:  # noqa: BLE001 (a failed read-only commit must not fail the response)
-                session.rollback()
-    Session_.remove()
 
 
 @contextmanager

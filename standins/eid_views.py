@@ -12,9 +12,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
 from marshmallow import ValidationError
 
-from api.context import settings
+from api.context import get_session, settings
 from schemas.identity import MockTokenRequestSchema
-from services.db import get_session
 from services.errors import ValidationFailed
 from standins import eid as mock_eid
 

@@ -18,6 +18,7 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from api import create_app
+from api.context import state_of
 from api.push import make_worker
 from notifications.fcm import FcmSender
 from notifications.worker import PushWorker
@@ -60,9 +61,9 @@ def app(settings: Settings) -> Iterator[Flask]:
     migrations.upgrade(settings.database_url)  # as `flask db upgrade` does with the mock eID enabled
     create_tables(settings.database_url)
     app = create_app(settings)
-    with app.app_context():
-        seed_catalog(db.get_session())
-        db.remove_session()
+    runtime = state_of(app).runtime
+    seed_catalog(runtime.session())
+    runtime.end_session()
     server = make_server("127.0.0.1", int(settings.base_url.rsplit(":", 1)[1]), app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -79,17 +80,17 @@ def _real_time() -> Iterator[None]:
 @pytest.fixture
 def session(app: Flask) -> Iterator[db.Session]:
     """Bind the app's session to one connection whose outer transaction is rolled back afterwards."""
-    engine = app.extensions["smartqn.engine"]
-    connection = engine.connect()
+    runtime = state_of(app).runtime
+    connection = runtime.engine.connect()
     outer = connection.begin()
-    db.bind(connection, join_transaction_mode="create_savepoint")
+    runtime.bind(connection, join_transaction_mode="create_savepoint")
     try:
-        yield db.get_session()
+        yield runtime.session()
     finally:
-        db.remove_session()
+        runtime.end_session()
         outer.rollback()
         connection.close()
-        db.bind(engine)
+        runtime.bind(runtime.engine)
 
 
 @pytest.fixture
@@ -104,7 +105,7 @@ def make_app(settings: Settings, session: db.Session) -> Callable[..., Flask]:
     def make(**changes: object) -> Flask:
         connection = session.get_bind()
         other = create_app(dataclasses.replace(settings, **changes))
-        db.bind(connection, join_transaction_mode="create_savepoint")  # create_app bound its own engine
+        state_of(other).runtime.bind(connection, join_transaction_mode="create_savepoint")
         return other
 
     return make
@@ -136,4 +137,4 @@ def worker(app: Flask, session: db.Session, fcm: FcmEmulator, fcm_sender: FcmSen
     stands still (tests move it past backoffs and leases)."""
     fcm.reset()
     clock.freeze(clock.now())
-    return make_worker(app, fcm_sender)
+    return make_worker(state_of(app).runtime, fcm_sender)

@@ -6,8 +6,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from api.context import get_session, settings
 from services import identity, migrations, payments
-from services.db import get_session
 from services.errors import DomainError
 from services.seed import seed_catalog
 from services.settings import Settings
@@ -17,7 +17,7 @@ DEMO_STAFF = [("048078002345", "official", "000.20.01.H47"), ("049180003456", "a
 
 
 def _settings() -> Settings:
-    return current_app.extensions["smartqn.settings"]
+    return settings()
 
 
 db_cli = AppGroup("db", help="Database migrations (Alembic).")

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import signal
 from pathlib import Path
-from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from api.push import make_worker
+from api.context import state_of
+from api.push import make_worker, run
 
 notifications_cli = AppGroup("notifications", help="Push notifications: the outbox worker and the FCM emulator.")
 
@@ -20,19 +19,9 @@ notifications_cli = AppGroup("notifications", help="Push notifications: the outb
 @click.option("--once", is_flag=True, help="Send everything due now, run the periodic chores once, and exit.")
 def worker(once: bool) -> None:
     """Drain the push outbox (run as many as you like, on as many machines: they share the work)."""
-    push = make_worker(current_app)
-    if once:
-        stats = push.drain()
-        click.echo(json.dumps(stats.__dict__))
-        return
-
-    def stop(*_: Any) -> None:
-        push.stop.set()
-        push.wakeup.set()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    push.run_forever()
+    stats = run(make_worker(state_of(current_app).runtime), once=once)
+    if stats is not None:
+        click.echo(json.dumps(stats))
 
 
 @notifications_cli.command("emulator")

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 import pytest
 
+from api.context import state_of
 from services.clock import clock
 from services.eid import s256
 from tests.helpers import CITIZEN
@@ -57,7 +58,7 @@ def test_keys_survive_a_restart_and_rotation_keeps_old_tokens_valid(app, client,
     assert result.exit_code == 0, result.output
     new_token = client.post("/mock-eid/token", json=CITIZEN).json["id_token"]
     assert jwt.get_unverified_header(new_token)["kid"] != jwt.get_unverified_header(old_token)["kid"]
-    jwks = app.extensions["smartqn.jwks"]
+    jwks = state_of(app).runtime.jwks
     fetches = jwks.fetches
     # The verifier has not seen the new kid yet: it re-fetches the JWKS once, then both verify.
     assert client.post("/api/v1/auth/eid", json={"id_token": new_token}).status_code == 200
@@ -67,7 +68,7 @@ def test_keys_survive_a_restart_and_rotation_keeps_old_tokens_valid(app, client,
 
 def test_unknown_kids_cannot_make_us_hammer_the_provider(make_app):
     app = make_app(eid_jwks_min_refetch_seconds=30)
-    jwks = app.extensions["smartqn.jwks"]
+    jwks = state_of(app).runtime.jwks
     client = app.test_client()
     forged = jwt.encode({"sub": "x"}, "k" * 32, algorithm="HS256")
     for kid in ("a", "b", "c"):

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from api.context import state_of
 from services import alerts
 from services.clock import clock
 from services.identity import grant_staff
@@ -180,7 +181,7 @@ def test_deadline_alerts_are_sent_once_per_dossier_and_event(client, session, ci
     dossier = submitted(client, citizen)
     act(client, official, dossier["id"], "receive")
     due = session.get(Dossier, dossier["id"]).due_at
-    calendar = app.extensions["smartqn.calendar"]
+    calendar = state_of(app).runtime.calendar
     clock.freeze(due - timedelta(hours=20))  # within the last working day
     assert alerts.check_deadlines(session, calendar=calendar) == 1
     assert alerts.check_deadlines(session, calendar=calendar) == 0

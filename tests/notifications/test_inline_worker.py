@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 from api import create_app
-from services import db
+from api.context import state_of
 from tests.dossier_helpers import PDF
 from tests.helpers import bearer
 
+ROOT = Path(__file__).resolve().parents[2]
 PERSON = {"cccd": "049196009999", "full_name": "Trương Thị Yến", "date_of_birth": "1996-03-03", "gender": "female",
           "eid_level": 2}
 TOKEN = "inline-worker-device-token"
@@ -21,7 +27,7 @@ def test_the_inline_worker_sends_without_being_asked(app, settings, fcm):
     fcm.reset()
     inline = create_app(dataclasses.replace(settings, push_worker="inline", push_sender="fcm",
                                          fcm_credentials=fcm.credentials, fcm_endpoint=fcm.base))
-    worker = inline.extensions["smartqn.push_worker"]
+    worker = state_of(inline).push_worker
     try:
         client = inline.test_client()
         id_token = client.post("/mock-eid/token", json=PERSON).json["id_token"]
@@ -41,4 +47,16 @@ def test_the_inline_worker_sends_without_being_asked(app, settings, fcm):
     finally:
         worker.stop.set()
         worker.wakeup.set()
-        db.bind(app.extensions["smartqn.engine"])  # create_app bound the shared session factory to its own
+
+
+def test_a_worker_process_runs_from_the_runtime_alone(settings):
+    # `python worker.py --once` builds no HTTP app: no Flask app object exists in that process.
+    code = ("import runpy, sys, flask\n"
+            "sys.argv = ['worker.py', '--once']\n"
+            "runpy.run_path('worker.py', run_name='__main__')\n"
+            "assert flask.current_app.__class__.__name__ == 'LocalProxy' and not flask.has_app_context()\n")
+    env = {**os.environ, "SMARTQN_DATABASE_URL": settings.database_url, "SMARTQN_INSTANCE_DIR": settings.instance_dir,
+           "SMARTQN_PUSH_SENDER": "log"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert set(json.loads(done.stdout.strip().splitlines()[-1])) >= {"sent", "failed"}

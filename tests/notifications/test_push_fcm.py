@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from api.context import state_of
 from notifications.worker import PushWorker
 from services.clock import clock
-from services.db import session_factory
 from services.identity import grant_staff
 from services.models import Device, PushJob
 from tests.dossier_helpers import submitted
@@ -137,7 +137,7 @@ def test_a_worker_dying_mid_batch_leaves_the_rest_to_another_after_its_lease(cli
     first = claimed[0]
     worker.record(lease, worker.send([first]))
     # Worker B sees nothing while A's lease runs: no message goes out twice.
-    other = PushWorker(session_factory, worker.sender, settings, now=clock.now)
+    other = PushWorker(worker.sessions, worker.sender, settings, now=clock.now)
     assert other.drain().sent == 0
     clock.advance(seconds=settings.push_lease_seconds + 1)
     assert other.drain().sent == 2
@@ -168,7 +168,7 @@ def test_a_database_error_while_marking_sent_retries_the_job_not_loses_it(client
     token = device(client, citizen)
     worker.drain()
     submitted(client, citizen)
-    broken = PushWorker(BrokenDatabaseOnRecord(session_factory, app.extensions["smartqn.engine"]), worker.sender,
+    broken = PushWorker(BrokenDatabaseOnRecord(worker.sessions, state_of(app).runtime.engine), worker.sender,
                         settings, now=clock.now)
     assert broken.run_batch().sent == 0  # sent, but the outcome could not be written
     [job] = jobs(session, started)
@@ -208,7 +208,7 @@ def test_the_memory_sender_keeps_what_the_worker_gives_it(client, app, citizen, 
     assert isinstance(sender, MemorySender)
     token = device(client, citizen, locale="en")
     dossier = submitted(client, citizen)
-    assert make_worker(app, sender).drain().sent == 2
+    assert make_worker(state_of(app).runtime, sender).drain().sent == 2
     [push] = sender.pushes
     assert push.token == token and push.title == f"Dossier {dossier['code']} submitted"
     assert sender.subscriptions == {"all": {token}}

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.context import state_of
 from notifications.fcm import FcmSender
 from notifications.worker import PushWorker, Stats
 from services import alerts
@@ -34,7 +35,7 @@ USERS, DEVICES_EACH = 30, 3
 @pytest.fixture
 def outbox(app):
     """90 pending pushes (30 people × 3 devices), committed; removed afterwards."""
-    engine = app.extensions["smartqn.engine"]
+    engine = state_of(app).runtime.engine
     with Session(engine) as session, session.begin():
         users = [User(cccd=f"0010900{i:05d}", full_name=f"Người {i}", date_of_birth=date(1990, 1, 1),
                       gender="male", eid_level=2, eid_subject=f"push-race-{i}") for i in range(USERS)]
@@ -84,7 +85,7 @@ def test_two_workers_share_the_outbox_without_sending_anything_twice(outbox, set
 @pytest.fixture
 def overdue_dossier(app):
     """An overdue dossier at an agency with one official, committed; removed afterwards."""
-    engine = app.extensions["smartqn.engine"]
+    engine = state_of(app).runtime.engine
     with Session(engine) as session, session.begin():
         procedure = session.scalar(select(Procedure).where(Procedure.code == "2.000908"))
         official = User(cccd="001080012345", full_name="Cán bộ thử", date_of_birth=date(1980, 1, 1), gender="male",

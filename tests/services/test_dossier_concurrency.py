@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from api.context import state_of
 from services.actors import Actor
 from services.dossiers import citizen, staff
 from services.errors import DomainError
@@ -55,7 +56,7 @@ def race(workers: list[Callable[[], Any]]) -> tuple[list[Any], list[Exception]]:
 @pytest.fixture
 def committed(app):
     """A citizen with drafts ready to submit, committed; everything removed afterwards."""
-    engine = app.extensions["smartqn.engine"]
+    engine = state_of(app).runtime.engine
     sha = hashlib.sha256(b"race").hexdigest()
     with Session(engine, expire_on_commit=False) as session, session.begin():
         user = User(cccd=CCCD, full_name="Đỗ Thị Mai", date_of_birth=date(2001, 1, 1), gender="female",

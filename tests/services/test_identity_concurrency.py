@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from api.context import state_of
 from services.eid import EidIdentity
 from services.identity import sign_in
 from services.models import RefreshToken, User
@@ -17,7 +18,7 @@ PERSON = EidIdentity(subject="s-1", cccd="001301000777", full_name="Đỗ Thị 
 
 
 def test_concurrent_first_sign_ins_create_one_citizen(app, settings):
-    engine = app.extensions["smartqn.engine"]
+    engine = state_of(app).runtime.engine
     barrier, results, errors = threading.Barrier(2), [], []
 
     def attempt() -> None:

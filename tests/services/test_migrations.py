@@ -6,13 +6,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from api.context import state_of
 from services import migrations
 from services.db import Base, make_engine
 from standins.tables import StandinBase, create_tables
 
 
 def test_migrations_match_the_models(app, settings):
-    engine = app.extensions["smartqn.engine"]
+    engine = state_of(app).runtime.engine
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True,
                                                                 "include_name": migrations.include_name})

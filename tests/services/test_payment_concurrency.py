@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from api.context import state_of
 from services import payments, vnpay
 from services.clock import clock
 from services.models import Dossier, Payment, PaymentCallback, Procedure, TimelineEntry, User
@@ -14,7 +15,7 @@ from tests.services.test_dossier_concurrency import CALENDAR, race
 
 
 def test_simultaneous_ipns_confirm_once(app, settings):
-    engine = app.extensions["smartqn.engine"]
+    engine = state_of(app).runtime.engine
     with Session(engine, expire_on_commit=False) as session, session.begin():
         user = User(cccd="001301000999", full_name="Đặng Văn Hùng", date_of_birth=date(2001, 2, 2),
                     gender="female", eid_level=2, eid_subject="ipn-race")

@@ -1,0 +1,63 @@
+"""The process's runtime: settings, engine, sessions, calendar, storage and key caches, built once.
+
+The HTTP app keeps one under one extension key (api/context.py); a push worker process builds its own
+from the settings alone, without an HTTP app. Nothing here is module-level state: two runtimes (two
+apps in one test run) never share a session factory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+from services.calendar import WorkingCalendar
+from services.db import make_engine
+from services.eid import JwksCache
+from services.settings import Settings
+from services.storage import LocalStorage, Storage
+
+
+@dataclass(eq=False)
+class Runtime:
+    settings: Settings
+    engine: Engine
+    # Sessions of units of work (workers, CLI) and the request-scoped one (one per thread).
+    sessions: sessionmaker[Session]
+    scoped: scoped_session[Session]
+    calendar: WorkingCalendar
+    storage: Storage
+    jwks: JwksCache
+
+    @classmethod
+    def build(cls, settings: Settings) -> Runtime:
+        engine = make_engine(settings.database_url)
+        sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        return cls(settings=settings, engine=engine, sessions=sessions, scoped=scoped_session(sessions),
+                   calendar=settings.working_calendar(), storage=LocalStorage(settings.storage_dir),
+                   jwks=JwksCache(settings.eid_jwks_url, ttl=settings.eid_jwks_cache_seconds,
+                                  min_refetch=settings.eid_jwks_min_refetch_seconds))
+
+    def session(self) -> Session:
+        """The current thread's session (a request's)."""
+        return self.scoped()
+
+    def bind(self, target: Engine | Any, **options: Any) -> None:
+        """Point this runtime's sessions at an engine or, in tests, at one connection."""
+        self.scoped.remove()
+        self.sessions.configure(bind=target, **options)
+
+    def end_session(self) -> None:
+        """End the thread's session. A read-only transaction ends with COMMIT, not ROLLBACK: psycopg
+        forgets its prepared statements on every ROLLBACK, so PostgreSQL would plan each query anew."""
+        if self.scoped.registry.has():
+            session = self.scoped()
+            if session.in_transaction() and not (session.new or session.dirty or session.deleted
+                                                 or session.info.pop("stray_flush", False)):
+                try:
+                    session.commit()
+                except Exception:  # noqa: BLE001 (a failed read-only commit must not fail the response)
+                    session.rollback()
+        self.scoped.remove()

@@ -63,7 +63,7 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(level: str) -> None:
     # Our lines carry no file/line, so skip the stack walk logging does for every record.
-    logging._srcfile = None  # type: ignore[attr-defined]
+    logging._srcfile = None
     logging.logMultiprocessing = logging.logProcesses = logging.logThreads = False
     root = logging.getLogger()
     if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
@@ -82,7 +82,7 @@ def install(app: Flask) -> None:
 
     @app.after_request
     def _finish(response: Response) -> Response:
-        state = g._get_current_object()  # type: ignore[attr-defined]
+        state = g._get_current_object()
         request_id = state.get("request_id") or os.urandom(16).hex()
         response.headers["X-Request-ID"] = request_id
         if access_log.isEnabledFor(logging.INFO):

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from api.context import get_session, jwks, settings
 from api.errors import status_of
@@ -34,7 +35,7 @@ def _safe_next(value: str | None) -> str:
     return HOME
 
 
-def _cookie(response: Response, name: str, value: str, max_age: int) -> None:
+def _cookie(response: BaseResponse, name: str, value: str, max_age: int) -> None:
     response.set_cookie(name, value, max_age=max_age, path="/admin", httponly=True, samesite="Lax",
                         secure=settings().base_url.startswith("https://"))
 
@@ -43,7 +44,7 @@ def message(title: str, detail: str, status: int, *, sign_in: bool = True) -> tu
     return render_template("admin/message.html", title=title, detail=detail, sign_in=sign_in), status
 
 
-def _signed_in(signed: identity.SignedIn, next_url: str) -> Response:
+def _signed_in(signed: identity.SignedIn, next_url: str) -> BaseResponse:
     response = redirect(next_url, code=303)
     _cookie(response, ACCESS_COOKIE, signed.access_token, signed.expires_in)
     _cookie(response, REFRESH_COOKIE, signed.refresh_token, settings().refresh_token_ttl_days * 86400)
@@ -51,7 +52,7 @@ def _signed_in(signed: identity.SignedIn, next_url: str) -> Response:
     return response
 
 
-def _signed_out(response: Response) -> Response:
+def _signed_out(response: BaseResponse) -> BaseResponse:
     for name in (ACCESS_COOKIE, REFRESH_COOKIE, LOGIN_COOKIE):
         response.delete_cookie(name, path="/admin")
     return response

@@ -16,9 +16,9 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, event, select, update
+from sqlalchemy import Table, bindparam, delete, event, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from notifications.senders import Outcome, Push, Sender
@@ -31,7 +31,7 @@ log = logging.getLogger("smartqn.push")
 RETRYABLE = frozenset({"UNAVAILABLE", "INTERNAL", "QUOTA_EXCEEDED", "RESOURCE_EXHAUSTED", "UNKNOWN",
                        "UNKNOWN_ERROR", "DEADLINE_EXCEEDED"})
 Periodic = Callable[[Session], Any]
-_jobs = PushJob.__table__
+_jobs = cast(Table, PushJob.__table__)
 RECORD = (update(_jobs).where(_jobs.c.id == bindparam("job"))
           .values(status=bindparam("state", type_=_jobs.c.status.type),
                   sent_at=bindparam("at", type_=_jobs.c.sent_at.type),

@@ -58,7 +58,8 @@ class Cursor(fields.String):
         kwargs.setdefault("metadata", {}).setdefault("format", "cursor")
         super().__init__(**kwargs)
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[Any] | None:
+    def _deserialize(self, value: Any, attr: str | None, data: Any,  # type: ignore[override]
+                     **kwargs: Any) -> list[Any] | None:  # a String on the wire, a list once read
         text = super()._deserialize(value, attr, data, **kwargs)
         if text == "":
             return None

@@ -14,7 +14,7 @@ class DossierCursor(Cursor):
 
     def __init__(self, **kwargs: object) -> None:
         kwargs.setdefault("metadata", {"description": "next_cursor of the previous page", "format": "dossier-cursor"})
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)
 
 
 class CreateDossierSchema(ma.Schema):

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event
+from sqlalchemy import CursorResult, DateTime, Engine, MetaData, Result, String, create_engine, event
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.sql.functions import FunctionElement
@@ -77,6 +77,11 @@ def _epoch_postgresql(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
 def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
     # SQLite keeps the UTC value as text; strftime('%s') reads it as UTC and drops the fraction.
     return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE touched (session.execute types its result as a plain Result)."""
+    return cast(CursorResult[Any], result).rowcount or 0
 
 
 def new_id() -> str:

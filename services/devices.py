@@ -10,10 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.clock import clock
-from services.db import transaction
+from services.db import rowcount, transaction
 from services.errors import NotFound
 from services.models import Agency, Device, PushJob, StaffRole, User
 from services.models.notification import pushes_written
+from vocab import Language, Platform
 
 TOPIC_ALL = "all"
 
@@ -47,7 +48,7 @@ def _follow(session: Session, device: Device, wanted: list[str]) -> None:
     device.topics = ",".join(wanted)
 
 
-def register(session: Session, user_id: str, *, token: str, platform: str, locale: str,
+def register(session: Session, user_id: str, *, token: str, platform: Platform, locale: Language,
              app_version: str | None) -> Registered:
     """Keep the device's details (and its topics: a role may have changed) fresh; a token last
     registered by someone else becomes this user's."""
@@ -96,4 +97,4 @@ def drop_stale(session: Session, *, days: int) -> int:
     """Housekeeping: tokens not seen for `days` days are dead on FCM's side too."""
     with transaction(session):
         result = session.execute(delete(Device).where(Device.last_seen_at < clock.now() - timedelta(days=days)))
-        return result.rowcount or 0
+        return rowcount(result)

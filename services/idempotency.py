@@ -93,7 +93,7 @@ def begin(session: Session, request: IdempotentRequest) -> Replay | IdempotencyK
     if postgres:
         session.execute(text("SET LOCAL lock_timeout = 0"))
     if claimed is not None:
-        return session.get(IdempotencyKey, claimed)
+        return session.get_one(IdempotencyKey, claimed)
     row = _existing(session, request)
     if row is None:  # it had expired: claim it afresh
         return begin(session, request)

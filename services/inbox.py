@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from notifications.templates import kinds
 from services.clock import clock
-from services.db import new_id, transaction
+from services.db import new_id, rowcount, transaction
 from services.errors import NotFound
 from services.models import Device, Dossier, Notification, PushJob
 from services.models.notification import pushes_written
@@ -92,7 +92,7 @@ def mark_all_read(session: Session, user_id: str) -> int:
         result = session.execute(update(Notification)
                                  .where(Notification.user_id == user_id, Notification.read_at.is_(None))
                                  .values(read_at=clock.now()))
-        return result.rowcount or 0
+        return rowcount(result)
 
 
 def push_jobs(session: Session, *, status: str, after: Sequence[Any] | None = None,

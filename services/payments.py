@@ -19,7 +19,7 @@ from services.actors import Actor
 from services.calendar import TZ, WorkingCalendar
 from services.clock import clock
 from services.counters import next_number
-from services.db import transaction
+from services.db import rowcount, transaction
 from services.dossiers.access import get_own
 from services.dossiers.lifecycle import DOSSIER, SYSTEM_ACTOR, apply
 from services.dossiers.rules import payment_status
@@ -163,4 +163,4 @@ def expire_stale(session: Session) -> int:
         result = session.execute(update(Payment).where(Payment.status == PaymentStatus.pending,
                                                        Payment.expires_at <= clock.now())
                                  .values(status=PaymentStatus.expired))
-        return result.rowcount or 0
+        return rowcount(result)

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from services import cccd as cccd_rules
 from services.clock import clock
-from services.db import transaction
+from services.db import rowcount, transaction
 from services.eid import s256
 from services.errors import DomainError, ValidationFailed
 from standins.tables import MockAuthCode
@@ -60,6 +60,12 @@ class InvalidRequest(DomainError):
     code = "invalid_request"
 
 
+def _rsa(key: object) -> rsa.RSAPrivateKey:
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("the mock eID signs with RSA keys only")
+    return key
+
+
 @dataclass(frozen=True)
 class SigningKey:
     kid: str
@@ -78,9 +84,9 @@ class KeyStore:
         stamp = self.folder.stat().st_mtime if self.folder.exists() else 0.0
         if self._cache and self._cache[0] == stamp:
             return self._cache[1]
-        keys = [SigningKey(p.stem, serialization.load_pem_private_key(p.read_bytes(), password=None))
+        keys = [SigningKey(p.stem, _rsa(serialization.load_pem_private_key(p.read_bytes(), password=None)))
                 for p in sorted(self.folder.glob("*.pem"))]
-        self._cache = (stamp, keys)  # type: ignore[assignment]
+        self._cache = (stamp, keys)
         return keys
 
     def keys(self) -> list[SigningKey]:
@@ -191,7 +197,7 @@ def redeem_code(session: Session, *, code: str, client_id: str, redirect_uri: st
                    MockAuthCode.expires_at > now)
             .values(used_at=now)
         )
-        if spent.rowcount != 1:
+        if rowcount(spent) != 1:
             raise InvalidGrant("the code is unknown, used or expired")
         grant = session.get(MockAuthCode, _digest(code))
         assert grant is not None

@@ -11,6 +11,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
 from marshmallow import ValidationError
+from werkzeug.wrappers import Response as BaseResponse
 
 from api.context import get_session, settings
 from schemas.identity import MockTokenRequestSchema
@@ -96,7 +97,7 @@ def _params(source: Any) -> dict[str, str]:
     return {name: source[name] for name in AUTHORIZE_PARAMS if source.get(name)}
 
 
-def _redirect_back(redirect_uri: str, **params: str) -> Response:
+def _redirect_back(redirect_uri: str, **params: str) -> BaseResponse:
     parts = urlsplit(redirect_uri)
     query = "&".join(filter(None, [parts.query, urlencode(params)]))
     return redirect(urlunsplit(parts._replace(query=query)), code=302)

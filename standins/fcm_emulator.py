@@ -94,7 +94,10 @@ class Emulator:
 
     def __init__(self, account: dict[str, Any]) -> None:
         self.account = account
-        self.public_key = serialization.load_pem_private_key(account["private_key"].encode(), None).public_key()
+        private = serialization.load_pem_private_key(account["private_key"].encode(), None)
+        if not isinstance(private, rsa.RSAPrivateKey):
+            raise ValueError("a service account's key is RSA")
+        self.public_key = private.public_key()
         self.lock = threading.Lock()
         self.messages: list[dict[str, Any]] = []
         self.failures: dict[str, tuple[str, float | None]] = {}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import BinaryIO
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from services import audit
@@ -117,6 +117,6 @@ def remove(session: Session, actor: Actor, dossier_id: str, attachment_id: str, 
         session.flush()
         still_used = session.scalar(select(func.count()).select_from(Attachment).where(Attachment.sha256 == sha256))
         if not still_used:
-            session.execute(StoredFile.__table__.delete().where(StoredFile.sha256 == sha256))
+            session.execute(delete(StoredFile).where(StoredFile.sha256 == sha256))
     if not still_used:
         storage.delete(sha256)  # after the commit: a rollback must not lose bytes a row points to

@@ -10,7 +10,7 @@ from api.caching import RenderedCache, RevisionCache
 from api.cli import register_commands
 from api.context import KEY, AppState
 from api.ratelimit import create_limiter
-from services import catalog
+from services.province import catalog
 from services.runtime import Runtime
 from services.settings import Settings
 

@@ -8,8 +8,8 @@ from api.blueprint import Blueprint
 from api.context import get_session, jwks, settings
 from api.guards import current_principal
 from schemas.identity import EidSignInSchema, MeSchema, RefreshSchema, TokenPairSchema
-from services import identity
-from services.eid import verify_id_token
+from services.people import identity
+from services.people.eid import verify_id_token
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-in and sessions")
 me_blp = Blueprint("me", __name__, url_prefix="/api/v1", description="The signed-in person")

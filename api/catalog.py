@@ -15,7 +15,7 @@ from schemas.catalog import (
     ProcedureSchema,
 )
 from schemas.common import encode_cursor
-from services import catalog
+from services.province import catalog
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="The public catalog of procedures")
 

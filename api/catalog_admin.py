@@ -19,7 +19,7 @@ from schemas.catalog_admin import (
     ProcedurePatchSchema,
 )
 from schemas.common import encode_cursor
-from services import catalog_admin
+from services.province import catalog_admin
 
 blp = Blueprint("admin_catalog", __name__, url_prefix="/api/v1/admin", description="Catalog administration")
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, current_app
 
 from services.calendar import WorkingCalendar
-from services.eid import JwksCache
+from services.people.eid import JwksCache
 from services.runtime import Runtime
 from services.settings import Settings
 from services.storage import Storage

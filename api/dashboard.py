@@ -12,8 +12,8 @@ from api.guards import current_actor
 from api.portal import page_error
 from api.stats import csv_response, date_range
 from schemas.stats import FiguresSchema, StatsArgs, WeekSchema
-from services import stats
 from services.calendar import TZ
+from services.dossiers import stats
 from services.dossiers.table import LABELS
 from services.errors import DomainError, ValidationFailed
 

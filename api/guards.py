@@ -15,7 +15,7 @@ from flask import Flask, g, request
 from api.context import settings
 from services.actors import Actor
 from services.errors import Forbidden, NotFound, Unauthorized
-from services.identity import Principal, verify_access_token
+from services.people.identity import Principal, verify_access_token
 
 
 @dataclass(frozen=True)

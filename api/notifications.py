@@ -23,7 +23,7 @@ from schemas.notifications import (
     PushJobArgs,
     PushJobPageSchema,
 )
-from services import alerts, devices, inbox
+from services.notices import alerts, devices, inbox
 
 blp = Blueprint("notifications", __name__, url_prefix="/api/v1", description="Devices, inbox and announcements")
 admin_blp = Blueprint("admin_announcements", __name__, url_prefix="/api/v1/admin",

@@ -14,7 +14,7 @@ from werkzeug.routing import BaseConverter
 
 from api.errors import PROBLEM_JSON
 from schemas.common import ProblemSchema
-from services.cccd import PROVINCE_CODES
+from services.people.cccd import PROVINCE_CODES
 
 # A citizen number in a path: a known province code, a century-and-gender digit, 8 more digits.
 CCCD_PATTERN = f"(?:{'|'.join(sorted(PROVINCE_CODES))})[0-7][0-9]{{8}}"

@@ -12,8 +12,8 @@ from api.guards import current_actor
 from api.http import IDEMPOTENCY_HEADER, idempotent_request, json_response
 from api.i18n import current_language
 from schemas.payments import CreatedPaymentSchema, IpnAnswerSchema, PaymentSchema
-from services import payments, vnpay
 from services.errors import ValidationFailed
+from services.money import payments, vnpay
 
 blp = Blueprint("payments", __name__, url_prefix="/api/v1", description="Fee payments")
 gateway_blp = Blueprint("vnpay", __name__, url_prefix="/api/v1/payments/vnpay",

@@ -18,9 +18,9 @@ from api.context import get_session, jwks, settings
 from api.errors import status_of
 from api.guards import ACCESS_COOKIE, REFRESH_COOKIE
 from api.i18n import problem_text
-from services import identity
-from services.eid import redeem_code, s256, verify_id_token
 from services.errors import DomainError, Forbidden, Unauthorized
+from services.people import identity
+from services.people.eid import redeem_code, s256, verify_id_token
 from vocab import STAFF_ROLES
 
 blp = Blueprint("portal", __name__, url_prefix="/admin", static_folder="static", static_url_path="/assets")

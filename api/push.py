@@ -9,8 +9,9 @@ from typing import Any
 
 from notifications.senders import Sender, make_sender
 from notifications.worker import PushWorker
-from services import alerts, devices, payments
 from services.clock import clock
+from services.money import payments
+from services.notices import alerts, devices
 from services.runtime import Runtime
 from services.settings import Settings
 

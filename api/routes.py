@@ -36,7 +36,7 @@ GUARDS: dict[str, Guard] = {
     "auth": PUBLIC,  # the token in the body is the credential
     "mock_eid": PUBLIC,  # standins/: stands in for an external provider
     "mock_gateway": PUBLIC,  # standins/: stands in for the payment gateway's page
-    "vnpay": PUBLIC,  # the gateway's callbacks: signed with the shared secret, verified in services.payments
+    "vnpay": PUBLIC,  # the gateway's callbacks: signed with the shared secret, verified in services.money.payments
     "lookup": PUBLIC,  # rate-limited; answers nothing personal
     "me": CITIZEN,
     "notifications": CITIZEN,  # the caller's own devices and inbox; other people's answer 404

@@ -8,7 +8,7 @@ from api.blueprint import Blueprint
 from api.context import get_session
 from api.guards import current_actor, current_principal
 from schemas.identity import StaffGrantSchema, StaffSchema
-from services import identity
+from services.people import identity
 
 _AGENCY = {"type": "string", "minLength": 1, "maxLength": 40, "pattern": "^[^\\u0000]*$"}
 # The rule marshmallow cannot say: an official belongs to an agency; an admin may name one or not.

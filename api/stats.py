@@ -22,9 +22,9 @@ from schemas.stats import (
     StatsSchema,
     WeeklySchema,
 )
-from services import stats
 from services.calendar import TZ
 from services.clock import clock
+from services.dossiers import stats
 
 blp = Blueprint("admin_stats", __name__, url_prefix="/api/v1/admin", description="Statistics and late dossiers")
 _figures = FiguresSchema()

@@ -37,8 +37,8 @@ from notifications.senders import Push  # noqa: E402
 from notifications.worker import PushWorker  # noqa: E402
 from services.clock import clock  # noqa: E402
 from services.db import make_engine  # noqa: E402
-from services.inbox import notify  # noqa: E402
 from services.models import Attachment, Device, Dossier, Procedure, StoredFile, User  # noqa: E402
+from services.notices.inbox import notify  # noqa: E402
 from services.settings import Settings  # noqa: E402
 
 CITIZEN = {"cccd": "049085001234", "full_name": "Nguyễn Văn An", "date_of_birth": "1985-03-12", "gender": "male",

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from services.calendar import WorkingCalendar
 from services.db import make_engine
-from services.eid import JwksCache
+from services.people.eid import JwksCache
 from services.settings import Settings
 from services.storage import LocalStorage, Storage
 

@@ -15,9 +15,9 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request
 
 from api.context import settings
-from services import vnpay
 from services.clock import clock
 from services.errors import ValidationFailed
+from services.money import vnpay
 
 blp = Blueprint("mock_gateway", __name__, url_prefix="/mock-gateway", template_folder="templates")
 

@@ -25,11 +25,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from services import cccd as cccd_rules
 from services.clock import clock
 from services.db import rowcount, transaction
-from services.eid import s256
 from services.errors import DomainError, ValidationFailed
+from services.people import cccd as cccd_rules
+from services.people.eid import s256
 from standins.tables import MockAuthCode
 
 CODE_TTL = timedelta(seconds=60)

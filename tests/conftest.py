@@ -24,7 +24,7 @@ from notifications.fcm import FcmSender
 from notifications.worker import PushWorker
 from services import db, migrations
 from services.clock import clock
-from services.seed import seed_catalog
+from services.province.seed import seed_catalog
 from services.settings import Settings
 from standins import fcm_emulator
 from standins.tables import create_tables

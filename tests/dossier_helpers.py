@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from services.identity import grant_staff
+from services.people.identity import grant_staff
 from tests.helpers import OFFICIAL, bearer, sign_in
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"

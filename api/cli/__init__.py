@@ -7,9 +7,11 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from api.context import get_session, settings
-from services import identity, migrations, payments
+from services import migrations
 from services.errors import DomainError
-from services.seed import seed_catalog
+from services.money import payments
+from services.people import identity
+from services.province.seed import seed_catalog
 from services.settings import Settings
 
 # The demo people of the mock eID consent page who are staff after `seed --demo-staff`.

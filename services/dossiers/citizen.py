@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from services import idempotency
 from services.actors import Actor
 from services.calendar import WorkingCalendar
-from services.catalog import get_procedure
 from services.clock import clock
 from services.db import transaction
 from services.dossiers.access import get_own, new_draft
@@ -21,6 +20,7 @@ from services.dossiers.lifecycle import apply, transition_for
 from services.errors import Conflict
 from services.idempotency import IdempotentRequest
 from services.models import Dossier
+from services.province.catalog import get_procedure
 
 
 def create_draft(session: Session, actor: Actor, *, procedure_code: str, form: dict[str, Any]) -> Dossier:

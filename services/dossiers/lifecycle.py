@@ -14,14 +14,14 @@ from sqlalchemy.orm import Session
 
 from services import audit
 from services.actors import Actor
-from services.alerts import dossier_params, local_time, officials_of
 from services.calendar import WorkingCalendar
 from services.clock import clock
 from services.dossiers.rules import EFFECTS, INPUTS, REQUIREMENTS
 from services.dossiers.table import APPLICANT, CITIZEN, OFFICIAL, OFFICIALS, SYSTEM, TABLE
-from services.inbox import notify_all
 from services.lifecycle import Lifecycle, Move, Transition
 from services.models import Dossier, TimelineEntry
+from services.notices.alerts import dossier_params, local_time, officials_of
+from services.notices.inbox import notify_all
 from vocab import DossierStatus, Role
 
 SYSTEM_ACTOR = Actor(user_id="", role=SYSTEM)

@@ -14,13 +14,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from services.actors import Actor
-from services.catalog import agency_scope
 from services.clock import clock
 from services.dossiers.access import shown
 from services.dossiers.table import FINAL
 from services.errors import NotFound
 from services.models import Dossier, User
 from services.pagination import Page, keyset_page
+from services.province.catalog import agency_scope
 from services.text import fold
 
 

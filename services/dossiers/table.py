@@ -54,7 +54,7 @@ TABLE = (
                requires=("form_valid", "documents_complete"),
                tells=((APPLICANT, "dossier.resubmitted"), (OFFICIALS, "staff.resubmitted"))),
     transition("rate", FINAL, STAY, CITIZEN, requires=("not_rated",)),
-    # Starting an online payment (services.payments); the money itself is recorded by record_payment.
+    # Starting an online payment (services.money.payments); the money itself is recorded by record_payment.
     transition("pay", PAYABLE, STAY, CITIZEN, listed=False),
     transition("receive", {S.submitted}, S.received, OFFICIAL, effect="receive",
                requires=("predecessor_completed",), tells=_tell_status(S.received)),

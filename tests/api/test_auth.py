@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 
 from api.observability import JsonFormatter
 from services.clock import clock
-from services.identity import grant_staff
 from services.models import RefreshToken, User
+from services.people.identity import grant_staff
 from tests.helpers import CITIZEN, OTHER, bearer, id_token, sign_in
 
 

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from services import seed_data
-from services.catalog import bump_revision
 from services.db import transaction
+from services.province import seed_data
+from services.province.catalog import bump_revision
 
 
 def walk(client, url: str, limit: int) -> list[dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.identity import grant_staff
+from services.people.identity import grant_staff
 from tests.dossier_helpers import SIMPLE, act, draft, official_of
 from tests.helpers import ADMIN, bearer, sign_in
 

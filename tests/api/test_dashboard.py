@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from services.identity import grant_staff
+from services.people.identity import grant_staff
 from tests.dossier_helpers import SIMPLE
 from tests.helpers import ADMIN, CITIZEN, OFFICIAL
 

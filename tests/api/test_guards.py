@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from api.routes import GUARDS
-from services.identity import grant_staff
+from services.people.identity import grant_staff
 from tests.helpers import ADMIN, CITIZEN, OFFICIAL, OTHER, bearer, sign_in
 
 

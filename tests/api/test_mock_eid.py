@@ -11,7 +11,7 @@ import pytest
 
 from api.context import state_of
 from services.clock import clock
-from services.eid import s256
+from services.people.eid import s256
 from tests.helpers import CITIZEN
 
 REDIRECT = "vn.gov.quangnam.smartqn:/oauth/callback"

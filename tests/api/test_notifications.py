@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from api.context import state_of
-from services import alerts
 from services.clock import clock
-from services.identity import grant_staff
 from services.models import AuditEntry, Dossier, Notification, PushJob
+from services.notices import alerts
+from services.people.identity import grant_staff
 from tests.api.test_payments import gateway_result, ipn, pay
 from tests.dossier_helpers import FEE, SIMPLE, act, draft, official_of, submitted
 from tests.helpers import ADMIN, CITIZEN, OFFICIAL, OTHER, bearer, sign_in
@@ -288,7 +288,7 @@ def test_admins_see_the_pushes_that_failed(client, session, citizen, worker, fcm
 
 
 def test_topics_follow_role_changes_and_moved_tokens(client, session, citizen):
-    from services.identity import revoke_staff
+    from services.people.identity import revoke_staff
 
     def queued(token):
         return sorted(session.execute(select(PushJob.kind, PushJob.topic).where(PushJob.token == token)).all())

@@ -9,9 +9,9 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from services import vnpay
 from services.clock import clock
 from services.models import PaymentCallback
+from services.money import vnpay
 from tests.dossier_helpers import FEE, SIMPLE, act, official_of, submitted
 from tests.helpers import OTHER, bearer, sign_in
 

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from schemas.common import encode_cursor
-from services import seed_data
-from services.identity import grant_staff
+from services.people.identity import grant_staff
+from services.province import seed_data
 from tests.helpers import ADMIN, sign_in
 
 # `format: cursor` means "a next_cursor this list handed out"; generate such cursors (a page key).

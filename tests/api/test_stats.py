@@ -78,7 +78,7 @@ NOVEMBER = {"from": "2026-11-01", "to": "2026-11-30"}
 
 @pytest.fixture
 def admin(client, session):
-    from services.identity import grant_staff
+    from services.people.identity import grant_staff
 
     grant_staff(session, ADMIN["cccd"], role="admin", agency_code=None)
     return lambda: sign_in(client, ADMIN)

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from api.context import state_of
 from notifications.worker import PushWorker
 from services.clock import clock
-from services.identity import grant_staff
 from services.models import Device, PushJob
+from services.people.identity import grant_staff
 from tests.dossier_helpers import submitted
 from tests.helpers import ADMIN, CITIZEN, bearer, sign_in
 

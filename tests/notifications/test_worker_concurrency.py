@@ -14,9 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.context import state_of
 from notifications.fcm import FcmSender
 from notifications.worker import PushWorker, Stats
-from services import alerts
 from services.clock import clock
-from services.inbox import notify
 from services.models import (
     DeadlineAlert,
     Device,
@@ -27,6 +25,8 @@ from services.models import (
     StaffRole,
     User,
 )
+from services.notices import alerts
+from services.notices.inbox import notify
 from vocab import Role
 
 USERS, DEVICES_EACH = 30, 3

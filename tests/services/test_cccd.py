@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from services.cccd import century_gender_digit, is_valid, masked, problems
+from services.people.cccd import century_gender_digit, is_valid, masked, problems
 
 
 @pytest.mark.parametrize(("year", "gender", "digit"), [

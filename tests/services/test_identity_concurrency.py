@@ -9,9 +9,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from api.context import state_of
-from services.eid import EidIdentity
-from services.identity import sign_in
 from services.models import RefreshToken, User
+from services.people.eid import EidIdentity
+from services.people.identity import sign_in
 
 PERSON = EidIdentity(subject="s-1", cccd="001301000777", full_name="Đỗ Thị Mai", date_of_birth=date(2001, 1, 1),
                      gender="female", eid_level=1)

@@ -8,9 +8,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from api.context import state_of
-from services import payments, vnpay
 from services.clock import clock
 from services.models import Dossier, Payment, PaymentCallback, Procedure, TimelineEntry, User
+from services.money import payments, vnpay
 from tests.services.test_dossier_concurrency import CALENDAR, race
 
 

@@ -8,10 +8,10 @@ import jsonschema
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from services import seed_data
-from services.catalog import catalog_revision, get_procedure, list_groups
 from services.models import Agency, Procedure
-from services.seed import seed_catalog
+from services.province import seed_data
+from services.province.catalog import catalog_revision, get_procedure, list_groups
+from services.province.seed import seed_catalog
 from services.text import fold
 
 

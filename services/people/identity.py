@@ -23,14 +23,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services import audit
-from services import cccd as cccd_rules
 from services.actors import Actor
-from services.catalog import get_agency
 from services.clock import clock
 from services.db import transaction
-from services.eid import EidIdentity, check_times
 from services.errors import Conflict, NotFound, Unauthorized, ValidationFailed
 from services.models import RefreshToken, StaffRole, User
+from services.people import cccd as cccd_rules
+from services.people.eid import EidIdentity, check_times
+from services.province.catalog import get_agency
 from services.settings import Settings
 from vocab import Role
 

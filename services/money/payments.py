@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from services import alerts, idempotency, vnpay
+from services import idempotency
 from services.actors import Actor
 from services.calendar import TZ, WorkingCalendar
 from services.clock import clock
@@ -26,6 +26,8 @@ from services.dossiers.rules import payment_status
 from services.errors import Conflict, NotFound
 from services.idempotency import IdempotentRequest
 from services.models import Payment, PaymentCallback, ReceiptCounter
+from services.money import vnpay
+from services.notices import alerts
 from services.settings import Settings
 from vocab import FeeStatus, PaymentStatus
 

@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session
 
 from services.actors import Actor
 from services.calendar import TZ, WorkingCalendar
-from services.catalog import agency_scope
 from services.clock import clock
 from services.db import epoch_seconds
 from services.dossiers.table import FINAL
 from services.errors import ValidationFailed
 from services.models import Agency, Dossier, User
 from services.pagination import Page, keyset_page
+from services.province.catalog import agency_scope
 
 MAX_SPAN = timedelta(days=366 * 3)
 

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, selectinload
 
-from services import seed_data
-from services.catalog import bump_revision, catalog_revision
 from services.db import transaction
 from services.models import Agency, Procedure, ProcedureGroup, ProcedureGroupMember, RequiredDocument
+from services.province import seed_data
+from services.province.catalog import bump_revision, catalog_revision
 from services.text import fold
 
 

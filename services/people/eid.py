@@ -24,9 +24,9 @@ from typing import Any
 
 import jwt
 
-from services import cccd as cccd_rules
 from services.clock import clock
 from services.errors import Unauthorized, Unavailable
+from services.people import cccd as cccd_rules
 
 log = logging.getLogger(__name__)
 ALGORITHMS = ["RS256"]

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from services import audit
 from services.actors import Actor
-from services.catalog import bump_revision, get_agency, get_procedure
 from services.db import transaction
 from services.errors import Conflict, NotFound, ValidationFailed
 from services.models import Agency, Procedure, RequiredDocument
 from services.pagination import Page, keyset_page
+from services.province.catalog import bump_revision, get_agency, get_procedure
 from services.text import fold
 
 MAX_PROCESSING_DAYS = 365

@@ -14,13 +14,13 @@ from services.actors import Actor
 from services.calendar import TZ, WorkingCalendar
 from services.clock import clock
 from services.db import transaction
-from services.devices import TOPIC_ALL
 from services.dossiers.table import CLOCK_RUNNING
 from services.errors import NotFound
-from services.inbox import notify
 from services.models import Agency, Announcement, DeadlineAlert, Dossier, Payment, PushJob, StaffRole, User
 from services.models.notification import pushes_written
-from services.vnpay import format_vnd
+from services.money.vnpay import format_vnd
+from services.notices.devices import TOPIC_ALL
+from services.notices.inbox import notify
 from vocab import Role
 
 
@@ -41,7 +41,7 @@ def officials_of(session: Session, agency_id: str) -> list[str]:
 
 
 def payment_result(session: Session, payment: Payment) -> None:
-    """Called by services.payments when the gateway's verdict on a payment is in."""
+    """Called by services.money.payments when the gateway's verdict on a payment is in."""
     params = dossier_params(payment.dossier, amount=format_vnd(payment.amount_vnd), receipt_no=payment.receipt_no)
     notify(session, [payment.payer_id], f"payment.{payment.status}", params, dossier=payment.dossier)
 

@@ -1,0 +1,1 @@
+"""Fees: online payments through the gateway (VNPay's protocol) and their receipts."""

@@ -1,0 +1,1 @@
+"""Telling people: the inbox, devices and their topics, who hears what and when."""

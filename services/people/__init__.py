@@ -1,0 +1,1 @@
+"""People: citizens and staff, their eID sign-in and sessions, CCCD numbers."""

@@ -76,6 +76,20 @@ class AgencyLevel(StrEnum):
     commune = "commune"
 
 
+class ProcedureLevel(StrEnum):
+    """Who handles a procedure: the province, every commune, or a sector's own agency (police, insurance)."""
+
+    province = "province"
+    commune = "commune"
+    sector = "sector"
+
+
+class FeeKind(StrEnum):
+    flat = "flat"
+    per_copy = "per_copy"  # times the form's `copies`
+    per_page = "per_page"  # times the form's `pages`, cheaper from a page on, capped per copy
+
+
 class OnlineLevel(StrEnum):
     full = "full"
     partial = "partial"

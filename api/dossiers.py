@@ -42,7 +42,7 @@ def _reply(dossier: Any, status: int = 200, **headers: str) -> Response:
 def create(body: dict[str, Any]) -> Response:
     """Start a draft for a procedure."""
     dossier = citizen.create_draft(get_session(), current_actor(), procedure_code=body["procedure_code"],
-                                    form=body["form"])
+                                   form=body["form"], agency_code=body["agency_code"])
     return _reply(dossier, 201, Location=url_for("dossiers.get", dossier_id=dossier.id))
 
 

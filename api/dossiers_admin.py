@@ -71,7 +71,8 @@ def act(body: dict[str, Any], dossier_id: str) -> Response:
     apologize (reason, new_due_at); send If-Match with the ETag you read."""
     dossier = staff.act(get_session(), current_actor(), dossier_id, body["action"],
                         expected_version=expected_version(), calendar=calendar(), note=body["note"],
-                        reason=body["reason"], new_due_at=body["new_due_at"])
+                        reason=body["reason"], new_due_at=body["new_due_at"], variant=body["variant"],
+                        agency_code=body["agency_code"])
     return _reply(dossier)
 
 

@@ -24,7 +24,9 @@ def dossier(d: Dossier, actor: Actor, *, staff: bool = False) -> dict[str, Any]:
     lang, now = current_language(), clock.now()
     view: dict[str, Any] = {
         "id": d.id, "code": d.code, "procedure_code": d.procedure.code, "procedure_name": d.procedure.name,
-        "agency_code": d.agency.code, "status": d.status, "status_label": label(d.status, lang), "form": d.form,
+        "agency_code": d.agency.code, "receiving_centre_code": d.receiving_centre.code if d.receiving_centre else None,
+        "channel": d.channel, "return_method": d.return_method, "variant": d.variant, "status": d.status,
+        "status_label": label(d.status, lang), "form": d.form,
         "attachments": _attachments(d, "document"), "result_attachments": _attachments(d, "result"),
         "fee_vnd": d.fee_vnd, "payment_status": payment_status(d), "created_at": d.created_at,
         "submitted_at": d.submitted_at, "received_at": d.received_at, "due_at": d.due_at,

@@ -35,7 +35,7 @@ ADMIN = {"cccd": "049180003456", "full_name": "Võ Thị Hà", "date_of_birth": 
          "eid_level": 2}
 OFFICIAL = {"cccd": "048078002345", "full_name": "Phạm Quốc Dũng", "date_of_birth": "1978-05-05",
             "gender": "male", "eid_level": 2}
-AGENCY = "000.20.02.H47"
+AGENCY = "000.20.24.H15"
 SUBMIT_LUA = """
 local ids, counter, thread_no = {}, 0, 0
 local threads = 0

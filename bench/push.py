@@ -45,7 +45,7 @@ CITIZEN = {"cccd": "049085001234", "full_name": "Nguyễn Văn An", "date_of_bir
            "eid_level": 2}
 OFFICIAL = {"cccd": "048078002345", "full_name": "Phạm Quốc Dũng", "date_of_birth": "1978-05-05",
             "gender": "male", "eid_level": 2}
-PROCEDURE, AGENCY = "1.004873", "000.20.02.H47"
+PROCEDURE, AGENCY = "1.004873", "000.20.24.H15"
 DEVICES_EACH = 5
 
 

@@ -50,11 +50,21 @@ class AdminProcedurePageSchema(PageSchema):
     items = fields.List(fields.Nested(AdminProcedureSchema), required=True)
 
 
+def distinct(values: list[str]) -> None:
+    if len(set(values)) != len(values):
+        raise ma.ValidationError("Each code once.")
+
+
 class AgencyPatchSchema(ma.Schema):
     name = fields.String(validate=validate.Length(2, 200))
     level = Word(AgencyLevel)
     parent_code = fields.String(allow_none=True, validate=validate.Length(1, 40))
     active = StrictBoolean()
+    is_centre = StrictBoolean()
+    ward_codes = fields.List(fields.String(validate=validate.Regexp(r"^[0-9]{1,10}$")),
+                             validate=[validate.Length(max=50), distinct],
+                             metadata={"description": "the wards a commune serves (national codes)",
+                                       "uniqueItems": True})
 
 
 class AgencyCreateSchema(AgencyPatchSchema):

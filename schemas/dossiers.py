@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from schemas.common import Cursor, PageArgs, PageSchema, Word
-from vocab import DossierStatus, FeeStatus
+from vocab import Channel, DossierStatus, FeeStatus
 
 
 class DossierCursor(Cursor):
@@ -19,6 +19,9 @@ class DossierCursor(Cursor):
 
 class CreateDossierSchema(ma.Schema):
     procedure_code = fields.String(required=True, validate=validate.Length(1, 40))
+    agency_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 40),
+                                metadata={"description": "the competent agency; when omitted, the one serving the "
+                                          "form's ward_code, else the procedure's default agency"})
     form = fields.Dict(load_default=dict, metadata={"description": "checked against form_schema on submit"})
 
 
@@ -79,7 +82,13 @@ class DossierSchema(ma.Schema):
     code = fields.String(allow_none=True, required=True)
     procedure_code = fields.String(required=True)
     procedure_name = fields.String(required=True)
-    agency_code = fields.String(required=True)
+    agency_code = fields.String(required=True, metadata={"description": "the competent agency"})
+    receiving_centre_code = fields.String(allow_none=True, required=True,
+                                          metadata={"description": "the one-stop centre that received it; "
+                                                    "null when filed online"})
+    channel = Word(Channel, required=True)
+    return_method = Word(Channel, required=True)
+    variant = fields.String(allow_none=True, required=True)
     status = Word(DossierStatus, required=True)
     status_label = fields.String(required=True)
     form = fields.Dict(required=True)
@@ -128,6 +137,10 @@ class ActionSchema(ma.Schema):
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
     new_due_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    variant = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 40),
+                            metadata={"description": "receive: the procedure's variant (its own processing time)"})
+    agency_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 40),
+                                metadata={"description": "transfer: the competent agency to forward to"})
 
 
 class CreateBundleSchema(ma.Schema):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 
-from services.calendar import WorkingCalendar
+from services.calendar import WorkingCalendar, parse_hours
 
 DEV_SECRET = "dev-insecure-secret-change-me"
 DEV_VNPAY_SECRET = "dev-vnpay-hash-secret"
@@ -71,6 +71,10 @@ class Settings:
     # Government day swaps the holidays package does not know yet (ISO dates, comma-separated).
     extra_days_off: tuple[str, ...] = ()
     makeup_workdays: tuple[str, ...] = ()
+    # Office hours (half-day procedures count in them) and the afternoon cut-off after which a dossier
+    # counts from the next working day; a procedure may set its own cut-off.
+    office_hours: str = "07:30-11:30,13:00-17:00"
+    cutoff_time: str = "15:00"
     # Payments (VNPay's protocol; the mock gateway by default)
     payment_mock_enabled: bool = True
     vnpay_tmn_code: str = "SMARTQN1"
@@ -178,6 +182,11 @@ class Settings:
                     date.fromisoformat(value)
                 except ValueError as exc:
                     raise ConfigError(f"SMARTQN_{name.upper()}: {value!r} is not a date (YYYY-MM-DD)") from exc
+        try:
+            parse_hours(self.office_hours)
+            time.fromisoformat(self.cutoff_time)
+        except ValueError as exc:
+            raise ConfigError(f"SMARTQN_OFFICE_HOURS / SMARTQN_CUTOFF_TIME: {exc}") from exc
         if not 1 <= self.max_upload_mb <= 1024:
             raise ConfigError("SMARTQN_MAX_UPLOAD_MB must be between 1 and 1024")
         if self.access_token_ttl <= 0 or self.access_token_ttl > 3600:
@@ -185,4 +194,5 @@ class Settings:
 
     def working_calendar(self) -> WorkingCalendar:
         return WorkingCalendar(extra_days_off=[date.fromisoformat(d) for d in self.extra_days_off],
-                               makeup_workdays=[date.fromisoformat(d) for d in self.makeup_workdays])
+                               makeup_workdays=[date.fromisoformat(d) for d in self.makeup_workdays],
+                               office_hours=parse_hours(self.office_hours), cutoff=time.fromisoformat(self.cutoff_time))

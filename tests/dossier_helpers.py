@@ -14,10 +14,10 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xf
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 56
 
 # Xác nhận tình trạng hôn nhân: free, eID level 1, at phường Hội An, one mandatory paper.
-SIMPLE = {"code": "1.004873", "agency": "000.20.02.H47", "documents": ["to_khai_tthn"],
+SIMPLE = {"code": "1.004873", "agency": "000.20.24.H15", "documents": ["to_khai_tthn"],
           "form": {"purpose": "Kết hôn"}}
-# Phiếu lý lịch tư pháp: 200,000 VND, eID level 2, at Sở Tư pháp.
-FEE = {"code": "2.000488", "agency": "000.00.19.H47", "documents": ["to_khai_lltp"],
+# Phiếu lý lịch tư pháp: 200,000 VND, eID level 2, at the city police (since 1/3/2025).
+FEE = {"code": "2.000488", "agency": "000.00.23.H15", "documents": ["to_khai_lltp"],
        "form": {"full_name": "Nguyễn Văn An", "cccd": "049085001234", "purpose": "Xin việc", "copies": 1}}
 
 

@@ -15,7 +15,7 @@ from services.province.seed import seed_catalog
 from services.settings import Settings
 
 # The demo people of the mock eID consent page who are staff after `seed --demo-staff`.
-DEMO_STAFF = [("048078002345", "official", "000.20.01.H47"), ("049180003456", "admin", None)]
+DEMO_STAFF = [("048078002345", "official", "000.20.17.H15"), ("049180003456", "admin", None)]
 
 
 def _settings() -> Settings:

@@ -13,13 +13,14 @@ from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from services.actors import Actor
 from services.errors import NotFound
-from services.models import Dossier, DossierBundle, Procedure
+from services.models import Agency, Dossier, DossierBundle, Procedure
 from vocab import DossierStatus, Role
 
 
 def shown(*, staff: bool = False) -> tuple[Any, ...]:
     """What a dossier's response reads, for a list of dossiers: nothing is loaded after the unit of work."""
     return (selectinload(Dossier.payments), selectinload(Dossier.bundle).selectinload(DossierBundle.dossiers),
+            joinedload(Dossier.receiving_centre).raiseload(Agency.parent),
             *((joinedload(Dossier.applicant),) if staff else ()))
 
 
@@ -39,8 +40,10 @@ def find(session: Session, dossier_id: str, *, lock: bool = False, papers: bool 
 
 
 def visible_to(dossier: Dossier, actor: Actor) -> bool:
+    """Its applicant, an admin, or an official of its competent agency or of the centre that received it."""
+    centre = dossier.receiving_centre.code if dossier.receiving_centre else None
     return (dossier.applicant_id == actor.user_id or actor.role == Role.admin
-            or (actor.role == Role.official and actor.agency_code == dossier.agency.code
+            or (actor.role == Role.official and actor.agency_code in (dossier.agency.code, centre)
                 and dossier.status != DossierStatus.draft))
 
 
@@ -65,6 +68,7 @@ def new_draft(**values: Any) -> Dossier:
     """A new draft, known to have no payments yet (so its first response reads nothing more)."""
     dossier = Dossier(status=DossierStatus.draft, **values)
     set_committed_value(dossier, "payments", [])
+    set_committed_value(dossier, "receiving_centre", None)
     return dossier
 
 

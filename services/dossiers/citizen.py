@@ -17,18 +17,39 @@ from services.clock import clock
 from services.db import transaction
 from services.dossiers.access import get_own, new_draft
 from services.dossiers.lifecycle import apply, transition_for
-from services.errors import Conflict
+from services.errors import Conflict, ValidationFailed
 from services.idempotency import IdempotentRequest
-from services.models import Dossier
+from services.models import Agency, Dossier, Procedure
+from services.province import fees
 from services.province.catalog import get_procedure
+from services.province.competence import agency_of_ward, find_competent
+from vocab import DossierStatus
 
 
-def create_draft(session: Session, actor: Actor, *, procedure_code: str, form: dict[str, Any]) -> Dossier:
+def competent_agency(session: Session, procedure: Procedure, form: dict[str, Any], agency_code: str | None) -> Agency:
+    """The agency named (it must be competent), else the one serving the form's ward, else the default."""
+    if agency_code is not None:
+        agency = find_competent(session, procedure, agency_code)
+        if agency is None:
+            raise ValidationFailed("this agency does not handle this procedure", errors={
+                "agency_code": [f"Not competent for {procedure.code}; see /procedures/{procedure.code}/agencies."]})
+        return agency
+    ward = form.get("ward_code")
+    names_ward = "ward_code" in (procedure.form_schema.get("properties") or {})
+    if isinstance(ward, str) and names_ward and (agency := agency_of_ward(session, procedure, ward)) is not None:
+        return agency
+    return procedure.agency
+
+
+def create_draft(session: Session, actor: Actor, *, procedure_code: str, form: dict[str, Any],
+                 agency_code: str | None = None) -> Dossier:
     with transaction(session):
         procedure = get_procedure(session, procedure_code)
+        agency = competent_agency(session, procedure, form, agency_code)
         now = clock.now()
-        dossier = new_draft(procedure=procedure, agency_id=procedure.agency_id, applicant_id=actor.user_id,
-                            form=form, fee_vnd=procedure.fee_vnd, created_at=now, status_changed_at=now)
+        dossier = new_draft(procedure=procedure, agency_id=agency.id, agency=agency, applicant_id=actor.user_id,
+                            form=form, fee_vnd=fees.quote(procedure.fee, form, base_vnd=procedure.fee_vnd),
+                            created_at=now, status_changed_at=now)
         session.add(dossier)
         session.flush()
         return dossier
@@ -39,6 +60,8 @@ def update_form(session: Session, actor: Actor, dossier_id: str, *, form: dict[s
         dossier = get_own(session, actor, dossier_id, lock=True)
         transition_for(dossier, "update", actor)
         dossier.form = form
+        if dossier.status == DossierStatus.draft:  # the amount shown before submitting follows the form
+            dossier.fee_vnd = fees.quote(dossier.procedure.fee, form, base_vnd=dossier.procedure.fee_vnd)
         session.flush()
         return dossier
 

@@ -6,7 +6,7 @@ otherwise.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 import jsonschema
@@ -27,6 +27,9 @@ from services.errors import (
 )
 from services.lifecycle import Effect, InputCheck, Move, Requirement
 from services.models import Dossier, DossierCodeCounter, User
+from services.people.cccd import FORMAT_CHECKER, disagreement
+from services.province import fees
+from services.province.competence import find_competent
 from vocab import AttachmentKind, DossierStatus, FeeStatus, PaymentStatus
 
 DossierMove = Move[Dossier]
@@ -58,12 +61,25 @@ def form_schema_of(dossier: Dossier) -> dict[str, Any]:
     return dossier.bundle.group.form_schema if dossier.bundle is not None else dossier.procedure.form_schema
 
 
+def _cccd_agreement(schema: Any, value: Any, path: str, errors: dict[str, list[str]]) -> None:
+    """A `format: cccd` number against the birth date and gender beside it, wherever the form has them."""
+    if not isinstance(schema, dict) or not isinstance(value, dict):
+        return
+    for key, sub in (schema.get("properties") or {}).items():
+        if key in value:
+            if isinstance(sub, dict) and sub.get("format") == "cccd":
+                for message in disagreement(value[key], value):
+                    errors.setdefault(f"{path}.{key}", []).append(message)
+            _cccd_agreement(sub, value[key], f"{path}.{key}", errors)
+
+
 def form_errors(schema: dict[str, Any], form: dict[str, Any]) -> ValidationFailed | None:
-    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    validator = jsonschema.Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
     errors: dict[str, list[str]] = {}
     for error in validator.iter_errors(form):
         path = "form" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
         errors.setdefault(path, []).append(error.message)
+    _cccd_agreement(schema, form, "form", errors)
     return ValidationFailed("the form does not satisfy the procedure's schema", errors=errors) if errors else None
 
 
@@ -125,7 +141,37 @@ def _later_due(move: DossierMove, value: datetime | None) -> list[str]:
     return []
 
 
-INPUTS: dict[str, InputCheck] = {"note": _required, "reason": _required, "new_due_at": _later_due}
+def _variant(move: DossierMove, value: str | None) -> list[str]:
+    known = [v["code"] for v in move.subject.procedure.variants]
+    if value is None or value in known:
+        return []
+    return [f"Not a variant of this procedure; one of: {', '.join(known)}." if known else "This procedure has none."]
+
+
+def _transfer_to(move: DossierMove, value: str | None) -> list[str]:
+    if not value:
+        return [f"Required for {move.action}."]
+    if value == move.subject.agency.code:
+        return ["The dossier is already at this agency."]
+    agency = find_competent(move.session, move.subject.procedure, value)
+    if agency is None:
+        return ["Not an agency competent for this procedure."]
+    move.extra["agency"] = agency
+    return []
+
+
+INPUTS: dict[str, InputCheck] = {"note": _required, "reason": _required, "new_due_at": _later_due,
+                                 "variant": _variant, "agency_code": _transfer_to}
+
+
+def processing_days(d: Dossier) -> float:
+    """The dossier's statutory time: its variant's, else its procedure's."""
+    chosen = next((v for v in d.procedure.variants if v["code"] == d.variant), None)
+    return float(chosen["processing_days"] if chosen else d.procedure.processing_days)
+
+
+def _counts_in_hours(d: Dossier) -> bool:
+    return processing_days(d) != int(processing_days(d))
 
 
 def next_code(move: DossierMove) -> str:
@@ -139,32 +185,48 @@ def next_code(move: DossierMove) -> str:
 def _submit(move: DossierMove) -> None:
     d = move.subject
     d.code = next_code(move)
-    d.fee_vnd = d.procedure.fee_vnd
+    d.fee_vnd = fees.amount(d.procedure.fee, d.form, base_vnd=d.procedure.fee_vnd)  # fixed from now on
     d.submitted_at = move.now
 
 
 def _receive(move: DossierMove) -> None:
     d = move.subject
-    d.received_at = move.now
-    d.due_at = move.cal.due_at(move.now, d.procedure.processing_days)
+    d.received_at, d.variant = move.now, move.inputs.get("variant")
+    cutoff = time.fromisoformat(d.procedure.cutoff_time) if d.procedure.cutoff_time else None
+    d.due_at = move.cal.due_at(move.now, processing_days(d), cutoff)
 
 
 def _pause(move: DossierMove) -> None:
     d = move.subject
     d.resume_status = d.status
     d.supplement_count += 1
-    if d.status in CLOCK_RUNNING and d.due_at is not None:
+    if d.status not in CLOCK_RUNNING or d.due_at is None:
+        return
+    if d.due_at <= move.now:
+        return  # already late: the clock is not stopped, so no resubmission can make it on time
+    if _counts_in_hours(d):
+        d.remaining_minutes = move.cal.working_minutes_between(move.now, d.due_at)
+    else:
         d.remaining_days = move.cal.remaining_days(move.now, d.due_at)
-        d.due_at = None  # the clock stops
+    d.due_at = None  # the clock stops
 
 
 def _resubmit(move: DossierMove) -> None:
     d = move.subject
-    if d.remaining_days is not None:
-        d.due_at = move.cal.resume(move.now, d.remaining_days)
+    if d.remaining_days is not None or d.remaining_minutes is not None:
+        d.due_at = (move.cal.resume(move.now, d.remaining_days) if d.remaining_days is not None
+                    else move.cal.add_working_minutes(move.now, d.remaining_minutes or 0))
         # The pause began when the dossier became supplement_requested; statistics leave it out.
         d.paused_days += move.cal.working_days_spent(d.status_changed_at, move.now)
-    d.remaining_days, d.resume_status = None, None
+    d.remaining_days, d.remaining_minutes, d.resume_status = None, None, None
+
+
+def _transfer(move: DossierMove) -> None:
+    """To the competent agency; the centre that received it keeps seeing it, and the clock runs on."""
+    d, agency = move.subject, move.extra["agency"]
+    if d.receiving_centre_id is None:
+        d.receiving_centre_id = d.agency_id
+    d.agency_id, d.agency = agency.id, agency
 
 
 def _close(move: DossierMove) -> None:
@@ -188,5 +250,6 @@ def _apologize(move: DossierMove) -> None:
 
 EFFECTS: dict[str, Effect] = {
     "submit": _submit, "receive": _receive, "pause": _pause, "resubmit": _resubmit, "close": _close,
+    "transfer": _transfer,
     "return_result": _return_result, "record_payment": _record_payment, "apologize": _apologize,
 }

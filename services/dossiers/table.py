@@ -56,8 +56,11 @@ TABLE = (
     transition("rate", FINAL, STAY, CITIZEN, requires=("not_rated",)),
     # Starting an online payment (services.money.payments); the money itself is recorded by record_payment.
     transition("pay", PAYABLE, STAY, CITIZEN, listed=False),
-    transition("receive", {S.submitted}, S.received, OFFICIAL, effect="receive",
+    transition("receive", {S.submitted}, S.received, OFFICIAL, effect="receive", inputs=("variant",),
                requires=("predecessor_completed",), tells=_tell_status(S.received)),
+    # A centre that is not competent forwards what it received (Decree 118/2025); the clock runs on.
+    transition("transfer", {S.received}, STAY, OFFICIAL, inputs=("agency_code",), effect="transfer",
+               tells=((APPLICANT, "dossier.transferred"), (OFFICIALS, "staff.transferred"))),
     transition("start_processing", {S.received}, S.in_progress, OFFICIAL, tells=_tell_status(S.in_progress)),
     transition("request_supplement", {S.submitted, S.received, S.in_progress}, S.supplement_requested, OFFICIAL,
                inputs=("note",), effect="pause", tells=_tell_status(S.supplement_requested)),

@@ -3,8 +3,10 @@
 from services.models.audit import AuditEntry
 from services.models.catalog import (
     Agency,
+    AgencyWard,
     CatalogRevision,
     Procedure,
+    ProcedureAgency,
     ProcedureGroup,
     ProcedureGroupMember,
     RequiredDocument,
@@ -25,9 +27,11 @@ from services.models.payment import Payment, PaymentCallback, ReceiptCounter
 __all__ = [
     "AuditEntry",
     "Agency",
+    "AgencyWard",
     "CatalogRevision",
     "Procedure",
     "ProcedureGroup",
+    "ProcedureAgency",
     "ProcedureGroupMember",
     "RequiredDocument",
     "Attachment",

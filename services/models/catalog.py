@@ -6,11 +6,11 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from services.db import Base, IdMixin, utcnow
-from vocab import AgencyLevel, OnlineLevel
+from services.db import Base, IdMixin, StrEnumColumn, utcnow
+from vocab import AgencyLevel, OnlineLevel, ProcedureLevel
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -22,16 +22,33 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
 class Agency(IdMixin, Base):
     __tablename__ = "agencies"
 
-    # The electronic identifier (mã định danh, Decision 20/2020/QĐ-TTg), e.g. 000.00.19.H47.
+    # The electronic identifier (mã định danh, Decision 20/2020/QĐ-TTg), e.g. 000.00.19.H15.
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     level: Mapped[AgencyLevel] = mapped_column(_enum(AgencyLevel, "agency_level"))
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    # A one-stop centre (bộ phận một cửa) receives any procedure of the province (Decree 118/2025).
+    is_centre: Mapped[bool] = mapped_column(default=False, server_default=false())
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     parent: Mapped[Agency | None] = relationship(remote_side="Agency.id", lazy="joined", innerjoin=False)
+    wards: Mapped[list[AgencyWard]] = relationship(order_by="AgencyWard.ward_code", cascade="all, delete-orphan",
+                                                   lazy="raise_on_sql")
+
+    @property
+    def ward_codes(self) -> list[str]:
+        return [w.ward_code for w in self.wards]
+
+
+class AgencyWard(Base):
+    """The administrative units (wards, communes) a commune's People's Committee serves, by national code."""
+
+    __tablename__ = "agency_wards"
+
+    ward_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
 
 
 class Procedure(IdMixin, Base):
@@ -48,9 +65,20 @@ class Procedure(IdMixin, Base):
     # The name folded for diacritic-insensitive search (services.text.fold).
     search_name: Mapped[str] = mapped_column(String(300))
     field: Mapped[str] = mapped_column(String(120), index=True)
+    # The default competent agency (kept for older apps); `competent` lists the others.
     agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), index=True)
-    processing_days: Mapped[int] = mapped_column(Integer)
+    level: Mapped[ProcedureLevel] = mapped_column(StrEnumColumn(ProcedureLevel, 10), default=ProcedureLevel.province,
+                                                  server_default=ProcedureLevel.province.value)
+    # True: every active agency of the procedure's level is competent (commune procedures); else the list.
+    by_level: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Working days; 0.5 is four working hours. Variants (e.g. with verification) have their own.
+    processing_days: Mapped[float] = mapped_column(Float)
+    variants: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The base amount (lists show it); `fee` says how the amount is computed from the form.
     fee_vnd: Mapped[int] = mapped_column(Integer, default=0)
+    fee: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # After this local time a dossier counts from the next working day (None: the settings' cut-off).
+    cutoff_time: Mapped[str | None] = mapped_column(String(5))
     online_level: Mapped[OnlineLevel] = mapped_column(_enum(OnlineLevel, "online_level"))
     min_eid_level: Mapped[int] = mapped_column(Integer, default=1)
     # Deferred: dossier reads join the procedure for its code and name, not for these.
@@ -61,6 +89,8 @@ class Procedure(IdMixin, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)
+    competent: Mapped[list[Agency]] = relationship(secondary="procedure_agencies", lazy="raise_on_sql",
+                                                   order_by="Agency.code")
     required_documents: Mapped[list[RequiredDocument]] = relationship(
         back_populates="procedure", order_by="RequiredDocument.position", cascade="all, delete-orphan",
         lazy="raise_on_sql")
@@ -68,6 +98,16 @@ class Procedure(IdMixin, Base):
     @property
     def agency_code(self) -> str:
         return self.agency.code
+
+
+class ProcedureAgency(Base):
+    """An agency competent for a procedure beyond its level's (a sector's agencies, a chosen few)."""
+
+    __tablename__ = "procedure_agencies"
+
+    procedure_id: Mapped[str] = mapped_column(ForeignKey("procedures.id", ondelete="CASCADE"), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True,
+                                           index=True)
 
 
 class RequiredDocument(IdMixin, Base):

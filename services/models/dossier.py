@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from services.db import Base, IdMixin, StrEnumColumn, utcnow
 from services.models.catalog import Agency, Procedure, ProcedureGroup
 from services.models.identity import User
-from vocab import AttachmentKind, DossierStatus
+from vocab import AttachmentKind, Channel, DossierStatus
 
 if TYPE_CHECKING:
     from services.models.payment import Payment
@@ -48,11 +48,22 @@ class Dossier(IdMixin, Base):
         Index("ix_dossiers_agency_closed", "agency_id", "closed_at"),
         Index("ix_dossiers_agency_rated", "agency_id", "rated_at"),
         Index("ix_dossiers_agency_open_due", "agency_id", "due_at"),
+        # A receiving centre's queue (what it received and forwarded) and its statistics.
+        Index("ix_dossiers_centre_queue", "receiving_centre_id", "queue_at", "id"),
+        Index("ix_dossiers_centre_received", "receiving_centre_id", "received_at"),
     )
 
     code: Mapped[str | None] = mapped_column(String(60), unique=True)
     procedure_id: Mapped[str] = mapped_column(ForeignKey("procedures.id"))
+    # The competent agency (it decides), and the one-stop centre that received it (None: filed online).
     agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
+    receiving_centre_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"))
+    channel: Mapped[Channel] = mapped_column(StrEnumColumn(Channel, 8), default=Channel.online,
+                                             server_default=Channel.online.value)
+    return_method: Mapped[Channel] = mapped_column(StrEnumColumn(Channel, 8), default=Channel.online,
+                                                   server_default=Channel.online.value)
+    # The procedure's variant chosen at receipt (e.g. `verification`), with its own processing time.
+    variant: Mapped[str | None] = mapped_column(String(40))
     applicant_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     bundle_id: Mapped[str | None] = mapped_column(ForeignKey("dossier_bundles.id"), index=True)
     bundle_position: Mapped[int | None] = mapped_column(Integer)
@@ -75,6 +86,7 @@ class Dossier(IdMixin, Base):
     # While supplement_requested: the status to return to and the working days left on the clock.
     resume_status: Mapped[DossierStatus | None] = mapped_column(StrEnumColumn(DossierStatus, 24))
     remaining_days: Mapped[int | None] = mapped_column(Integer)
+    remaining_minutes: Mapped[int | None] = mapped_column(Integer)  # procedures counted in hours
     supplement_count: Mapped[int] = mapped_column(Integer, default=0)
     # Working days spent in supplement pauses, and from receipt to result without them (on completion).
     paused_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -89,7 +101,8 @@ class Dossier(IdMixin, Base):
     __mapper_args__ = {"version_id_col": version}
 
     procedure: Mapped[Procedure] = relationship(lazy="joined", innerjoin=True)
-    agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)
+    agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True, foreign_keys=[agency_id])
+    receiving_centre: Mapped[Agency | None] = relationship(lazy="raise_on_sql", foreign_keys=[receiving_centre_id])
     applicant: Mapped[User] = relationship(lazy="raise_on_sql")
     bundle: Mapped[DossierBundle | None] = relationship(back_populates="dossiers", lazy="raise_on_sql")
     timeline: Mapped[list[TimelineEntry]] = relationship(order_by="TimelineEntry.seq", lazy="selectin",

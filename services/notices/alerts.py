@@ -29,7 +29,8 @@ def local_time(value: datetime | None, pattern: str) -> str | None:
 
 
 def dossier_params(dossier: Dossier, **extra: Any) -> dict[str, Any]:
-    return {"code": dossier.code, "procedure": dossier.procedure.name, "status": dossier.status,
+    return {"code": dossier.code, "procedure": dossier.procedure.name, "agency": dossier.agency.name,
+            "status": dossier.status,
             "due_date": local_time(dossier.due_at, "%d/%m/%Y"),
             "due_time": local_time(dossier.due_at, "%H:%M %d/%m/%Y"), **extra}
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
+
+import jsonschema
 
 from vocab import Gender
 
@@ -57,3 +60,25 @@ def is_valid(cccd: str, *, date_of_birth: date | None = None, gender: str | None
 def masked(cccd: str) -> str:
     """For logs and audit lines: only the last 4 digits."""
     return "*" * 8 + cccd[-4:] if len(cccd) >= 4 else "****"
+
+
+# JSON Schema's `"format": "cccd"` for forms (every other standard format stays checked too). Alone it
+# checks the number itself; services.dossiers.rules also holds it against a sibling birth date and gender.
+FORMAT_CHECKER = jsonschema.FormatChecker()
+
+
+@FORMAT_CHECKER.checks("cccd")
+def _is_cccd(value: object) -> bool:
+    return not isinstance(value, str) or not problems(value)
+
+
+def disagreement(value: object, siblings: dict[str, Any]) -> list[str]:
+    """A CCCD checked against the `date_of_birth` and `gender` beside it in the same form object."""
+    born, gender = siblings.get("date_of_birth"), siblings.get("gender")
+    if not isinstance(value, str) or not isinstance(born, str) or gender not in GENDERS:
+        return []
+    try:
+        day = date.fromisoformat(born)
+    except ValueError:
+        return []
+    return problems(value, date_of_birth=day, gender=gender)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from services.actors import Actor
 from services.db import utcnow
 from services.errors import NotFound
-from services.models import Agency, CatalogRevision, Procedure, ProcedureGroup
+from services.models import Agency, AgencyWard, CatalogRevision, Procedure, ProcedureGroup
 from services.pagination import Page, keyset_page
 from services.text import fold
 
@@ -34,8 +34,19 @@ def bump_revision(session: Session) -> int:
     return row.revision
 
 
-def list_agencies(session: Session) -> list[Agency]:
-    return list(session.scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.code)))
+def list_agencies(session: Session, *, level: str | None = None, q: str | None = None) -> list[Agency]:
+    """Active agencies by code (a province has a few hundred); `q` matches names without diacritics too."""
+    stmt = select(Agency).where(Agency.active.is_(True)).options(selectinload(Agency.wards)).order_by(Agency.code)
+    if level:
+        stmt = stmt.where(Agency.level == level)
+    needle = fold(q or "")
+    return [a for a in session.scalars(stmt) if needle in fold(a.name) or a.code.startswith(q or "")]
+
+
+def serving(agency: Agency, ward_codes: list[str]) -> list[AgencyWard]:
+    """The agency's ward rows for these codes, reusing the rows it has (a ward row is keyed by its code)."""
+    current = {w.ward_code: w for w in agency.wards}
+    return [current.get(code) or AgencyWard(ward_code=code) for code in sorted(ward_codes)]
 
 
 def find_agency(session: Session, code: str) -> Agency | None:

@@ -16,9 +16,9 @@ from services import audit
 from services.actors import Actor
 from services.db import transaction
 from services.errors import Conflict, NotFound, ValidationFailed
-from services.models import Agency, Procedure, RequiredDocument
+from services.models import Agency, AgencyWard, Procedure, RequiredDocument
 from services.pagination import Page, keyset_page
-from services.province.catalog import bump_revision, get_agency, get_procedure
+from services.province.catalog import bump_revision, get_agency, get_procedure, serving
 from services.text import fold
 
 MAX_PROCESSING_DAYS = 365
@@ -95,22 +95,32 @@ def update_procedure(session: Session, actor: Actor, code: str, values: dict[str
 
 
 def list_agencies(session: Session) -> list[Agency]:
-    return list(session.scalars(select(Agency).order_by(Agency.code)))
+    return list(session.scalars(select(Agency).options(selectinload(Agency.wards)).order_by(Agency.code)))
+
+
+def _serve_wards(session: Session, agency: Agency, codes: list[str]) -> None:
+    taken = session.scalars(select(AgencyWard).where(AgencyWard.ward_code.in_(codes),
+                                                     AgencyWard.agency_id != agency.id)).all()
+    if taken:
+        raise Conflict(f"wards served by another agency: {', '.join(sorted(w.ward_code for w in taken))}")
+    agency.wards = serving(agency, codes)
 
 
 def save_agency(session: Session, actor: Actor, code: str, values: dict[str, Any], *, create: bool) -> Agency:
     with transaction(session):
-        agency = session.scalar(select(Agency).where(Agency.code == code))
+        agency = session.scalar(select(Agency).where(Agency.code == code).options(selectinload(Agency.wards)))
         if create and agency is not None:
             raise Conflict(f"agency {code} exists")
         if not create and agency is None:
             raise NotFound(f"agency {code} not found")
         if agency is None:
-            agency = Agency(code=code, active=True)
+            agency = Agency(code=code, active=True, wards=[])
             session.add(agency)
         for name, value in values.items():
             if name == "parent_code":
                 agency.parent_id = get_agency(session, value).id if value else None
+            elif name == "ward_codes":
+                _serve_wards(session, agency, value)
             else:
                 setattr(agency, name, value)
         session.flush()

@@ -1,8 +1,9 @@
-"""Load the demo catalog idempotently: a second run finds nothing to change and bumps nothing."""
+"""Load a province's catalog from its data file, idempotently: a second run changes and bumps nothing."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import inspect, select
@@ -10,9 +11,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from services.db import transaction
 from services.models import Agency, Procedure, ProcedureGroup, ProcedureGroupMember, RequiredDocument
-from services.province import seed_data
-from services.province.catalog import bump_revision, catalog_revision
+from services.province import catalog_file
+from services.province.catalog import bump_revision, catalog_revision, serving
+from services.province.catalog_file import DEFAULT_FILE
 from services.text import fold
+from vocab import FeeKind
 
 
 @dataclass
@@ -65,29 +68,61 @@ def _sync_documents(procedure: Procedure, wanted: list[dict[str, Any]]) -> bool:
     return True
 
 
-def seed_catalog(session: Session) -> SeedReport:
+def base_fee(fee: dict[str, Any]) -> int:
+    """The amount lists show: one copy, or the first page."""
+    return int(fee["first_vnd"] if fee["kind"] == FeeKind.per_page else fee["amount_vnd"])
+
+
+def _sync_wards(agency: Agency, wanted: list[str]) -> bool:
+    if agency.ward_codes == sorted(wanted):
+        return False
+    agency.wards = serving(agency, wanted)
+    return True
+
+
+def _sync_competent(procedure: Procedure, wanted: list[Agency]) -> bool:
+    if [a.code for a in procedure.competent] == sorted(a.code for a in wanted):
+        return False
+    procedure.competent = sorted(wanted, key=lambda a: a.code)
+    return True
+
+
+def _procedure_values(item: dict[str, Any], agencies: dict[str, Agency]) -> dict[str, Any]:
+    values = {k: item[k] for k in ("name", "field", "level", "processing_days", "variants", "fee", "cutoff_time",
+                                   "online_level", "min_eid_level", "description", "form_schema")}
+    values.update(search_name=fold(item["name"]), agency_id=agencies[item["agency_code"]].id,
+                  by_level=item["competent"] == "level", fee_vnd=base_fee(item["fee"]),
+                  processing_days=float(item["processing_days"]))
+    return values
+
+
+def seed_catalog(session: Session, path: Path | str = DEFAULT_FILE) -> SeedReport:
+    """Load a catalog file (services/seed_data/danang.json by default): every row checked first, then all
+    of it in one transaction; a second load of the same file changes nothing."""
+    data = catalog_file.read(path)
     report = SeedReport()
     with transaction(session):
         agencies: dict[str, Agency] = {}
-        for item in seed_data.AGENCIES:
-            parent = agencies[item["parent"]] if item["parent"] else None
+        for item in data["agencies"]:
+            parent = agencies[item["parent_code"]] if item["parent_code"] else None
             agency, state = _upsert(session, Agency, item["code"], {
                 "name": item["name"], "level": item["level"], "parent_id": parent.id if parent else None,
-            })
+                "is_centre": item["is_centre"]}, selectinload(Agency.wards))
+            if _sync_wards(agency, item["ward_codes"]) and state == "unchanged":
+                state = "updated"
             agencies[item["code"]] = agency
             report.count(state)
         procedures: dict[str, Procedure] = {}
-        for item in seed_data.PROCEDURES:
-            values = {k: item[k] for k in ("name", "field", "processing_days", "fee_vnd", "online_level",
-                                           "min_eid_level", "description", "form_schema")}
-            values.update(search_name=fold(item["name"]), agency_id=agencies[item["agency"]].id)
-            proc, state = _upsert(session, Procedure, item["code"], values,
-                                  selectinload(Procedure.required_documents))
-            if _sync_documents(proc, item["required_documents"]) and state == "unchanged":
+        for item in data["procedures"]:
+            proc, state = _upsert(session, Procedure, item["code"], _procedure_values(item, agencies),
+                                  selectinload(Procedure.required_documents), selectinload(Procedure.competent))
+            listed = [] if item["competent"] == "level" else [agencies[c] for c in item["competent"]]
+            if (_sync_documents(proc, item["required_documents"]) | _sync_competent(proc, listed)
+                    and state == "unchanged"):
                 state = "updated"
             report.count(state)
             procedures[item["code"]] = proc
-        for item in seed_data.GROUPS:
+        for item in data["groups"]:
             group, state = _upsert(session, ProcedureGroup, item["code"],
                                    {"name": item["name"], "form_schema": item["form_schema"]})
             if [m.procedure.code for m in group.members] != item["procedure_codes"]:

@@ -87,7 +87,7 @@ def test_download_has_type_and_disposition_for_owner_and_agency_only(client, cit
         "Content-Disposition"]
     official = official_of(client, session)
     assert client.get(url, headers=bearer(official)).status_code == 200
-    outsider = official_of(client, session, agency="000.00.19.H47", person=OTHER)
+    outsider = official_of(client, session, agency="000.00.19.H15", person=OTHER)
     assert client.get(url, headers=bearer(outsider)).status_code == 404
     assert client.get(url).status_code == 401
 

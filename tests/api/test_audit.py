@@ -24,7 +24,7 @@ def test_official_actions_and_role_grants_are_recorded(client, session, admin):
         act(client, official, dossier["id"], "receive")
         act(client, official, dossier["id"], "request_supplement", note="Thiếu tờ khai")
         client.put(f"/api/v1/admin/staff/{OTHER['cccd']}", headers={**bearer(admin), "X-Request-ID": "grant-1"},
-                   json={"role": "official", "agency_code": "000.00.19.H47"})
+                   json={"role": "official", "agency_code": "000.00.19.H15"})
     finally:
         client.environ_base.pop("REMOTE_ADDR", None)
     entries = client.get("/api/v1/admin/audit", headers=bearer(admin)).json["items"]
@@ -32,7 +32,7 @@ def test_official_actions_and_role_grants_are_recorded(client, session, admin):
     grant, supplement, receive = entries[:3]
     assert grant["origin"] == "203.0.113.7 req=grant-1" and grant["actor_role"] == "admin"
     assert grant["target_id"] == "********4567" and grant["details"] == {"role": "official",
-                                                                        "agency_code": "000.00.19.H47"}
+                                                                        "agency_code": "000.00.19.H15"}
     assert supplement["details"]["note"] == "Thiếu tờ khai" and supplement["target_id"] == dossier["code"]
     assert receive["details"]["from"] == "submitted" and receive["details"]["to"] == "received"
     assert receive["actor_id"] == official["user"]["id"] and receive["origin"].startswith("203.0.113.7 req=")

@@ -39,7 +39,7 @@ def test_a_bundle_has_a_draft_per_step_at_each_agency(client, citizen):
     bundle = new_bundle(client, citizen)
     assert bundle["status"] == "draft" and bundle["group_code"] == "LT-KS-TT-BHYT"
     assert [(d["procedure_code"], d["agency_code"]) for d in bundle["dossiers"]] == [
-        ("1.001193", "000.20.01.H47"), ("1.004194", "000.23.01.H47"), ("1.002800", "000.00.21.H47")]
+        ("1.001193", "000.20.17.H15"), ("1.004194", "000.00.23.H15"), ("1.002800", "000.00.21.H15")]
     assert all(d["form"] == FORM and d["bundle_id"] == bundle["id"] for d in bundle["dossiers"])
 
 
@@ -77,12 +77,12 @@ def test_a_later_step_waits_for_the_earlier_result(client, session, citizen):
     bundle = ready_bundle(client, citizen)
     submitted = client.post(f"/api/v1/dossier-bundles/{bundle['id']}/submit", headers=bearer(citizen)).json
     birth, residence, _ = submitted["dossiers"]
-    police = official_of(client, session, agency="000.23.01.H47", person=OTHER)
+    police = official_of(client, session, agency="000.00.23.H15", person=OTHER)
     blocked = act(client, police, residence["id"], "receive")
     assert blocked.status_code == 409 and blocked.json["code"] == "invalid_transition"
     view = client.get(f"/api/v1/admin/dossiers/{residence['id']}", headers=bearer(police)).json
     assert "receive" not in view["allowed_actions"]
-    justice = official_of(client, session, agency="000.20.01.H47")
+    justice = official_of(client, session, agency="000.20.17.H15")
     for action in ("receive", "start_processing", "approve", "return_result"):
         assert act(client, justice, birth["id"], action).status_code == 200
     assert act(client, police, residence["id"], "receive").status_code == 200

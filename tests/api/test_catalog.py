@@ -8,7 +8,7 @@ import json
 import pytest
 
 from services.db import transaction
-from services.province import seed_data
+from services.province import catalog_file
 from services.province.catalog import bump_revision
 
 
@@ -29,7 +29,7 @@ def walk(client, url: str, limit: int) -> list[dict]:
 @pytest.mark.parametrize("limit", [1, 4, 100])
 def test_keyset_pagination_walks_every_procedure_once_in_code_order(client, limit):
     codes = [p["code"] for p in walk(client, "/api/v1/procedures", limit)]
-    assert codes == sorted(p["code"] for p in seed_data.PROCEDURES)
+    assert codes == sorted(p["code"] for p in catalog_file.read()["procedures"])
 
 
 def test_procedure_summary_has_the_contract_fields(client):
@@ -51,8 +51,8 @@ def test_search_treats_like_wildcards_literally(client):
 
 
 def test_filters_by_agency_and_field(client):
-    police = walk(client, "/api/v1/procedures?agency_code=000.23.01.H47", 2)
-    assert {p["agency_code"] for p in police} == {"000.23.01.H47"} and len(police) >= 3
+    police = walk(client, "/api/v1/procedures?agency_code=000.00.23.H15", 2)
+    assert {p["agency_code"] for p in police} == {"000.00.23.H15"} and len(police) >= 3
     civil = client.get("/api/v1/procedures", query_string={"field": "Hộ tịch"}).json["items"]
     assert {p["field"] for p in civil} == {"Hộ tịch"} and len(civil) >= 4
     assert client.get("/api/v1/procedures?agency_code=none").json == {"items": [], "next_cursor": None}
@@ -77,15 +77,16 @@ def test_unknown_procedure_is_a_problem_404(client):
 def test_groups_list_steps_in_order(client):
     groups = {g["code"]: g for g in client.get("/api/v1/procedure-groups").json["items"]}
     assert groups["LT-KS-TT-BHYT"]["procedure_codes"] == ["1.001193", "1.004194", "1.002800"]
-    assert groups["LT-KT-XTT-MT"]["procedure_codes"] == ["1.000656", "1.004206", "1.001776"]
+    assert groups["LT-KT-XTT-MT"]["procedure_codes"] == ["1.000656", "1.004206", "9.000101"]
 
 
 def test_agencies_have_levels_and_parents(client):
     items = client.get("/api/v1/agencies").json["items"]
     by_code = {a["code"]: a for a in items}
-    assert by_code["000.00.00.H47"] == {"code": "000.00.00.H47", "name": "Ủy ban nhân dân tỉnh Quảng Nam",
-                                        "level": "province", "parent_code": None}
-    assert by_code["000.23.01.H47"]["parent_code"] == "000.00.23.H47"
+    assert by_code["000.00.00.H15"] == {"code": "000.00.00.H15", "name": "Ủy ban nhân dân thành phố Đà Nẵng",
+                                        "level": "province", "parent_code": None, "is_centre": False,
+                                        "ward_codes": []}
+    assert by_code["000.20.17.H15"]["parent_code"] == "000.00.00.H15"
     assert sum(a["level"] == "commune" for a in items) >= 6
 
 

@@ -9,7 +9,7 @@ from tests.dossier_helpers import SIMPLE, act, draft, official_of
 from tests.helpers import ADMIN, bearer, sign_in
 
 NEW = {"code": "9.000001", "name": "Cấp giấy xác nhận thử nghiệm", "field": "Thử nghiệm",
-       "agency_code": "000.20.02.H47", "processing_days": 2, "fee_vnd": 15_000, "online_level": "full",
+       "agency_code": "000.20.24.H15", "processing_days": 2, "fee_vnd": 15_000, "online_level": "full",
        "min_eid_level": 1,
        "description": "Thủ tục thử", "form_schema": {"type": "object", "required": ["reason"],
                                                      "properties": {"reason": {"type": "string"}}},
@@ -73,16 +73,16 @@ def test_deactivating_stops_new_dossiers_but_not_the_old_ones(client, session, a
 
 def test_agencies_are_created_renamed_and_deactivated(client, admin):
     created = client.post("/api/v1/admin/agencies", headers=bearer(admin),
-                          json={"code": "000.20.07.H47", "name": "Ủy ban nhân dân xã Quế Sơn", "level": "commune",
-                                "parent_code": "000.00.00.H47"})
-    assert created.status_code == 201 and created.json["parent_code"] == "000.00.00.H47"
-    renamed = client.patch("/api/v1/admin/agencies/000.20.07.H47", headers=bearer(admin),
+                          json={"code": "000.20.97.H15", "name": "Ủy ban nhân dân xã Quế Sơn", "level": "commune",
+                                "parent_code": "000.00.00.H15"})
+    assert created.status_code == 201 and created.json["parent_code"] == "000.00.00.H15"
+    renamed = client.patch("/api/v1/admin/agencies/000.20.97.H15", headers=bearer(admin),
                            json={"name": "UBND xã Quế Sơn", "active": False})
     assert renamed.json["name"] == "UBND xã Quế Sơn" and renamed.json["active"] is False
-    assert "000.20.07.H47" not in [a["code"] for a in client.get("/api/v1/agencies").json["items"]]
-    assert client.patch("/api/v1/admin/agencies/000.99.99.H47", headers=bearer(admin),
+    assert "000.20.97.H15" not in [a["code"] for a in client.get("/api/v1/agencies").json["items"]]
+    assert client.patch("/api/v1/admin/agencies/000.99.99.H15", headers=bearer(admin),
                         json={"name": "Không có"}).status_code == 404
-    assert client.patch("/api/v1/admin/agencies/000.20.07.H47", headers=bearer(admin)).status_code == 422
+    assert client.patch("/api/v1/admin/agencies/000.20.97.H15", headers=bearer(admin)).status_code == 422
 
 
 def test_only_admins_keep_the_catalog(client, session):

@@ -68,7 +68,7 @@ def test_an_official_signs_in_and_sees_their_agency(client, official):
 
 def test_the_page_shows_another_agency_to_an_official_as_not_found(client, official):
     consent(client, OFFICIAL)
-    response = client.get("/admin/dashboard", query_string={"agency_code": "000.00.19.H47"})
+    response = client.get("/admin/dashboard", query_string={"agency_code": "000.00.19.H15"})
     assert response.status_code == 404 and 'id="message"' in response.get_data(as_text=True)
 
 

@@ -14,7 +14,8 @@ from tests.helpers import OTHER, bearer, sign_in
 from vocab import DossierStatus
 
 INPUTS = {"note": "Thiếu bản sao giấy khai sinh", "reason": "Không thuộc thẩm quyền",
-          "new_due_at": (datetime.now(UTC) + timedelta(days=30)).isoformat()}
+          "new_due_at": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
+          "agency_code": "000.20.17.H15"}  # another commune: competent for SIMPLE's commune procedure
 
 
 def put_in(session, dossier_id: str, status: str) -> None:
@@ -41,7 +42,7 @@ def test_every_official_action_in_every_status(client, session, people, status, 
     dossier = submitted(client, citizen)
     put_in(session, dossier["id"], status)
     transition = DOSSIER.by_action[action]
-    body = {name: INPUTS[name] for name in ("note", "reason", "new_due_at") if name in transition.inputs}
+    body = {name: INPUTS[name] for name in INPUTS if name in transition.inputs}
     response = act(client, official, dossier["id"], action, **body)
     if status in transition.sources:
         assert response.status_code == 200, response.json
@@ -197,7 +198,7 @@ def test_officials_queue_is_their_agency_oldest_due_first(client, session, peopl
     citizen, official = people
     ids = [submitted(client, citizen)["id"] for _ in range(3)]
     act(client, official, ids[2], "receive")
-    elsewhere = official_of(client, session, agency="000.00.19.H47", person=OTHER)
+    elsewhere = official_of(client, session, agency="000.00.19.H15", person=OTHER)
     assert client.get("/api/v1/admin/dossiers", headers=bearer(elsewhere)).json["items"] == []
     page = client.get("/api/v1/admin/dossiers?limit=2", headers=bearer(official)).json
     rest = client.get(f"/api/v1/admin/dossiers?limit=2&cursor={page['next_cursor']}", headers=bearer(official)).json
@@ -213,7 +214,7 @@ def test_officials_queue_is_their_agency_oldest_due_first(client, session, peopl
     assert len(by_name["items"]) == 3
     assert client.get("/api/v1/admin/dossiers?overdue=true", headers=bearer(official)).json["items"] == []
     assert client.get("/api/v1/admin/dossiers?cursor=WyJ4IiwieSJd", headers=bearer(official)).status_code == 422
-    assert client.get("/api/v1/admin/dossiers?agency_code=000.00.19.H47",
+    assert client.get("/api/v1/admin/dossiers?agency_code=000.00.19.H15",
                       headers=bearer(official)).status_code == 404
 
 

@@ -40,7 +40,7 @@ def test_unknown_procedure_is_404(client, citizen):
 def test_submit_assigns_a_code_and_records_the_timeline(client):
     clock.freeze(datetime(2026, 12, 7, 2, 0, tzinfo=UTC))  # 09:00 in Quảng Nam
     body = submitted(client, sign_in(client))
-    assert re.fullmatch(r"000\.20\.02\.H47-261207-\d{4}", body["code"])
+    assert re.fullmatch(r"000\.20\.24\.H15-261207-\d{4}", body["code"])
     assert body["status"] == "submitted" and body["submitted_at"].startswith("2026-12-07T02:00")
     assert [(e["status"], e["action"], e["actor_role"]) for e in body["timeline"]] == [
         ("submitted", "submit", "citizen")]
@@ -134,7 +134,7 @@ def test_someone_elses_dossier_is_404_everywhere(client, citizen, session):
              upload(client, other, dossier["id"], "to_khai_tthn")]
     assert [c.status_code for c in calls] == [404] * len(calls)
     # An official of another agency sees nothing either, and a draft is nobody's business but its owner's.
-    stranger = official_of(client, session, agency="000.00.19.H47")
+    stranger = official_of(client, session, agency="000.00.19.H15")
     assert client.get(f"/api/v1/admin/dossiers/{dossier['id']}", headers=bearer(stranger)).status_code == 404
     local = official_of(client, session, person=OTHER)
     assert client.get(f"/api/v1/admin/dossiers/{dossier['id']}", headers=bearer(local)).status_code == 404
@@ -196,7 +196,7 @@ def test_public_lookup_shows_progress_and_nothing_personal(client, citizen):
     assert response.json == {"code": body["code"], "procedure_name": body["procedure_name"], "status": "submitted",
                              "status_label": "Awaiting receipt", "received_at": None, "due_at": None,
                              "completed_at": None}
-    assert client.get("/api/v1/lookup/000.20.02.H47-261207-9999").status_code == 404
+    assert client.get("/api/v1/lookup/000.20.24.H15-261207-9999").status_code == 404
 
 
 def test_lookup_is_rate_limited(make_app, citizen):

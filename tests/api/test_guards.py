@@ -29,29 +29,29 @@ def admin(client, session):
 
 
 def test_only_admins_reach_admin_routes(client, session, admin):
-    grant_staff(session, OFFICIAL["cccd"], role="official", agency_code="000.20.01.H47")
+    grant_staff(session, OFFICIAL["cccd"], role="official", agency_code="000.20.17.H15")
     official, citizen = sign_in(client, OFFICIAL), sign_in(client, CITIZEN)
     url = "/api/v1/admin/staff/" + OFFICIAL["cccd"]
     assert client.get(url).status_code == 401
     for tokens in (citizen, official):
         response = client.get(url, headers=bearer(tokens))
         assert response.status_code == 403 and response.json["code"] == "forbidden"
-    assert client.get(url, headers=bearer(admin)).json["agency_code"] == "000.20.01.H47"
+    assert client.get(url, headers=bearer(admin)).json["agency_code"] == "000.20.17.H15"
 
 
 def test_an_official_sees_their_agency_in_me(client, session):
-    grant_staff(session, OFFICIAL["cccd"], role="official", agency_code="000.20.01.H47")
+    grant_staff(session, OFFICIAL["cccd"], role="official", agency_code="000.20.17.H15")
     me = client.get("/api/v1/me", headers=bearer(sign_in(client, OFFICIAL))).json
-    assert me["roles"] == ["citizen", "official"] and me["agency_code"] == "000.20.01.H47"
+    assert me["roles"] == ["citizen", "official"] and me["agency_code"] == "000.20.17.H15"
 
 
 def test_admin_grants_a_role_before_the_first_sign_in(client, admin):
     response = client.put("/api/v1/admin/staff/" + OTHER["cccd"], headers=bearer(admin),
-                          json={"role": "official", "agency_code": "000.00.19.H47"})
+                          json={"role": "official", "agency_code": "000.00.19.H15"})
     assert response.status_code == 200
-    assert response.json["role"] == "official" and response.json["agency_code"] == "000.00.19.H47"
+    assert response.json["role"] == "official" and response.json["agency_code"] == "000.00.19.H15"
     tokens = sign_in(client, OTHER)
-    assert tokens["user"]["roles"] == ["citizen", "official"] and tokens["user"]["agency_code"] == "000.00.19.H47"
+    assert tokens["user"]["roles"] == ["citizen", "official"] and tokens["user"]["agency_code"] == "000.00.19.H15"
 
 
 @pytest.mark.parametrize(("cccd", "body", "status", "code"), [
@@ -60,8 +60,8 @@ def test_admin_grants_a_role_before_the_first_sign_in(client, admin):
     ("049192004567", {"role": "superuser", "agency_code": "x"}, 422, "validation_failed"),
     ("12345", {"role": "admin"}, 404, "not_found"),  # not a citizen number: no such resource
     ("999085001234", {"role": "admin"}, 404, "not_found"),  # unknown province code
-    ("049192004567", {"role": "official", "agency_code": "000.99.99.H47"}, 404, "not_found"),
-    (ADMIN["cccd"], {"role": "official", "agency_code": "000.00.19.H47"}, 409, "conflict"),
+    ("049192004567", {"role": "official", "agency_code": "000.99.99.H15"}, 404, "not_found"),
+    (ADMIN["cccd"], {"role": "official", "agency_code": "000.00.19.H15"}, 409, "conflict"),
 ])
 def test_bad_grants(client, admin, cccd, body, status, code):
     response = client.put(f"/api/v1/admin/staff/{cccd}", headers=bearer(admin), json=body)
@@ -69,7 +69,7 @@ def test_bad_grants(client, admin, cccd, body, status, code):
 
 
 def test_admin_revokes_a_role(client, session, admin):
-    grant_staff(session, OFFICIAL["cccd"], role="official", agency_code="000.20.01.H47")
+    grant_staff(session, OFFICIAL["cccd"], role="official", agency_code="000.20.17.H15")
     url = "/api/v1/admin/staff/" + OFFICIAL["cccd"]
     assert client.delete(url, headers=bearer(admin)).status_code == 204
     assert client.delete(url, headers=bearer(admin)).status_code == 404
@@ -79,10 +79,10 @@ def test_admin_revokes_a_role(client, session, admin):
 
 def test_the_staff_cli_grants_and_revokes(app, client):
     runner = app.test_cli_runner()
-    granted = runner.invoke(args=["staff", "grant", OTHER["cccd"], "--role", "official", "--agency", "000.20.02.H47"])
+    granted = runner.invoke(args=["staff", "grant", OTHER["cccd"], "--role", "official", "--agency", "000.20.24.H15"])
     assert granted.exit_code == 0, granted.output
     assert OTHER["cccd"] not in granted.output and "4567" in granted.output
-    assert sign_in(client, OTHER)["user"]["agency_code"] == "000.20.02.H47"
+    assert sign_in(client, OTHER)["user"]["agency_code"] == "000.20.24.H15"
     refused = runner.invoke(args=["staff", "grant", OTHER["cccd"], "--role", "official"])
     assert refused.exit_code != 0 and "agency_code" in refused.output
     assert runner.invoke(args=["staff", "revoke", OTHER["cccd"]]).exit_code == 0

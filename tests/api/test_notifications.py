@@ -213,7 +213,7 @@ def test_admins_announce_to_a_topic_and_everyone_reads_it(client, session, citiz
 
 
 @pytest.mark.parametrize(("body", "status"), [
-    ({"title": "x", "body": "y", "audience": "000.99.99.H47"}, 404),
+    ({"title": "x", "body": "y", "audience": "000.99.99.H15"}, 404),
     ({"title": "", "body": "y", "audience": "all"}, 422),
     ({"title": "x", "body": "y", "audience": "tất cả"}, 422),
     ({"title": "x", "body": "y"}, 422),
@@ -252,7 +252,7 @@ def test_each_member_of_a_bundle_tells_its_applicant_and_its_own_agency(client, 
 
     citizen = sign_in(client, CITIZEN)
     bundle = ready_bundle(client, citizen)
-    official = official_of(client, session, agency="000.23.01.H47")  # the residence step's agency
+    official = official_of(client, session, agency="000.00.23.H15")  # the residence step's agency
     headers = {**bearer(citizen), "Idempotency-Key": "bundle-notify"}
     assert client.post(f"/api/v1/dossier-bundles/{bundle['id']}/submit", headers=headers).status_code == 200
     items = inbox(client, citizen)["items"]

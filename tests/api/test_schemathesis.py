@@ -18,13 +18,12 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from schemas.common import encode_cursor
 from services.people.identity import grant_staff
-from services.province import seed_data
+from services.province import catalog_file
 from tests.helpers import ADMIN, sign_in
 
 # `format: cursor` means "a next_cursor this list handed out"; generate such cursors (a page key).
-schemathesis.openapi.format(
-    "cursor", st.sampled_from([p["code"] for p in seed_data.PROCEDURES]).map(lambda code: encode_cursor((code,)))
-)
+CODES = [p["code"] for p in catalog_file.read()["procedures"]]
+schemathesis.openapi.format("cursor", st.sampled_from(CODES).map(lambda code: encode_cursor((code,))))
 schemathesis.openapi.format(
     "dossier-cursor",
     st.tuples(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)),

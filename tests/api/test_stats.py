@@ -16,7 +16,7 @@ from services.models import Dossier, Procedure, User
 from tests.dossier_helpers import official_of
 from tests.helpers import ADMIN, OFFICIAL, OTHER, bearer, sign_in
 
-A, B = "000.20.02.H47", "000.00.19.H47"  # phường Hội An, Sở Tư pháp
+A, B = "000.20.24.H15", "000.00.23.H15"  # phường Hội An, Công an thành phố
 
 
 def at(month: int, day: int, hour: int = 9, minute: int = 0) -> datetime:
@@ -93,7 +93,7 @@ def test_figures_per_agency_and_for_the_province(client, crafted, admin):
     items = {i["agency_code"]: i for i in body["items"]}
     assert subset(items[A], EXPECTED_A) == EXPECTED_A
     assert subset(items[B], EXPECTED_B) == EXPECTED_B
-    assert items["000.00.00.H47"]["received"] == 0 and items["000.00.00.H47"]["on_time_rate"] is None
+    assert items["000.00.00.H15"]["received"] == 0 and items["000.00.00.H15"]["on_time_rate"] is None
     total = {k: v for k, v in body["total"].items() if k not in ("agency_code", "agency_name")}
     assert total == {"received": 7, "completed": 4, "completed_on_time": 2, "completed_late": 2, "overdue_open": 2,
                      "rejected": 1, "withdrawn": 1, "on_time_rate": 0.5, "online_payment_rate": 0.6667,
@@ -115,7 +115,7 @@ def test_an_official_sees_their_agency_only(client, session, crafted):
     ({"from": "2026-12-01", "to": "2026-11-01"}, 422),
     ({"from": "2020-01-01", "to": "2026-11-30"}, 422),
     ({"from": "2026-13-01"}, 422),
-    ({**NOVEMBER, "agency_code": "000.99.99.H47"}, 404),
+    ({**NOVEMBER, "agency_code": "000.99.99.H15"}, 404),
 ])
 def test_bad_ranges_and_unknown_agencies(client, admin, query, status):
     response = client.get("/api/v1/admin/stats", headers=bearer(admin()), query_string=query)

@@ -21,7 +21,7 @@ APPLICANT = {"cccd": "049195008888", "full_name": "Ngô Thị Mai", "date_of_bir
              "eid_level": 2}
 
 # Xác nhận thông tin về cư trú: free, eID level 1, at Công an tỉnh.
-PROCEDURE = {"code": "1.004229", "agency": "000.23.01.H47", "document": "to_khai_cu_tru",
+PROCEDURE = {"code": "1.004229", "agency": "000.00.23.H15", "document": "to_khai_cu_tru",
              "form": {"purpose": "Nhập học"}}
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (apt-get install chromium)")

@@ -84,7 +84,11 @@ def test_a_supplement_pause_across_tet_keeps_the_days_that_were_left():
 def test_remaining_days_when_overdue_or_on_the_due_day():
     due = local(2026, 12, 10, 17)
     assert cal.remaining_days(local(2026, 12, 11, 9), due) == 0
-    assert cal.remaining_days(local(2026, 12, 10, 9), due) == 1
+    # Paused on the due day itself: nothing left beyond the day it resumes (issue 12: a pause on the
+    # due day gives no extra day), so resuming on Friday 11/12 makes it due that evening.
+    assert cal.remaining_days(local(2026, 12, 10, 9), due) == 0
+    assert cal.resume(local(2026, 12, 11, 10), 0) == local(2026, 12, 11, 17)
+    assert cal.resume(local(2026, 12, 12, 10), 0) == local(2026, 12, 14, 17)  # resumed on a Saturday
 
 
 def test_working_days_spent():

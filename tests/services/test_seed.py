@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from services.models import Agency, Procedure
-from services.province import seed_data
+from services.province import catalog_file
 from services.province.catalog import catalog_revision, get_procedure, list_groups
 from services.province.seed import seed_catalog
 from services.text import fold
@@ -18,10 +18,11 @@ from services.text import fold
 def test_seeding_twice_changes_nothing(session):
     revision = catalog_revision(session)
     report = seed_catalog(session)
+    data = catalog_file.read()
     assert not report.changed and report.unchanged == (
-        len(seed_data.AGENCIES) + len(seed_data.PROCEDURES) + len(seed_data.GROUPS))
+        len(data["agencies"]) + len(data["procedures"]) + len(data["groups"]))
     assert catalog_revision(session) == revision
-    assert session.scalar(select(func.count()).select_from(Procedure)) == len(seed_data.PROCEDURES)
+    assert session.scalar(select(func.count()).select_from(Procedure)) == len(data["procedures"])
 
 
 def test_seeding_repairs_a_changed_procedure_and_bumps_the_revision(session):
@@ -57,7 +58,7 @@ def test_catalog_has_what_the_province_needs(session):
 
 
 def test_form_schemas_accept_a_real_form_and_name_bad_fields():
-    schema = next(p for p in seed_data.PROCEDURES if p["code"] == "1.001193")["form_schema"]
+    schema = next(p for p in catalog_file.read()["procedures"] if p["code"] == "1.001193")["form_schema"]
     validator = jsonschema.Draft202012Validator(schema)
     good = {"child": {"full_name": "Nguyễn Văn An", "date_of_birth": "2026-11-20", "gender": "male",
                       "place_of_birth": "Bệnh viện Đa khoa Quảng Nam"},

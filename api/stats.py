@@ -38,7 +38,8 @@ def date_range(args: dict[str, Any]) -> tuple[date, date]:
 
 def _report(args: dict[str, Any]) -> stats.Report:
     start, end = date_range(args)
-    return stats.report(get_session(), current_actor(), start=start, end=end, agency_code=args.get("agency_code"))
+    return stats.report(get_session(), current_actor(), start=start, end=end, agency_code=args.get("agency_code"),
+                        group_by=args.get("group_by", "agency"))
 
 
 def csv_response(result: stats.Report) -> Response:

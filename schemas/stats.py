@@ -17,6 +17,9 @@ class StatsArgs(ma.Schema):
     from_ = fields.Date(data_key="from", metadata={"description": "local date; default: the 1st of this month"})
     to = fields.Date(metadata={"description": "local date, included; default: today"})
     agency_code = fields.String(validate=validate.Length(1, 40))
+    group_by = fields.String(load_default="agency", validate=validate.OneOf(("agency", "centre")),
+                             metadata={"description": "agency: by competent agency; centre: by the one-stop centre "
+                                       "that received it (online dossiers count at their agency)"})
 
 
 class FiguresSchema(ma.Schema):

@@ -51,6 +51,21 @@ def _coerce(column: Any, value: Any) -> Any:
     return value
 
 
+def check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed("invalid limit", errors={"limit": [f"Must be between 1 and {MAX_LIMIT}."]})
+
+
+def after_key(columns: Sequence[Any], after: Sequence[Any], *, descending: bool = False) -> Any:
+    """The condition "the row's key comes after `after`" (a cursor's values, checked against the columns)."""
+    if not isinstance(after, (list, tuple)) or len(after) != len(columns):
+        raise _bad_cursor()
+    # Bound with each column's own type, so a datetime compares as the column stores it.
+    values = [literal(_coerce(col, val), col.type) for col, val in zip(columns, after, strict=True)]
+    row_key = tuple_(*columns)
+    return row_key < tuple_(*values) if descending else row_key > tuple_(*values)
+
+
 def keyset_page(
     session: Session,
     stmt: Select[Any],
@@ -62,15 +77,9 @@ def keyset_page(
     descending: bool = False,
 ) -> Page[Any]:
     """Rows of `stmt` ordered by `columns` (unique together), starting after the key `after`."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed("invalid limit", errors={"limit": [f"Must be between 1 and {MAX_LIMIT}."]})
+    check_limit(limit)
     if after is not None:
-        if not isinstance(after, (list, tuple)) or len(after) != len(columns):
-            raise _bad_cursor()
-        # Bound with each column's own type, so a datetime compares as the column stores it.
-        values = [literal(_coerce(col, val), col.type) for col, val in zip(columns, after, strict=True)]
-        row_key = tuple_(*columns)
-        stmt = stmt.where(row_key < tuple_(*values) if descending else row_key > tuple_(*values))
+        stmt = stmt.where(after_key(columns, after, descending=descending))
     order = [col.desc() if descending else col.asc() for col in columns]
     rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1)).unique())
     has_more = len(rows) > limit

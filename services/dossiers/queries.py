@@ -6,11 +6,11 @@ queue costs what page 1 costs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, and_, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from services.actors import Actor
@@ -19,7 +19,7 @@ from services.dossiers.access import shown
 from services.dossiers.table import FINAL
 from services.errors import NotFound
 from services.models import Dossier, User
-from services.pagination import Page, keyset_page
+from services.pagination import Page, after_key, check_limit, keyset_page
 from services.province.catalog import agency_scope
 from services.text import fold
 
@@ -34,13 +34,8 @@ def list_own(session: Session, actor: Actor, *, status: str | None = None, after
                        after=after, limit=limit, descending=True)
 
 
-def queue(session: Session, actor: Actor, *, status: str | None = None, overdue: bool | None = None,
-          due_before: datetime | None = None, q: str | None = None, agency_code: str | None = None,
-          after: Sequence[Any] | None = None, limit: int = 20) -> Page[Dossier]:
-    """An agency's submitted dossiers (all agencies for an admin), oldest due first."""
-    stmt = select(Dossier).where(Dossier.queue_at.is_not(None)).options(*shown(staff=True))
-    if (agency := agency_scope(session, actor, agency_code)) is not None:
-        stmt = stmt.where(Dossier.agency_id == agency.id)
+def _narrowed(stmt: Select[Any], *, status: str | None, overdue: bool | None, due_before: datetime | None,
+              q: str | None) -> Select[Any]:
     if status:
         stmt = stmt.where(Dossier.status == status)
     now = clock.now()
@@ -60,7 +55,48 @@ def queue(session: Session, actor: Actor, *, status: str | None = None, overdue:
                 User.full_name.icontains(needle, autoescape=True),
                 User.full_name.icontains(fold(needle), autoescape=True),
             ))
-    return keyset_page(session, stmt, [Dossier.queue_at, Dossier.id], lambda d: (d.queue_at.isoformat(), d.id),
+    return stmt.where(Dossier.queue_at.is_not(None))
+
+
+QUEUE_KEY = [Dossier.queue_at, Dossier.id]
+
+
+def _key(d: Dossier) -> tuple[Any, ...]:
+    return (d.queue_at.isoformat() if d.queue_at else None, d.id)
+
+
+def _agency_page(session: Session, agency_id: str, narrow: Callable[[Select[Any]], Select[Any]],
+                 after: Sequence[Any] | None, limit: int) -> Page[Dossier]:
+    """An agency's queue: the dossiers it handles and those it received and forwarded (Decree 118/2025).
+    Two keyset branches, each on its own index, merged; then the page's dossiers in one load."""
+    check_limit(limit)
+
+    def branch(condition: Any) -> Select[Any]:
+        stmt = narrow(cast(Select[Any], select(Dossier.id, Dossier.queue_at).where(condition)))
+        if after is not None:
+            stmt = stmt.where(after_key(QUEUE_KEY, after))
+        page = stmt.order_by(*QUEUE_KEY).limit(limit + 1).subquery()
+        return select(page.c.id, page.c.queue_at)
+
+    keys = union_all(branch(Dossier.agency_id == agency_id),
+                     branch(and_(Dossier.receiving_centre_id == agency_id, Dossier.agency_id != agency_id))).subquery()
+    ids = list(session.scalars(select(keys.c.id).order_by(keys.c.queue_at, keys.c.id).limit(limit + 1)))
+    loaded = {d.id: d for d in session.scalars(select(Dossier).where(Dossier.id.in_(ids[:limit]))
+                                               .options(*shown(staff=True))).unique()}
+    items = [loaded[i] for i in ids[:limit]]
+    return Page(items, _key(items[-1]) if len(ids) > limit and items else None)
+
+
+def queue(session: Session, actor: Actor, *, status: str | None = None, overdue: bool | None = None,
+          due_before: datetime | None = None, q: str | None = None, agency_code: str | None = None,
+          after: Sequence[Any] | None = None, limit: int = 20) -> Page[Dossier]:
+    """An agency's dossiers (every agency's for an admin naming none), oldest due first."""
+    def narrow(stmt: Select[Any]) -> Select[Any]:
+        return _narrowed(stmt, status=status, overdue=overdue, due_before=due_before, q=q)
+
+    if (agency := agency_scope(session, actor, agency_code)) is not None:
+        return _agency_page(session, agency.id, narrow, after, limit)
+    return keyset_page(session, narrow(select(Dossier).options(*shown(staff=True))), QUEUE_KEY, _key,
                        after=after, limit=limit)
 
 

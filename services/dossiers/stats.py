@@ -93,7 +93,10 @@ def scope(session: Session, actor: Actor, agency_code: str | None) -> list[Agenc
     return list(session.scalars(select(Agency).where(Agency.active.is_(True)).order_by(Agency.code)))
 
 
-def report(session: Session, actor: Actor, *, start: date, end: date, agency_code: str | None = None) -> Report:
+def report(session: Session, actor: Actor, *, start: date, end: date, agency_code: str | None = None,
+           group_by: str = "agency") -> Report:
+    """Figures per competent agency (`group_by="agency"`) or per receiving agency (`"centre"`: the centre
+    that received it at the desk, else the agency itself); both groupings sum to the same total."""
     lo, hi = local_bounds(start, end)
     agencies = scope(session, actor, agency_code)
     cut = min(hi, clock.now())  # overdue "at the end of the range (or now)"
@@ -125,11 +128,15 @@ def report(session: Session, actor: Actor, *, start: date, end: date, agency_cod
     touched = or_(within(Dossier.received_at), within(Dossier.closed_at), within(Dossier.rated_at),
                   and_(Dossier.due_at < cut, Dossier.closed_at.is_(None)),
                   and_(Dossier.due_at < cut, Dossier.closed_at >= cut))
-    rows = session.execute(
-        select(Dossier.agency_id, *figures)
-        .where(Dossier.agency_id.in_([a.id for a in agencies]), touched)
-        .group_by(Dossier.agency_id)
-    ).mappings()
+    ids = [a.id for a in agencies]
+    key: Any
+    if group_by == "centre":
+        key = func.coalesce(Dossier.receiving_centre_id, Dossier.agency_id)
+        mine = or_(Dossier.receiving_centre_id.in_(ids), and_(Dossier.receiving_centre_id.is_(None),
+                                                            Dossier.agency_id.in_(ids)))
+    else:
+        key, mine = Dossier.agency_id, Dossier.agency_id.in_(ids)
+    rows = session.execute(select(key.label("agency_id"), *figures).where(mine, touched).group_by(key)).mappings()
     by_agency = {row["agency_id"]: row for row in rows}
     items = []
     for agency in agencies:

@@ -35,11 +35,11 @@ def _public_holidays(year: int) -> holidays.HolidayBase:
 
 
 @cache
-def announced() -> tuple[frozenset[date], frozenset[date]]:
-    """(days off, make-up working days) the Government announced, from the calendar's data file."""
+def announced() -> dict[date, tuple[bool, str]]:
+    """The Government's announced days, from the calendar's data file: day → (worked?, the decision)."""
     years = json.loads(ANNOUNCED_FILE.read_text(encoding="utf-8"))["years"].values()
-    return (frozenset(date.fromisoformat(e["date"]) for y in years for e in y["days_off"]),
-            frozenset(date.fromisoformat(e["date"]) for y in years for e in y["workdays"]))
+    return {date.fromisoformat(e["date"]): (kind == "workdays", e["reason"])
+            for y in years for kind in ("days_off", "workdays") for e in y[kind]}
 
 
 def parse_hours(text: str) -> OfficeHours:
@@ -61,9 +61,11 @@ class WorkingCalendar:
     def __init__(self, extra_days_off: Iterable[date] = (), makeup_workdays: Iterable[date] = (), *,
                  office_hours: OfficeHours = DEFAULT_HOURS, cutoff: time = DEFAULT_CUTOFF,
                  with_announced: bool = True) -> None:
-        days_off, workdays = announced() if with_announced else (frozenset(), frozenset())
-        self.extra_days_off = days_off | frozenset(extra_days_off)
-        self.makeup_workdays = (workdays - frozenset(extra_days_off)) | frozenset(makeup_workdays)
+        self.announced = announced() if with_announced else {}
+        self.extra_days_off = frozenset(d for d, (worked, _) in self.announced.items() if not worked) | frozenset(
+            extra_days_off)
+        self.makeup_workdays = (frozenset(d for d, (worked, _) in self.announced.items() if worked)
+                                - frozenset(extra_days_off)) | frozenset(makeup_workdays)
         self.office_hours, self.cutoff = office_hours, cutoff
         self.minutes_per_day = sum(_minutes(b) - _minutes(a) for a, b in office_hours)
 
@@ -169,7 +171,7 @@ class WorkingCalendar:
         while day.year == year:
             weekend = day.weekday() >= 5
             if self.is_working_day(day) == weekend:
-                name = public.get(day) or ("announced day off" if day in self.extra_days_off else "")
+                name = self.announced.get(day, (False, ""))[1] or public.get(day) or "set in SMARTQN_* settings"
                 days.append((day, f"worked (make-up day) {name}".strip() if weekend else f"off: {name}".strip()))
             day += timedelta(days=1)
         return days

@@ -6,11 +6,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from api.context import get_session, settings
+from api.context import get_session, runtime, settings
 from services import migrations
 from services.errors import DomainError
 from services.money import payments
 from services.people import identity
+from services.province.catalog_file import DEFAULT_FILE
 from services.province.seed import seed_catalog
 from services.settings import Settings
 
@@ -61,9 +62,16 @@ def db_revision(message: str, autogenerate: bool) -> None:
 @click.command("seed")
 @with_appcontext
 @click.option("--demo-staff", is_flag=True, help="Also make the mock eID's demo official and admin staff.")
-def seed(demo_staff: bool) -> None:
-    """Load the demo catalog (idempotent: a second run changes nothing)."""
-    report = seed_catalog(get_session())
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="A province's catalog file (JSON, the shape of services/seed_data/danang.json); default: Đà Nẵng.")
+def seed(demo_staff: bool, path: str | None) -> None:
+    """Load the catalog, every row checked first (idempotent: a second run changes nothing)."""
+    try:
+        report = seed_catalog(get_session(), path or DEFAULT_FILE)
+    except DomainError as exc:
+        for where, problems in (exc.errors or {}).items():
+            click.echo(f"{where}: {'; '.join(problems)}", err=True)
+        raise click.ClickException(f"nothing loaded: {exc.detail}") from exc
     click.echo(f"catalog: {report.created} created, {report.updated} updated, {report.unchanged} unchanged")
     if demo_staff:
         from standins.eid import DEMO_CITIZENS  # the demo people are the mock eID's
@@ -122,8 +130,17 @@ def payments_expire() -> None:
     click.echo(f"expired: {payments.expire_stale(get_session())}")
 
 
+@click.command("calendar")
+@with_appcontext
+@click.argument("year", type=click.IntRange(2000, 2100))
+def calendar_year(year: int) -> None:
+    """List the year's days off on weekdays and worked weekend days, as deadlines will count them."""
+    for day, what in runtime().calendar.year(year):
+        click.echo(f"{day:%a %d/%m/%Y}  {what}")
+
+
 def register_commands(app: Flask) -> None:
     from api.cli.notifications import notifications_cli
 
-    for command in (db_cli, seed, staff_cli, eid_cli, payments_cli, notifications_cli):
+    for command in (db_cli, seed, calendar_year, staff_cli, eid_cli, payments_cli, notifications_cli):
         app.cli.add_command(command)

@@ -225,7 +225,7 @@ def _transfer(move: DossierMove) -> None:
     """To the competent agency; the centre that received it keeps seeing it, and the clock runs on."""
     d, agency = move.subject, move.extra["agency"]
     if d.receiving_centre_id is None:
-        d.receiving_centre_id = d.agency_id
+        d.receiving_centre_id, d.receiving_centre = d.agency_id, d.agency
     d.agency_id, d.agency = agency.id, agency
 
 

@@ -9,17 +9,10 @@ catalog change takes to reach every app server.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
-
-from flask import Response, request
-
-from api.context import state
 
 # Bumped when the representation changes without a data change (a deploy), so old ETags stop matching.
 REPRESENTATION = "1"
@@ -64,33 +57,3 @@ class RenderedCache:
             self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
-
-
-def revisioned(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Serve a read-only view by catalog revision: 304 when current, else the cached or fresh body.
-
-    Put it right under the route decorator, above `arguments`/`response`, so a 304 or a cache hit
-    skips argument parsing and rendering; errors (raised) are never cached.
-    """
-
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Response:
-        app_state = state()
-        req = request._get_current_object()  # type: ignore[attr-defined]
-        revision = app_state.catalog_revision.current()
-        key = f"{req.path}?{req.query_string.decode('latin-1')}"
-        etag = f"r{REPRESENTATION}.{revision}.{hashlib.blake2s(key.encode(), digest_size=8).hexdigest()}"
-        bodies = app_state.catalog_cache
-        if req.if_none_match.contains(etag):
-            response = Response(status=304)
-        elif (body := bodies.get(key, revision)) is not None:
-            response = Response(body, mimetype="application/json")
-        else:
-            response = view(*args, **kwargs)
-            if response.status_code == 200:
-                bodies.put(key, revision, response.get_data())
-        response.headers["Cache-Control"] = "no-cache"
-        response.set_etag(etag)
-        return response
-
-    return wrapper

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
+from collections.abc import Callable
 from typing import Any
 
+from flask import Response, request
+
 from api.blueprint import Blueprint
-from api.caching import revisioned
-from api.context import get_session
+from api.caching import REPRESENTATION
+from api.context import get_session, state
 from schemas.catalog import (
     AgencyArgs,
     AgencyListSchema,
@@ -19,6 +24,37 @@ from schemas.catalog import (
 )
 from schemas.common import encode_cursor
 from services.province import catalog, competence
+
+
+def revisioned(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Serve a read-only view by catalog revision: 304 when current, else the cached or fresh body.
+
+    Put it right under the route decorator, above `arguments`/`response`, so a 304 or a cache hit
+    skips argument parsing and rendering; errors (raised) are never cached.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        app_state = state()
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        revision = app_state.catalog_revision.current()
+        key = f"{req.path}?{req.query_string.decode('latin-1')}"
+        etag = f"r{REPRESENTATION}.{revision}.{hashlib.blake2s(key.encode(), digest_size=8).hexdigest()}"
+        bodies = app_state.catalog_cache
+        if req.if_none_match.contains(etag):
+            response = Response(status=304)
+        elif (body := bodies.get(key, revision)) is not None:
+            response = Response(body, mimetype="application/json")
+        else:
+            response = view(*args, **kwargs)
+            if response.status_code == 200:
+                bodies.put(key, revision, response.get_data())
+        response.headers["Cache-Control"] = "no-cache"
+        response.set_etag(etag)
+        return response
+
+    return wrapper
+
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="The public catalog of procedures")
 

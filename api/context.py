@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 
+from api.caching import RenderedCache, RevisionCache
 from services.calendar import WorkingCalendar
 from services.people.eid import JwksCache
 from services.runtime import Runtime
@@ -15,8 +16,6 @@ from services.storage import Storage
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
-
-    from api.caching import RenderedCache, RevisionCache
 
 KEY = "smartqn"
 

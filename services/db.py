@@ -10,6 +10,8 @@ from enum import StrEnum
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, DateTime, Engine, MetaData, Result, String, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.sql.functions import FunctionElement
@@ -82,6 +84,15 @@ def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
 def rowcount(result: Result[Any]) -> int:
     """Rows an UPDATE or DELETE touched (session.execute types its result as a plain Result)."""
     return cast(CursorResult[Any], result).rowcount or 0
+
+
+def insert_new(session: Session, model: Any, values: dict[str, Any], *, key: list[str]) -> Any:
+    """INSERT … ON CONFLICT (key) DO NOTHING RETURNING the key's first column: its value when this call
+    inserted the row, None when the row was there (or another transaction was inserting it), on
+    PostgreSQL and SQLite alike. A race on a unique key is then an answer, not an IntegrityError."""
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=key)
+    return session.execute(stmt.returning(getattr(model, key[0]))).scalar()
 
 
 def new_id() -> str:

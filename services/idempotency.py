@@ -16,13 +16,11 @@ from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import delete, select, text
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from services.clock import clock
-from services.db import new_id
+from services.db import insert_new, new_id
 from services.errors import Conflict, IdempotencyKeyReused, ValidationFailed
 from services.models import IdempotencyKey
 
@@ -69,13 +67,12 @@ def _replay(row: IdempotencyKey, request: IdempotentRequest) -> Replay:
     return Replay(row.response["id"])
 
 
-def _insert(session: Session, request: IdempotentRequest) -> Any:
-    values = {"id": new_id(), "user_id": request.user_id, "key": request.key, "fingerprint": request.fingerprint,
+def _claim(session: Session, request: IdempotentRequest) -> str | None:
+    claim_id = new_id()
+    values = {"id": claim_id, "user_id": request.user_id, "key": request.key, "fingerprint": request.fingerprint,
               "status_code": 0, "response": {}, "created_at": clock.now(), "expires_at": clock.now() + KEEP}
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return insert(IdempotencyKey).values(**values).on_conflict_do_nothing(
-        index_elements=["user_id", "key"]).returning(IdempotencyKey.id)
+    claimed = insert_new(session, IdempotencyKey, values, key=["user_id", "key"])
+    return claim_id if claimed is not None else None
 
 
 def begin(session: Session, request: IdempotentRequest) -> Replay | IdempotencyKey:
@@ -87,7 +84,7 @@ def begin(session: Session, request: IdempotentRequest) -> Replay | IdempotencyK
     try:
         if postgres:
             session.execute(text(f"SET LOCAL lock_timeout = '{RUNNING_WAIT}'"))
-        claimed = session.execute(_insert(session, request)).scalar()
+        claimed = _claim(session, request)
     except OperationalError as exc:  # lock_timeout: the first request is still running
         raise Conflict("a request with this Idempotency-Key is still being processed") from exc
     if postgres:

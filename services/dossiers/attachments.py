@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from services import audit
 from services.actors import Actor
 from services.clock import clock
-from services.db import transaction
+from services.db import insert_new, transaction
 from services.dossiers.access import get_own, get_visible, touch
 from services.dossiers.lifecycle import transition_for
 from services.errors import NotFound, ValidationFailed
@@ -29,9 +29,10 @@ def _store_then(session: Session, storage: Storage, stream: BinaryIO, max_bytes:
     blob = storage.put(stream, max_bytes=max_bytes)
     try:
         with transaction(session):
-            if session.get(StoredFile, blob.sha256) is None:
-                session.add(StoredFile(sha256=blob.sha256, size=blob.size, content_type=blob.content_type))
-                session.flush()
+            # An upsert: twenty phones sending the same file at once all find the one row.
+            insert_new(session, StoredFile, {"sha256": blob.sha256, "size": blob.size,
+                                             "content_type": blob.content_type, "created_at": clock.now()},
+                       key=["sha256"])
             return write(blob)
     except BaseException:
         if blob.created and session.get(StoredFile, blob.sha256) is None:

@@ -75,6 +75,8 @@ def update_form(session: Session, actor: Actor, bundle_id: str, *, form: dict[st
 def aggregate_status(bundle: DossierBundle) -> str:
     """One status for the whole application, as the citizen thinks of it."""
     statuses = [d.status for d in bundle.dossiers]
+    if not statuses:  # every member draft was deleted
+        return S.draft
     if len(set(statuses)) == 1:
         return statuses[0]
     if S.rejected in statuses:

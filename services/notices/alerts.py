@@ -13,7 +13,7 @@ from services import audit
 from services.actors import Actor
 from services.calendar import TZ, WorkingCalendar
 from services.clock import clock
-from services.db import transaction
+from services.db import insert_new, transaction
 from services.dossiers.table import CLOCK_RUNNING
 from services.errors import NotFound
 from services.models import Agency, Announcement, DeadlineAlert, Dossier, Payment, PushJob, StaffRole, User
@@ -66,10 +66,14 @@ def check_deadlines(session: Session, *, calendar: WorkingCalendar, limit: int =
                                   .order_by(Dossier.due_at).limit(limit)
                                   .with_for_update(skip_locked=True, of=Dossier)).all()
             for dossier in due:
-                session.add(DeadlineAlert(dossier_id=dossier.id, event=event, due_at=dossier.due_at, sent_at=now))
+                # Another worker may have told this one a moment ago: the unique row decides, no rollback.
+                if insert_new(session, DeadlineAlert, {"dossier_id": dossier.id, "event": event,
+                                                       "due_at": dossier.due_at, "sent_at": now},
+                              key=["dossier_id", "event", "due_at"]) is None:
+                    continue
                 notify(session, officials_of(session, dossier.agency_id), f"staff.{event}", dossier_params(dossier),
                        dossier=dossier)
-            written += len(due)
+                written += 1
     return written
 
 

@@ -109,3 +109,14 @@ def test_bundles_are_private(client, citizen):
     assert client.post(f"/api/v1/dossier-bundles/{bundle['id']}/submit", headers=bearer(other)).status_code == 404
     assert client.post("/api/v1/dossier-bundles", headers=bearer(citizen),
                        json={"group_code": "NOPE", "form": {}}).status_code == 404
+
+
+def test_a_bundle_whose_drafts_were_all_deleted_still_answers(client, citizen):
+    bundle = new_bundle(client, citizen)
+    for member in bundle["dossiers"]:
+        assert client.delete(f"/api/v1/dossiers/{member['id']}", headers=bearer(citizen)).status_code == 204
+    emptied = client.get(f"/api/v1/dossier-bundles/{bundle['id']}", headers=bearer(citizen))
+    assert emptied.status_code == 200 and emptied.json["dossiers"] == [] and emptied.json["status"] == "draft"
+    patched = client.patch(f"/api/v1/dossier-bundles/{bundle['id']}", headers=bearer(citizen),
+                           json={"form": bundle["form"]})
+    assert patched.status_code == 200

@@ -6,18 +6,20 @@ These run on committed data with one database session per thread, as separate ap
 from __future__ import annotations
 
 import hashlib
+import io
+import os
 import threading
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from api.context import state_of
 from services.actors import Actor
-from services.dossiers import citizen, staff
+from services.dossiers import attachments, citizen, staff
 from services.errors import DomainError
 from services.idempotency import IdempotentRequest
 from services.models import (
@@ -30,6 +32,7 @@ from services.models import (
     User,
 )
 from services.settings import Settings
+from services.storage import LocalStorage
 
 CALENDAR = Settings.from_env({}).working_calendar()
 CCCD = "001301000888"
@@ -141,3 +144,28 @@ def test_a_retry_while_the_first_submit_runs_waits_or_conflicts_never_doubles(co
     # Either both answer with the same code (the retry waited and replayed) or the retry got 409.
     assert all(isinstance(e, DomainError) and e.code == "conflict" for e in errors)
     assert len({r["code"] for r in results}) == 1 and len(results) + len(errors) == 2
+
+
+def test_twenty_simultaneous_uploads_of_one_new_file_store_it_once(committed, tmp_path):
+    # A file no row knows yet: every upload tries to create its stored-file row at the same moment.
+    engine, actor, make_drafts = committed
+    ids = make_drafts(20)
+    storage = LocalStorage(str(tmp_path / "storage"))
+    content = b"%PDF-1.4\n" + os.urandom(32) + b"\n%%EOF\n"
+
+    def upload(dossier_id: str) -> Callable[[], bool]:
+        def work() -> bool:
+            with Session(engine, expire_on_commit=False) as session:
+                _attachment, created = attachments.attach(session, actor, dossier_id, storage=storage,
+                                                          document_type="to_khai_tthn", filename="same.pdf",
+                                                          stream=io.BytesIO(content), max_bytes=1 << 20)
+                return created
+        return work
+
+    results, errors = race([upload(i) for i in ids])
+    assert errors == [] and results == [True] * 20
+    sha = hashlib.sha256(content).hexdigest()
+    with Session(engine) as session, session.begin():
+        assert session.scalar(select(func.count()).select_from(StoredFile).where(StoredFile.sha256 == sha)) == 1
+        session.execute(delete(Attachment).where(Attachment.sha256 == sha))
+        session.execute(delete(StoredFile).where(StoredFile.sha256 == sha))

@@ -4,7 +4,9 @@
   (`additionalProperties: false`), so a misspelt filter never silently returns everything.
 - An operation that takes a JSON body refuses a request without one (422), even when every field
   is optional (a PATCH with nothing to change is a client bug).
-- Strings holding NUL are refused (422): PostgreSQL cannot store them.
+- Strings holding NUL are refused (422): PostgreSQL cannot store them. A JSON body is read by
+  api/strict_json.py (NaN, huge numbers, lone surrogates, NUL anywhere, deep nesting: 422) and is
+  at most SMARTQN_MAX_JSON_KB (413).
 - flask-smorest documents one request body per operation, so an upload with a field beside its
   file (`document_type`) is one multipart schema, loaded from request.files and request.form.
 """
@@ -16,8 +18,13 @@ from typing import Any
 import flask
 import flask_smorest
 import marshmallow as ma
-from webargs.flaskparser import FlaskParser
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import CombinedMultiDict
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from api import strict_json
+from api.context import settings
 
 
 def _nul_paths(data: Any) -> list[str]:
@@ -34,6 +41,14 @@ def _nul_paths(data: Any) -> list[str]:
 
 
 class Parser(FlaskParser):
+    def _raw_load_json(self, req: flask.Request) -> Any:
+        if not is_json_request(req):
+            return core.missing
+        data = req.get_data(cache=True)
+        if len(data) > settings().max_json_kb * 1024:
+            raise RequestEntityTooLarge(f"a JSON body is at most {settings().max_json_kb} KB")
+        return strict_json.loads(data)
+
     def load_files(self, req: flask.Request, schema: ma.Schema) -> Any:
         return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
 

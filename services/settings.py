@@ -68,6 +68,8 @@ class Settings:
     # Dossiers
     storage_dir: str = ""
     max_upload_mb: int = 10
+    # A JSON request body (a dossier's form included) is at most this big; more answers 413.
+    max_json_kb: int = 256
     # Government day swaps the holidays package does not know yet (ISO dates, comma-separated).
     extra_days_off: tuple[str, ...] = ()
     makeup_workdays: tuple[str, ...] = ()

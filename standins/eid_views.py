@@ -9,10 +9,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+import marshmallow as ma
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response as BaseResponse
 
+from api import strict_json
 from api.context import get_session, settings
 from schemas.identity import MockTokenRequestSchema
 from services.errors import ValidationFailed
@@ -84,7 +86,11 @@ def token() -> Response:
         return _token_response(mock_eid.mint_id_token(
             mock_keys(), issuer=config.eid_issuer, audience=grant.client_id, claims=grant.claims,
             ttl=config.eid_mock_token_ttl, nonce=grant.nonce))
-    body = request.get_json(silent=True)
+    try:
+        body = strict_json.loads(request.get_data(cache=True))
+    except (ValueError, ma.ValidationError) as exc:  # not JSON, or JSON no claim can hold (NUL, surrogates…)
+        messages = exc.messages if isinstance(exc, ma.ValidationError) else {"_schema": ["Not JSON."]}
+        raise ValidationFailed("a JSON object is expected", errors=messages) from exc  # type: ignore[arg-type]
     if not isinstance(body, dict):
         raise ValidationFailed("a JSON object is expected", errors={"_schema": ["Expected a JSON object."]})
     person = _load_person(body)

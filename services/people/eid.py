@@ -129,7 +129,8 @@ def identity_from_claims(claims: dict[str, Any]) -> EidIdentity:
         raise Unauthorized("eID token lacks identity claims") from exc
     if identity.eid_level not in (1, 2) or isinstance(identity.eid_level, bool):
         raise Unauthorized("eID token has an unknown eid_level")
-    if not identity.full_name or len(identity.full_name) > 120:
+    # isprintable() is False for NUL, control characters and lone surrogates, which no column can hold.
+    if not identity.full_name or len(identity.full_name) > 120 or not identity.full_name.isprintable():
         raise Unauthorized("eID token has no usable name")
     if cccd_rules.problems(identity.cccd, date_of_birth=identity.date_of_birth, gender=identity.gender):
         raise Unauthorized("eID token carries an invalid citizen number")

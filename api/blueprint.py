@@ -18,6 +18,7 @@ from typing import Any
 import flask
 import flask_smorest
 import marshmallow as ma
+from marshmallow import fields
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import CombinedMultiDict
@@ -27,16 +28,26 @@ from api import strict_json
 from api.context import settings
 
 
-def _nul_paths(data: Any) -> list[str]:
-    """Top-level text fields (and lists of text) holding NUL. Free-form objects such as a dossier's
-    `form` are stored as JSON, which keeps a NUL escaped, so they are left to their JSON Schema."""
+def nul_paths(data: Any, schema: ma.Schema | None, path: str = "") -> list[str]:
+    """Text fields holding NUL, at any depth of the schema's nested objects and lists. Free-form
+    objects (`fields.Dict`, such as a dossier's `form`) are stored as JSON, which keeps a NUL
+    escaped, so they are left to their own JSON Schema."""
+    found: list[str] = []
+    if isinstance(data, str):
+        return [path] if "\x00" in data else []
+    if isinstance(data, list):
+        for i, item in enumerate(data):
+            found += nul_paths(item, schema, f"{path}[{i}]")
+        return found
     if not isinstance(data, dict):
         return []
-    found = []
     for key, value in data.items():
-        values = value if isinstance(value, list) else [value]
-        found += [f"{key}[{i}]" if isinstance(value, list) else str(key)
-                  for i, v in enumerate(values) if isinstance(v, str) and "\x00" in v]
+        field = schema.fields.get(str(key)) if schema is not None else None
+        if isinstance(field, fields.Dict):
+            continue
+        inner = field.inner if isinstance(field, fields.List) else field
+        nested = inner.schema if isinstance(inner, fields.Nested) else None
+        found += nul_paths(value, nested, f"{path}.{key}" if path else str(key))
     return found
 
 
@@ -58,7 +69,7 @@ class Parser(FlaskParser):
         data = super()._load_location_data(schema=schema, req=req, location=location)
         # NUL cannot be stored in PostgreSQL text (nor means anything in a form): refuse it upfront.
         plain = dict(data) if location in ("query", "form") else data
-        found = _nul_paths(plain)
+        found = nul_paths(plain, schema)
         if found:
             raise ma.ValidationError({p: ["NUL characters are not allowed."] for p in found})
         return data

@@ -15,6 +15,7 @@ from marshmallow import ValidationError
 from werkzeug.wrappers import Response as BaseResponse
 
 from api import strict_json
+from api.blueprint import nul_paths
 from api.context import get_session, settings
 from schemas.identity import MockTokenRequestSchema
 from services.errors import ValidationFailed
@@ -93,6 +94,8 @@ def token() -> Response:
         raise ValidationFailed("a JSON object is expected", errors=messages) from exc  # type: ignore[arg-type]
     if not isinstance(body, dict):
         raise ValidationFailed("a JSON object is expected", errors={"_schema": ["Expected a JSON object."]})
+    if found := nul_paths(body, None):
+        raise ValidationFailed("NUL in a claim", errors={p: ["NUL characters are not allowed."] for p in found})
     person = _load_person(body)
     return _token_response(mock_eid.mint_id_token(
         mock_keys(), issuer=config.eid_issuer, audience=config.eid_audience[0], claims=person["claims"],

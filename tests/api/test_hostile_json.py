@@ -20,7 +20,6 @@ def send(client, method, url, raw, tokens=None):
 
 @pytest.mark.parametrize("raw, path", [
     ('{"form": {"purpose": "\\ud800"}}', "form.purpose"),  # a lone surrogate
-    ('{"form": {"purpose": "a\\u0000b"}}', "form.purpose"),  # NUL, nested
     ('{"form": {"purpose": NaN}}', "_schema"),
     ('{"form": {"purpose": Infinity}}', "_schema"),
     ('{"form": {"pages": 1e400}}', "_schema"),

@@ -99,6 +99,8 @@ class Settings:
     # Deadline alerts, payment expiry and device housekeeping, run by the worker every so often.
     push_periodic_seconds: float = 60.0
     device_retention_days: int = 270
+    # Strict-Transport-Security on HTTPS responses (0: none; a year is 31536000 once HTTPS is certain).
+    hsts_seconds: int = 0
     # How many reverse proxies in front of the app set X-Forwarded-For (0: trust none).
     trusted_proxies: int = 0
 

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -21,18 +22,37 @@ BIN = Path(sys.executable).parent
 GUNICORN_EXTRA = os.environ.get("SMARTQN_BENCH_GUNICORN", "").split()
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 PG = os.environ.get("SMARTQN_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+PSQL = ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c"]
 
 
 @contextmanager
 def scratch_database() -> Iterator[str]:
     """A fresh PostgreSQL database for one run, dropped afterwards."""
     database = f"smartqn_bench_{os.getpid()}"
-    psql = ["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c"]
-    subprocess.run([*psql, f"CREATE DATABASE {database}"], check=True)
+    subprocess.run([*PSQL, f"CREATE DATABASE {database}"], check=True)
     try:
         yield f"{PG}/{database}"
     finally:
-        subprocess.run([*psql, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"], check=False)
+        subprocess.run([*PSQL, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"], check=False)
+
+
+def kept_database(name: str) -> str:
+    """A PostgreSQL database kept between runs, created when missing."""
+    found = subprocess.run([*PSQL, f"SELECT 1 FROM pg_database WHERE datname = '{name}'", "-tA"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    if not found:
+        subprocess.run([*PSQL, f"CREATE DATABASE {name}"], check=True)
+    return f"{PG}/{name}"
+
+
+def drop_database(name: str) -> None:
+    subprocess.run([*PSQL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=True)
+
+
+def percentiles(samples_ms: list[float]) -> dict[str, float]:
+    """p50 and p99 of latencies measured in process."""
+    cuts = statistics.quantiles(samples_ms, n=100, method="inclusive")
+    return {"p50_ms": cuts[49], "p99_ms": cuts[98]}
 
 
 def post_json(url: str, body: dict, token: str | None = None) -> dict:

@@ -1,33 +1,57 @@
-"""Dossier benchmarks on PostgreSQL: submit and detail-read throughput as ratios to the bare app, and
-the officials' queue p99 with 10 thousand versus 1 million dossiers.
+"""Dossier benchmarks on PostgreSQL with a province's data: the officials' queue at 10 thousand and at
+1 million dossiers, the province-wide statistics over a year, and draft creation, detail read and submit
+throughput as ratios to the bare app.
 
-Creates a scratch database (dropped afterwards), migrates and seeds it, serves the project and
-bench/bare.py with gunicorn (2 sync workers each), signs a citizen and an official in through the
-mock eID provider, prepares drafts in bulk, and drives everything with wrk.
-Usage: `.venv/bin/python bench/dossiers.py [--seconds 10] [--rows 1000000]`.
+Two databases are kept between runs, smartqn_bench_10k and smartqn_bench_1m: migrated, seeded with the
+Đà Nẵng catalog and filled by COPY with dossiers of the commune-level procedures spread over every
+commune of the seed, one applicant per ten dossiers, received over the last year, ~5 % received at
+another commune's desk and transferred. A database that already holds the right number is reused.
+The queue and the statistics are timed in process (Flask test client); throughput with gunicorn and
+wrk as bench/load.py does.
+Usage: `.venv/bin/python bench/dossiers.py [--seconds 10] [--samples 1000]`; `--drop` drops the databases.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
-import urllib.request
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from common import BIN, ROOT, free_port, gunicorn, post_json, scratch_database, sign_in, table, wrk
+from common import (
+    BIN,
+    ROOT,
+    drop_database,
+    free_port,
+    gunicorn,
+    kept_database,
+    percentiles,
+    post_json,
+    sign_in,
+    table,
+    wrk,
+)
 
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert, select, text  # noqa: E402
+from sqlalchemy import Engine, func, insert, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from services.db import make_engine  # noqa: E402
-from services.models import Attachment, Dossier, Procedure, StoredFile, User  # noqa: E402
+from services.models import Agency, Attachment, Dossier, Procedure, StoredFile, User  # noqa: E402
 
+SIZES = {"smartqn_bench_10k": 10_000, "smartqn_bench_1m": 1_000_000}
+DOSSIERS_PER_PERSON = 10
+TRANSFERRED = 0.05
 TARGETS = {"detail": 0.50, "submit": 0.25}
 CITIZEN = {"cccd": "049085001234", "full_name": "Nguyễn Văn An", "date_of_birth": "1985-03-12", "gender": "male",
            "eid_level": 2}
@@ -35,7 +59,178 @@ ADMIN = {"cccd": "049180003456", "full_name": "Võ Thị Hà", "date_of_birth": 
          "eid_level": 2}
 OFFICIAL = {"cccd": "048078002345", "full_name": "Phạm Quốc Dũng", "date_of_birth": "1978-05-05",
             "gender": "male", "eid_level": 2}
-AGENCY = "000.20.24.H15"
+AGENCY = "000.20.24.H15"  # the official's commune
+QUEUES = {"queue": "", "queue_received": "&status=received", "queue_overdue": "&overdue=true"}
+
+# Who files: synthetic people (CCCD 099…, never a real prefix), Vietnamese names.
+FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô",
+          "Dương", "Lý"]
+MIDDLE = ["Văn", "Thị", "Hữu", "Minh", "Ngọc", "Quốc", "Thanh", "Đức", "Xuân", "Thu"]
+GIVEN = ["An", "Bình", "Châu", "Dũng", "Hà", "Hải", "Hạnh", "Hùng", "Lan", "Linh", "Long", "Mai", "Nam", "Ngân", "Phúc",
+         "Quân", "Sơn", "Tâm", "Thảo", "Trang", "Tuấn", "Vy"]
+# Status by age: a dossier received today is open, one from months ago is closed (a few stuck, overdue).
+STATUSES = ("submitted", "received", "in_progress", "supplement_requested", "approved", "completed", "rejected",
+            "withdrawn")
+BY_AGE = ((2, (20, 25, 30, 5, 10, 10, 0, 0)),  # (younger than N days, weights of STATUSES)
+          (20, (0, 3, 10, 4, 5, 70, 5, 3)),
+          (366, (0, .3, .7, .5, .5, 90, 5, 3)))
+USER_COLUMNS = ("id", "cccd", "full_name", "date_of_birth", "gender", "eid_level", "eid_subject", "created_at",
+                "last_sign_in_at")
+DOSSIER_COLUMNS = ("id", "code", "procedure_id", "agency_id", "receiving_centre_id", "channel", "applicant_id",
+                   "status", "form", "fee_vnd", "paid_at", "created_at", "status_changed_at", "submitted_at",
+                   "received_at", "due_at", "completed_at", "closed_at", "resume_status", "remaining_days",
+                   "supplement_count", "processing_days", "queue_at", "rating_score", "rated_at", "version")
+
+
+def people(r: random.Random, count: int, now: datetime) -> list[tuple]:
+    return [(str(uuid.uuid4()), f"099{i:09d}", f"{r.choice(FAMILY)} {r.choice(MIDDLE)} {r.choice(GIVEN)}",
+             date(1950 + r.randrange(55), 1 + r.randrange(12), 1 + r.randrange(28)), r.choice(("male", "female")),
+             2, f"bench-{i}", now, now) for i in range(count)]
+
+
+def dossier(r: random.Random, n: int, now: datetime, procedure: Any, agency: str, codes: dict[str, str],
+            applicant: str) -> tuple:
+    """One dossier as the lifecycle would have left it, received at a random time of the last year."""
+    submitted = now - timedelta(days=365 * r.random())
+    age = (now - submitted).days
+    status = r.choices(STATUSES, next(w for days, w in BY_AGE if age < days))[0]
+    received = None if status == "submitted" else min(now, submitted + timedelta(minutes=r.randrange(1, 24 * 60)))
+    due = received and received + timedelta(days=procedure.processing_days * 1.4 + 0.3)
+    changed = min(now, received + timedelta(hours=r.randrange(1, 48))) if received else submitted
+    completed = closed = processing = score = rated = resume = remaining = None
+    if status in ("completed", "rejected", "withdrawn"):
+        closed = changed = min(now, received + (due - received) * r.uniform(0.2, 1.15))
+        if status == "completed":
+            completed, processing = closed, (closed - received).days * 5 // 7
+            if r.random() < 1 / 3:
+                score, rated = r.choice((3, 4, 4, 5, 5, 5)), min(now, closed + timedelta(days=1))
+    elif status == "supplement_requested":  # the clock stops
+        due, resume, remaining = None, "in_progress", 1
+    centre = channel = None
+    if r.random() < TRANSFERRED:  # received at another commune's desk, transferred to the competent one
+        centre, channel = r.choice([c for c in codes.values() if c != codes[agency]]), "desk"
+    channel = channel or r.choice(("online", "online", "desk"))
+    day = (received or submitted).astimezone(UTC)
+    return (str(uuid.uuid4()), f"{agency}-{day:%y%m%d}-{n:07d}", procedure.id, codes[agency], centre, channel,
+            applicant, status, "{}", procedure.fee_vnd, received if procedure.fee_vnd and channel == "online" else None,
+            submitted, changed, submitted, received, due, completed, closed, resume, remaining,
+            int(status == "supplement_requested"), processing, due or changed, score, rated, 1)
+
+
+def copy(engine: Engine, table_name: str, columns: tuple[str, ...], rows) -> None:
+    raw = engine.raw_connection()
+    try:
+        sql = f"COPY {table_name} ({', '.join(columns)}) FROM STDIN"
+        with raw.driver_connection.cursor() as cursor, cursor.copy(sql) as stream:
+            for row in rows:
+                stream.write_row(row)
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def fill(engine: Engine, rows: int) -> None:
+    """`rows` dossiers over every commune, `rows / 10` applicants; replaces what a previous fill left."""
+    r, now = random.Random(rows), datetime.now(UTC)
+    with Session(engine) as session, session.begin():
+        session.execute(text("TRUNCATE dossiers CASCADE"))
+        session.execute(text("DELETE FROM users WHERE cccd LIKE '099%'"))
+        communes = {a.code: a.id for a in session.scalars(select(Agency).where(Agency.level == "commune"))}
+        procedures = session.execute(select(Procedure.id, Procedure.fee_vnd, Procedure.processing_days)
+                                     .where(Procedure.level == "commune", Procedure.by_level)).all()
+    applicants = people(r, max(1, rows // DOSSIERS_PER_PERSON), now)
+    copy(engine, "users", USER_COLUMNS, applicants)
+    codes = sorted(communes)
+    copy(engine, "dossiers", DOSSIER_COLUMNS,
+         (dossier(r, n, now, r.choice(procedures), r.choice(codes), communes, r.choice(applicants)[0])
+          for n in range(rows)))
+    print(f"filled {rows:,} dossiers over {len(codes)} communes, {len(applicants):,} applicants", file=sys.stderr)
+
+
+def analyze(engine: Engine) -> None:
+    """Fresh planner statistics after bulk writes (autovacuum may be off, or not yet round)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE"))
+
+
+def environment(url: str, tmp: str, port: int | None = None) -> dict[str, str]:
+    return {**os.environ, "SMARTQN_INSTANCE_DIR": tmp, "SMARTQN_DATABASE_URL": url,
+            "SMARTQN_RATELIMIT_ENABLED": "false", "SMARTQN_BASE_URL": f"http://127.0.0.1:{port or 5000}",
+            "SMARTQN_ACCESS_TOKEN_TTL": "3600"}
+
+
+def prepare(name: str, rows: int, tmp: str) -> str:
+    """Migrate, seed and grant staff; remove what an earlier run's citizen filed; fill unless already full."""
+    url = kept_database(name)
+    flask = [str(BIN / "flask"), "--app", "wsgi"]
+    for command in (["db", "upgrade"], ["seed"],
+                    ["staff", "grant", OFFICIAL["cccd"], "--role", "official", "--agency", AGENCY],
+                    ["staff", "grant", ADMIN["cccd"], "--role", "admin"]):
+        subprocess.run([*flask, *command], cwd=ROOT, env=environment(url, tmp), check=True, capture_output=True)
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session, session.begin():
+            session.execute(text("DELETE FROM dossiers WHERE applicant_id IN (SELECT id FROM users WHERE cccd = :c)"),
+                            {"c": CITIZEN["cccd"]})
+            count = session.scalar(select(func.count()).select_from(Dossier))
+        if count != rows:
+            started = time.perf_counter()
+            fill(engine, rows)
+            print(f"{name}: filled in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        analyze(engine)
+    finally:
+        engine.dispose()
+    return url
+
+
+def in_process(url: str, tmp: str, samples: int) -> tuple[dict[str, dict[str, float]], list[float]]:
+    """The official's queue (first page, three filters) timed in process, and the admin's statistics
+    over the last year (7 runs)."""
+    os.environ.update({**environment(url, tmp), "SMARTQN_LOG_LEVEL": "WARNING"})
+    from api import create_app
+    from api.context import get_session, settings
+    from services.people.eid import EidIdentity
+    from services.people.identity import sign_in as sign_in_eid
+
+    app = create_app()
+    client = app.test_client()
+
+    def bearer(person: dict) -> dict[str, str]:  # as POST /auth/eid does once the eID token is verified
+        identity = EidIdentity(**{**person, "date_of_birth": date.fromisoformat(person["date_of_birth"])},
+                               subject=f"bench-{person['cccd']}")
+        with app.app_context():
+            return {"Authorization": f"Bearer {sign_in_eid(get_session(), identity, settings=settings()).access_token}"}
+
+    def timed(path: str, headers: dict[str, str]) -> float:
+        started = time.perf_counter()
+        response = client.get(path, headers=headers)
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 200:
+            raise RuntimeError(f"{path}: {response.status_code} {response.get_data(as_text=True)[:500]}")
+        return elapsed
+
+    official, queue = bearer(OFFICIAL), {}
+    for name, query in QUEUES.items():
+        path = f"/api/v1/admin/dossiers?limit=20{query}"
+        for _ in range(50):
+            timed(path, official)
+        queue[name] = {**percentiles([timed(path, official) for _ in range(samples)]),
+                       "items": len(client.get(path, headers=official).json["items"])}
+    today, admin = date.today(), bearer(ADMIN)
+    stats = [timed(f"/api/v1/admin/stats?from={today - timedelta(days=365)}&to={today}", admin) for _ in range(7)]
+    return queue, stats
+
+
+CREATE_LUA = """
+local agencies, n = {%(agencies)s}, 0
+function request()
+  n = n + 1
+  local headers = {["Content-Type"] = "application/json"}
+  for name, value in pairs(wrk.headers) do headers[name] = value end  -- keeps -H Authorization
+  return wrk.format("POST", "/api/v1/dossiers", headers, '{"procedure_code": "1.004873", "agency_code": "'
+    .. agencies[n %% #agencies + 1] .. '", "form": {"purpose": "Kết hôn"}}')
+end
+"""
 SUBMIT_LUA = """
 local ids, counter, thread_no = {}, 0, 0
 local threads = 0
@@ -54,14 +249,15 @@ end
 """
 
 
-def prepare_drafts(engine, applicant_id: str, count: int) -> list[str]:
+def prepare_drafts(engine: Engine, applicant_id: str, count: int) -> list[str]:
     sha = "0" * 64
     with Session(engine) as session, session.begin():
         procedure = session.scalar(select(Procedure).where(Procedure.code == "1.004873"))
+        agency = session.scalar(select(Agency.id).where(Agency.code == AGENCY))
         if session.get(StoredFile, sha) is None:
             session.add(StoredFile(sha256=sha, size=10, content_type="application/pdf"))
             session.flush()
-        rows = [{"procedure_id": procedure.id, "agency_id": procedure.agency_id, "applicant_id": applicant_id,
+        rows = [{"procedure_id": procedure.id, "agency_id": agency, "applicant_id": applicant_id,
                  "status": "draft", "form": {"purpose": "Kết hôn"}, "fee_vnd": 0} for _ in range(count)]
         ids = list(session.scalars(insert(Dossier).returning(Dossier.id), rows))
         session.execute(insert(Attachment), [{"dossier_id": i, "document_type": "to_khai_tthn",
@@ -70,129 +266,73 @@ def prepare_drafts(engine, applicant_id: str, count: int) -> list[str]:
     return ids
 
 
-FILL = text("""
-INSERT INTO dossiers (id, code, procedure_id, agency_id, applicant_id, status, form, fee_vnd, created_at,
-                      status_changed_at, submitted_at, received_at, due_at, queue_at, supplement_count, version,
-                      completed_at, closed_at, processing_days, rating_score, rated_at)
-SELECT gen_random_uuid()::text, 'BENCH-' || g, (CAST(:procedures AS text[]))[1 + g % :n],
-       (CAST(:agencies AS text[]))[1 + g % :n], :applicant,
-       s.status, '{}'::json, 0, t.at, t.at, t.at,
-       CASE WHEN s.status = 'submitted' THEN NULL ELSE t.at END,
-       CASE WHEN s.status = 'submitted' THEN NULL ELSE t.at + interval '5 days' END,
-       CASE WHEN s.status = 'submitted' THEN t.at ELSE t.at + interval '5 days' END, 0, 1,
-       CASE WHEN s.status = 'completed' THEN t.at + (g % 8) * interval '1 day' END,
-       CASE WHEN s.status IN ('completed', 'rejected') THEN t.at + (g % 8) * interval '1 day' END,
-       CASE WHEN s.status = 'completed' THEN g % 8 END,
-       CASE WHEN s.status = 'completed' AND g % 3 = 0 THEN 1 + g % 5 END,
-       CASE WHEN s.status = 'completed' AND g % 3 = 0 THEN t.at + interval '9 days' END
-FROM generate_series(CAST(:first AS integer), CAST(:last AS integer)) AS g
-CROSS JOIN LATERAL (SELECT (ARRAY['submitted','received','in_progress','approved','completed','rejected',
-                                  'completed','completed'])[1 + g % 8] AS status) AS s
-CROSS JOIN LATERAL (SELECT now() - (g % 1500) * interval '1 day' / 4 AS at) AS t
-""")
-
-
-def fill(engine, applicant_id: str, first: int, last: int) -> None:
-    with Session(engine) as session, session.begin():
-        procedures = session.execute(select(Procedure.id, Procedure.agency_id).order_by(Procedure.code)).all()
-        columns = {"procedures": [p.id for p in procedures], "agencies": [p.agency_id for p in procedures],
-                   "n": len(procedures), "applicant": applicant_id}
-        for start in range(first, last + 1, 200_000):
-            session.execute(FILL, {**columns, "first": start, "last": min(last, start + 199_999)})
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("VACUUM ANALYZE dossiers"))
-
-
-def queue_p99(base: str, token: str, seconds: int, connections: int) -> dict[str, dict[str, float]]:
-    headers = {"Authorization": f"Bearer {token}"}
-    return {name: wrk(f"{base}/api/v1/admin/dossiers?limit=20{query}", seconds, connections, headers)
-            for name, query in (("queue", ""), ("queue_received", "&status=received"),
-                                ("queue_overdue", "&overdue=true"))}
-
-
-def stats_latency(base: str, token: str, runs: int = 7) -> float:
-    """Median milliseconds of the province-wide statistics over the last year (all agencies)."""
-    import statistics
-    import time
-    from datetime import date, timedelta
-
-    today = date.today()
-    url = f"{base}/api/v1/admin/stats?from={today - timedelta(days=365)}&to={today}"
-    timings = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        with urllib.request.urlopen(urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})) as r:
-            r.read()
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings)
+def throughput(url: str, tmp: str, seconds: int, connections: int) -> dict[str, dict[str, float]]:
+    """Draft creation, detail read and submit on the full table, against the bare app before and after."""
+    port = free_port()
+    env = environment(url, tmp, port)
+    engine = make_engine(url)
+    try:
+        with gunicorn("bare:app", env, ROOT / "bench") as bare, gunicorn("wsgi:app", env, ROOT, port) as ours:
+            citizen = sign_in(ours, CITIZEN)
+            with Session(engine) as session:
+                applicant = session.scalar(select(User.id).where(User.cccd == CITIZEN["cccd"]))
+                communes = session.scalars(select(Agency.code).where(Agency.level == "commune")).all()
+            ids = prepare_drafts(engine, applicant, 30_000)
+            analyze(engine)
+            (Path(tmp) / "ids.txt").write_text("\n".join(ids[1:]) + "\n")
+            submit, create = Path(tmp) / "submit.lua", Path(tmp) / "create.lua"
+            submit.write_text(SUBMIT_LUA % {"ids": Path(tmp) / "ids.txt"})
+            create.write_text(CREATE_LUA % {"agencies": ", ".join(f'"{c}"' for c in communes)})
+            post_json(f"{ours}/api/v1/dossiers/{ids[0]}/submit", {}, citizen)
+            auth = {"Authorization": f"Bearer {citizen}"}
+            first = wrk(f"{bare}/bare", seconds, connections)
+            results = {"create_draft": wrk(ours, seconds, connections, auth, create),
+                       "detail": wrk(f"{ours}/api/v1/dossiers/{ids[0]}", seconds, connections, auth),
+                       "submit": wrk(ours, seconds, connections, auth, submit)}
+            last = wrk(f"{bare}/bare", seconds, connections)
+        if results["submit"]["requests"] > len(ids) - 1:
+            sys.exit("not enough drafts prepared for the submit run")
+        return {"bare": {k: (first[k] + last[k]) / 2 for k in first}, **results}
+    finally:
+        engine.dispose()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--samples", type=int, default=1000, help="requests per queue filter, in process")
+    parser.add_argument("--drop", action="store_true", help="drop the kept databases and exit")
     args = parser.parse_args()
+    if args.drop:
+        for name in SIZES:
+            drop_database(name)
+        return 0
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
-    with scratch_database() as url:
-        return run(args, url)
+    (small_db, small_rows), (large_db, large_rows) = SIZES.items()
+    with tempfile.TemporaryDirectory() as tmp:
+        small_url, large_url = prepare(small_db, small_rows, tmp), prepare(large_db, large_rows, tmp)
+        small, _ = in_process(small_url, tmp, args.samples)
+        large, stats_ms = in_process(large_url, tmp, args.samples)
+        results = throughput(large_url, tmp, args.seconds, args.connections)
 
-
-def run(args: argparse.Namespace, url: str) -> int:
-    engine = make_engine(url)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            port = free_port()
-            env = {**os.environ, "SMARTQN_INSTANCE_DIR": tmp, "SMARTQN_DATABASE_URL": url,
-                   "SMARTQN_RATELIMIT_ENABLED": "false", "SMARTQN_BASE_URL": f"http://127.0.0.1:{port}",
-                   "SMARTQN_ACCESS_TOKEN_TTL": "3600"}
-            flask = [str(BIN / "flask"), "--app", "wsgi"]
-            for command in (["db", "upgrade"], ["seed"], ["staff", "grant", OFFICIAL["cccd"], "--role", "official",
-                                                          "--agency", AGENCY],
-                            ["staff", "grant", ADMIN["cccd"], "--role", "admin"]):
-                subprocess.run([*flask, *command], cwd=ROOT, env=env, check=True, capture_output=True)
-            with gunicorn("bare:app", env, ROOT / "bench") as bare, gunicorn("wsgi:app", env, ROOT, port) as ours:
-                citizen, official = sign_in(ours, CITIZEN), sign_in(ours, OFFICIAL)
-                with Session(engine) as session:
-                    applicant = session.scalar(select(User.id).where(User.cccd == CITIZEN["cccd"]))
-                # The queue at 10 thousand dossiers, then at a province's million.
-                fill(engine, applicant, 1, 10_000)
-                small = queue_p99(ours, official, args.seconds, args.connections)
-                fill(engine, applicant, 10_001, args.rows)
-                large = queue_p99(ours, official, args.seconds, args.connections)
-                stats_ms = stats_latency(ours, sign_in(ours, ADMIN))
-
-                # Throughput, on the full table.
-                ids = prepare_drafts(engine, applicant, 30_000)
-                id_file = Path(tmp) / "ids.txt"
-                id_file.write_text("\n".join(ids[1:]) + "\n")
-                script = Path(tmp) / "submit.lua"
-                script.write_text(SUBMIT_LUA % {"ids": id_file})
-                post_json(f"{ours}/api/v1/dossiers/{ids[0]}/submit", {}, citizen)
-                auth = {"Authorization": f"Bearer {citizen}"}
-                first = wrk(f"{bare}/bare", args.seconds, args.connections)
-                results = {"detail": wrk(f"{ours}/api/v1/dossiers/{ids[0]}", args.seconds, args.connections, auth),
-                           "submit": wrk(ours, args.seconds, args.connections, auth, script)}
-                last = wrk(f"{bare}/bare", args.seconds, args.connections)
-                results = {"bare": {k: (first[k] + last[k]) / 2 for k in first}, **results}
-                if results["submit"]["requests"] > len(ids) - 1:
-                    sys.exit("not enough drafts prepared for the submit run")
-        throughput_ok = table(results, TARGETS)
-        total = args.rows
-        print(f"\nofficials' queue, first page (agency {AGENCY}), p99 by table size")
-        print(f"{'query':<16}{'p99 @10k':>10}{'p99 @' + format(total, ','):>16}{'ratio':>8}{'target':>8}")
-        scale_ok = True
-        for name in small:
-            ratio = large[name]["p99_ms"] / small[name]["p99_ms"]
-            scale_ok &= ratio <= 1.5
-            print(f"{name:<16}{small[name]['p99_ms']:>9.2f}ms{large[name]['p99_ms']:>14.2f}ms{ratio:>8.2f}"
-                  f"{'≤1.5 ' + ('ok' if ratio <= 1.5 else 'MISS'):>9}")
-        print(f"\nprovince-wide statistics over a year, {total:,} dossiers: median {stats_ms:.0f} ms "
-              f"(target < 1000 ms: {'ok' if stats_ms < 1000 else 'MISS'})")
-        return 0 if throughput_ok and scale_ok and stats_ms < 1000 else 1
-    finally:
-        engine.dispose()
+    throughput_ok = table(results, TARGETS)
+    print(f"\nofficials' queue, first page of one commune ({AGENCY}), in process, by table size")
+    print(f"{'query':<16}{'items':>8}{'p50 @10k':>10}{'p99 @10k':>10}{'p50 @1M':>10}{'p99 @1M':>10}{'p99 ratio':>11}"
+          f"{'target':>10}")
+    scale_ok = True
+    for name in small:
+        ratio = large[name]["p99_ms"] / small[name]["p99_ms"]
+        scale_ok &= ratio <= 1.5
+        items = f"{small[name]['items']}/{large[name]['items']}"
+        print(f"{name:<16}{items:>8}{small[name]['p50_ms']:>8.2f}ms{small[name]['p99_ms']:>8.2f}ms"
+              f"{large[name]['p50_ms']:>8.2f}ms{large[name]['p99_ms']:>8.2f}ms{ratio:>11.2f}"
+              f"{'≤1.5 ' + ('ok' if ratio <= 1.5 else 'MISS'):>10}")
+    median = statistics.median(stats_ms)
+    print(f"\nprovince-wide statistics over a year, {large_rows:,} dossiers, in process: median {median:.0f} ms, "
+          f"max {max(stats_ms):.0f} ms of 7 (target < 1000 ms: {'ok' if median < 1000 else 'MISS'})")
+    return 0 if throughput_ok and scale_ok and median < 1000 else 1
 
 
 if __name__ == "__main__":

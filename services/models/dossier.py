@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.db import Base, IdMixin, StrEnumColumn, utcnow
@@ -32,6 +32,9 @@ class DossierBundle(IdMixin, Base):
                                                    lazy="raise_on_sql")
 
 
+OPEN = text("status NOT IN ('rejected', 'completed', 'withdrawn')")
+
+
 class Dossier(IdMixin, Base):
     __tablename__ = "dossiers"
     __table_args__ = (
@@ -50,7 +53,13 @@ class Dossier(IdMixin, Base):
         Index("ix_dossiers_agency_open_due", "agency_id", "due_at"),
         # A receiving centre's queue (what it received and forwarded) and its statistics.
         Index("ix_dossiers_centre_queue", "receiving_centre_id", "queue_at", "id"),
+        Index("ix_dossiers_centre_status_queue", "receiving_centre_id", "status", "queue_at", "id"),
         Index("ix_dossiers_centre_received", "receiving_centre_id", "received_at"),
+        # The overdue filter reads open dossiers only: closed ones keep their queue_at forever.
+        Index("ix_dossiers_agency_open_queue", "agency_id", "queue_at", "id",
+              postgresql_where=OPEN, sqlite_where=OPEN),
+        Index("ix_dossiers_centre_open_queue", "receiving_centre_id", "queue_at", "id",
+              postgresql_where=OPEN, sqlite_where=OPEN),
     )
 
     code: Mapped[str | None] = mapped_column(String(60), unique=True)

@@ -172,6 +172,10 @@ class Settings:
                 # The mock signs any identity anyone asks for.
                 raise ConfigError("production needs SMARTQN_EID_MOCK_ENABLED=false and the real provider's "
                                   "SMARTQN_EID_ISSUER, SMARTQN_EID_AUDIENCE and SMARTQN_EID_JWKS_URL")
+            if self.ratelimit_enabled and self.ratelimit_storage_url.startswith("memory://"):
+                # Counted per process: with N gunicorn workers an attacker gets N times the limit.
+                raise ConfigError("production needs SMARTQN_RATELIMIT_STORAGE_URL pointing at Redis "
+                                  "(redis://host:6379/0): memory:// counts each worker apart")
         if self.push_sender not in {"log", "memory", "fcm"}:
             raise ConfigError(f"SMARTQN_PUSH_SENDER must be log, memory or fcm, not {self.push_sender!r}")
         if self.push_worker not in {"off", "inline"}:

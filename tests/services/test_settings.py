@@ -59,8 +59,10 @@ def test_production_starts_with_a_real_secret_postgresql_and_no_mock_eid():
     production.update(SMARTQN_PAYMENT_MOCK_ENABLED="false", SMARTQN_VNPAY_HASH_SECRET="s" * 32)
     with pytest.raises(ConfigError, match="EID_MOCK"):
         Settings.from_env(production)
-    settings = Settings.from_env({**production, "SMARTQN_EID_MOCK_ENABLED": "false",
-                                  "SMARTQN_EID_ISSUER": "https://vneid.example.gov.vn"})
+    production.update(SMARTQN_EID_MOCK_ENABLED="false", SMARTQN_EID_ISSUER="https://vneid.example.gov.vn")
+    with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URL"):  # memory:// counts per worker
+        Settings.from_env(production)
+    settings = Settings.from_env({**production, "SMARTQN_RATELIMIT_STORAGE_URL": "redis://127.0.0.1:6379/0"})
     assert settings.is_production and settings.eid_jwks_url == "https://vneid.example.gov.vn/jwks.json"
 
 

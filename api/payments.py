@@ -11,11 +11,14 @@ from api.context import calendar, get_session, settings
 from api.guards import current_actor
 from api.http import IDEMPOTENCY_HEADER, idempotent_request, json_response
 from api.i18n import current_language
-from schemas.payments import CreatedPaymentSchema, IpnAnswerSchema, PaymentSchema
+from schemas.common import encode_cursor
+from schemas.payments import CreatedPaymentSchema, IpnAnswerSchema, PaymentSchema, RefundArgs, RefundPageSchema
 from services.errors import ValidationFailed
 from services.money import payments, vnpay
 
 blp = Blueprint("payments", __name__, url_prefix="/api/v1", description="Fee payments")
+admin_blp = Blueprint("admin_payments", __name__, url_prefix="/api/v1/admin/payments",
+                      description="Payments that need an administrator")
 gateway_blp = Blueprint("vnpay", __name__, url_prefix="/api/v1/payments/vnpay",
                         description="The payment gateway's callbacks (VNPay protocol)")
 _payment = PaymentSchema()
@@ -54,6 +57,16 @@ def create(dossier_id: str) -> Response:
 def get(payment_id: str) -> Any:
     """A payment the caller made."""
     return payments.get(get_session(), current_actor(), payment_id)
+
+
+@admin_blp.get("/refunds")
+@admin_blp.arguments(RefundArgs, location="query", as_kwargs=True)
+@admin_blp.response(200, RefundPageSchema)
+def refunds(limit: int, cursor: list[Any] | None = None) -> dict[str, Any]:
+    """Fees paid twice (a late success of an expired payment after a newer one succeeded): the second
+    payment is owed back to the payer; newest first."""
+    page = payments.refunds_due(get_session(), after=cursor, limit=limit)
+    return {"items": page.items, "next_cursor": encode_cursor(page.next_key)}
 
 
 @gateway_blp.get("/ipn")

@@ -49,6 +49,7 @@ GUARDS: dict[str, Guard] = {
     "admin_audit": ADMIN,
     "admin_catalog": ADMIN,
     "admin_announcements": ADMIN,
+    "admin_payments": ADMIN,
     "portal": PUBLIC,  # the admin portal's sign-in pages and its scripts and styles
     "dashboard": STAFF_PAGE,  # the same scope as admin_stats, signed in by the portal's cookie
 }
@@ -56,8 +57,8 @@ GUARDS: dict[str, Guard] = {
 
 def register(app: Flask, api: Api, limiter: Limiter | None, settings: Settings) -> None:
     for blueprint in (health.blp, catalog.blp, auth.blp, auth.me_blp, dossiers.blp, bundles.blp, lookup.blp,
-                      payments.blp, payments.gateway_blp, dossiers_admin.blp, stats.blp, staff.blp, audit.blp,
-                      catalog_admin.blp, notifications.blp, notifications.admin_blp):
+                      payments.blp, payments.gateway_blp, payments.admin_blp, dossiers_admin.blp, stats.blp, staff.blp,
+                      audit.blp, catalog_admin.blp, notifications.blp, notifications.admin_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(portal.blp)
     app.register_blueprint(dashboard.blp)

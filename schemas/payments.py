@@ -5,7 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import Word
+from schemas.common import PageArgs, Word
+from schemas.dossiers import DossierCursor
 from vocab import PaymentStatus
 
 
@@ -17,6 +18,20 @@ class PaymentSchema(ma.Schema):
     receipt_no = fields.String(allow_none=True, required=True)
     paid_at = fields.DateTime(allow_none=True, required=True)
     expires_at = fields.DateTime(required=True)
+
+
+class RefundSchema(PaymentSchema):
+    dossier_code = fields.Function(lambda p: p.dossier.code, required=True)
+    refund_due = fields.Boolean(required=True)
+
+
+class RefundArgs(PageArgs):
+    cursor = DossierCursor()  # a time and an id, like a dossier list's
+
+
+class RefundPageSchema(ma.Schema):
+    items = fields.List(fields.Nested(RefundSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
 
 
 class CreatedPaymentSchema(PaymentSchema):

@@ -9,8 +9,8 @@ from schemas.common import PageArgs, PageSchema
 from schemas.dossiers import DossierCursor
 
 COLUMNS = ("agency_code", "agency_name", "received", "completed", "completed_on_time", "completed_late",
-           "overdue_open", "rejected", "withdrawn", "on_time_rate", "online_payment_rate", "avg_processing_days",
-           "satisfaction_avg")
+           "overdue_open", "rejected", "withdrawn", "refunds_due", "on_time_rate", "online_payment_rate",
+           "avg_processing_days", "satisfaction_avg")
 
 
 class StatsArgs(ma.Schema):
@@ -32,6 +32,7 @@ class FiguresSchema(ma.Schema):
     overdue_open = fields.Integer(required=True)
     rejected = fields.Integer(required=True)
     withdrawn = fields.Integer(required=True)
+    refunds_due = fields.Integer(required=True, metadata={"description": "fees paid twice online: owed back"})
     on_time_rate = fields.Float(allow_none=True, required=True)
     online_payment_rate = fields.Float(allow_none=True, required=True)
     avg_processing_days = fields.Float(allow_none=True, required=True)

@@ -21,7 +21,7 @@ from services.clock import clock
 from services.db import epoch_seconds
 from services.dossiers.table import FINAL
 from services.errors import ValidationFailed
-from services.models import Agency, Dossier, User
+from services.models import Agency, Dossier, Payment, User
 from services.pagination import Page, keyset_page
 from services.province.catalog import agency_scope
 
@@ -39,6 +39,7 @@ class Figures:
     overdue_open: int = 0
     rejected: int = 0
     withdrawn: int = 0
+    refunds_due: int = 0  # fees paid twice online in the range, the second payment owed back
     # The sums behind the rates and averages, so totals are computed from them, not from averages.
     fee_completed: int = 0
     paid_online: int = 0
@@ -138,6 +139,9 @@ def report(session: Session, actor: Actor, *, start: date, end: date, agency_cod
         key, mine = Dossier.agency_id, Dossier.agency_id.in_(ids)
     rows = session.execute(select(key.label("agency_id"), *figures).where(mine, touched).group_by(key)).mappings()
     by_agency = {row["agency_id"]: row for row in rows}
+    refunds: dict[str, int] = dict(session.execute(
+        select(key, func.count()).join(Payment, Payment.dossier_id == Dossier.id)
+        .where(mine, Payment.refund_due.is_(True), within(Payment.paid_at)).group_by(key)).tuples().all())
     items = []
     for agency in agencies:
         item = Figures(agency.code, agency.name)
@@ -147,6 +151,7 @@ def report(session: Session, actor: Actor, *, start: date, end: date, agency_cod
                 if name != "agency_id":
                     setattr(item, name, int(value or 0))
             item.completed_late = item.completed - item.completed_on_time
+        item.refunds_due = refunds.get(agency.id, 0)
         items.append(item)
     total = Figures("", "Toàn tỉnh")
     for item in items:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.db import Base, IdMixin, StrEnumColumn, utcnow
@@ -16,7 +16,8 @@ from vocab import PaymentStatus
 class Payment(IdMixin, Base):
     __tablename__ = "payments"
     __table_args__ = (Index("ix_payments_dossier_status", "dossier_id", "status"),
-                      Index("ix_payments_pending_expiry", "status", "expires_at"))
+                      Index("ix_payments_pending_expiry", "status", "expires_at"),
+                      Index("ix_payments_refund_due", "refund_due", "paid_at", "id"))
 
     dossier_id: Mapped[str] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"))
     payer_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
@@ -32,6 +33,9 @@ class Payment(IdMixin, Base):
     gateway_txn_no: Mapped[str | None] = mapped_column(String(40))
     bank_code: Mapped[str | None] = mapped_column(String(20))
     response_code: Mapped[str | None] = mapped_column(String(4))
+    # A success for a fee already paid (a late IPN of an expired payment after a newer one succeeded):
+    # the money moved twice, so this one is owed back to the payer.
+    refund_due: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     dossier: Mapped[Dossier] = relationship(lazy="joined", innerjoin=True)
 

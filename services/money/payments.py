@@ -8,13 +8,15 @@ is recorded with the answer it got.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from services import idempotency
+from services import audit, idempotency
 from services.actors import Actor
 from services.calendar import TZ, WorkingCalendar
 from services.clock import clock
@@ -28,6 +30,7 @@ from services.idempotency import IdempotentRequest
 from services.models import Payment, PaymentCallback, ReceiptCounter
 from services.money import vnpay
 from services.notices import alerts
+from services.pagination import Page, keyset_page
 from services.settings import Settings
 from vocab import FeeStatus, PaymentStatus
 
@@ -134,9 +137,15 @@ def _verdict(session: Session, params: dict[str, str], settings: Settings,
         if payment.dossier.paid_at is None:
             apply(session, payment.dossier, "record_payment", SYSTEM_ACTOR, calendar=calendar,
                   note=f"Đã thanh toán {vnpay.format_vnd(payment.amount_vnd)}, biên lai {payment.receipt_no}")
+            note = "late success honoured" if late else "succeeded"
+        else:  # another payment already paid this fee: this money goes back (admins list and count it)
+            payment.refund_due = True
+            note = "paid twice: refund due"
+            audit.record(session, SYSTEM_ACTOR, "payment.refund_due", "payment", payment.id,
+                         {"dossier": payment.dossier.code, "amount_vnd": payment.amount_vnd,
+                          "receipt_no": payment.receipt_no})
         if late:
-            log.warning("late payment honoured", extra={"payment_id": payment.id})
-        note = "late success honoured" if late else "succeeded"
+            log.warning("late payment honoured", extra={"payment_id": payment.id, "refund_due": payment.refund_due})
     else:
         payment.status = (PaymentStatus.cancelled if params.get("vnp_ResponseCode") == "24"
                           else PaymentStatus.failed)
@@ -157,6 +166,13 @@ def ipn(session: Session, params: dict[str, str], *, settings: Settings, calenda
         with transaction(session):
             session.add(PaymentCallback(payment_id=None, params=params, rsp_code="99", note="error"))
         return IpnAnswer("99", "Unknown error")
+
+
+def refunds_due(session: Session, *, after: Sequence[Any] | None = None, limit: int = 20) -> Page[Payment]:
+    """Payments whose money must go back (a fee paid twice), newest first."""
+    stmt = select(Payment).where(Payment.refund_due.is_(True))
+    return keyset_page(session, stmt, [Payment.paid_at, Payment.id], lambda p: (p.paid_at.isoformat(), p.id),
+                       after=after, limit=limit, descending=True)
 
 
 def expire_stale(session: Session) -> int:

@@ -193,3 +193,28 @@ def test_the_mock_bank_page_checks_the_signature_and_shows_the_amount(client, ci
 
 def test_the_mock_bank_can_be_switched_off(make_app):
     assert make_app(payment_mock_enabled=False).test_client().get("/mock-gateway/pay").status_code == 404
+
+
+def test_a_fee_paid_twice_is_marked_for_refund_listed_and_counted(client, citizen, dossier, settings, session):
+    from services.calendar import TZ
+    from services.people.identity import grant_staff
+    from tests.helpers import ADMIN
+
+    first = pay(client, citizen, dossier["id"], key="first").json
+    clock.advance(minutes=16)  # the first expires; the citizen pays again and that one succeeds
+    citizen = sign_in(client)
+    second = pay(client, citizen, dossier["id"], key="second").json
+    assert second["id"] != first["id"]
+    assert ipn(client, gateway_result(settings, second))["RspCode"] == "00"
+    # Then the bank's late success for the first arrives: the money moved, so it is honoured, and owed back.
+    assert ipn(client, gateway_result(settings, first, vnp_TransactionNo="14123457"))["RspCode"] == "00"
+    grant_staff(session, ADMIN["cccd"], role="admin", agency_code=None)
+    admin = sign_in(client, ADMIN)
+    refunds = client.get("/api/v1/admin/payments/refunds", headers=bearer(admin)).json["items"]
+    assert [(r["id"], r["refund_due"], r["dossier_code"]) for r in refunds] == [(first["id"], True, dossier["code"])]
+    assert client.get("/api/v1/admin/payments/refunds", headers=bearer(citizen)).status_code == 403
+    today = clock.now().astimezone(TZ).date().isoformat()
+    report = client.get(f"/api/v1/admin/stats?from={today}&to={today}", headers=bearer(admin)).json
+    assert report["total"]["refunds_due"] == 1
+    mine = client.get(f"/api/v1/dossiers/{dossier['id']}", headers=bearer(citizen)).json
+    assert mine["payment_status"] == "paid"

@@ -96,8 +96,8 @@ def test_figures_per_agency_and_for_the_province(client, crafted, admin):
     assert items["000.00.00.H15"]["received"] == 0 and items["000.00.00.H15"]["on_time_rate"] is None
     total = {k: v for k, v in body["total"].items() if k not in ("agency_code", "agency_name")}
     assert total == {"received": 7, "completed": 4, "completed_on_time": 2, "completed_late": 2, "overdue_open": 2,
-                     "rejected": 1, "withdrawn": 1, "on_time_rate": 0.5, "online_payment_rate": 0.6667,
-                     "avg_processing_days": 6.5, "satisfaction_avg": 3.0}
+                     "rejected": 1, "withdrawn": 1, "refunds_due": 0, "on_time_rate": 0.5,
+                     "online_payment_rate": 0.6667, "avg_processing_days": 6.5, "satisfaction_avg": 3.0}
     assert body["from"] == "2026-11-01" and body["to"] == "2026-11-30"
 
 

@@ -12,6 +12,7 @@ from notifications.worker import PushWorker
 from services.clock import clock
 from services.money import payments
 from services.notices import alerts, devices
+from services.people import identity
 from services.runtime import Runtime
 from services.settings import Settings
 
@@ -28,7 +29,10 @@ def periodic_tasks(runtime: Runtime) -> list[Any]:
     def drop_stale_devices(session: Any) -> int:
         return devices.drop_stale(session, days=settings.device_retention_days)
 
-    return [deadline_alerts, expire_payments, drop_stale_devices]
+    def forget_used_eid_tokens(session: Any) -> int:
+        return identity.forget_used_tokens(session)
+
+    return [deadline_alerts, expire_payments, drop_stale_devices, forget_used_eid_tokens]
 
 
 def sender_for(settings: Settings) -> Sender:

@@ -141,7 +141,7 @@ def person_claims(*, cccd: str, full_name: str, date_of_birth: date, gender: str
 def mint_id_token(keys: KeyStore, *, issuer: str, audience: str, claims: dict[str, Any], ttl: int,
                   nonce: str | None = None) -> str:
     now = int(clock.now().timestamp())
-    payload = {**claims, "iss": issuer, "aud": audience, "iat": now, "exp": now + ttl}
+    payload = {**claims, "iss": issuer, "aud": audience, "iat": now, "exp": now + ttl, "jti": uuid.uuid4().hex}
     if nonce:
         payload["nonce"] = nonce
     key = keys.signing_key()

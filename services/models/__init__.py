@@ -20,7 +20,7 @@ from services.models.dossier import (
     StoredFile,
     TimelineEntry,
 )
-from services.models.identity import RefreshToken, StaffRole, User
+from services.models.identity import RefreshToken, StaffRole, UsedEidToken, User
 from services.models.notification import Announcement, DeadlineAlert, Device, Notification, PushJob
 from services.models.payment import Payment, PaymentCallback, ReceiptCounter
 
@@ -51,5 +51,6 @@ __all__ = [
     "ReceiptCounter",
     "RefreshToken",
     "StaffRole",
+    "UsedEidToken",
     "User",
 ]

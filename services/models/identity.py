@@ -40,6 +40,15 @@ class StaffRole(Base):
     agency: Mapped[Agency | None] = relationship(lazy="joined")
 
 
+class UsedEidToken(Base):
+    """An eID ID token already exchanged for a session, kept until it expires (one session per token)."""
+
+    __tablename__ = "used_eid_tokens"
+
+    token_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class RefreshToken(IdMixin, Base):
     """One opaque refresh token, stored as its SHA-256 only; rotation links tokens into a family."""
 

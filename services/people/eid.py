@@ -18,8 +18,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from typing import Any
 
 import jwt
@@ -41,6 +41,10 @@ class EidIdentity:
     date_of_birth: date
     gender: str
     eid_level: int
+    # The token this identity came in (its jti, else its hash) and until when it is valid: each ID token
+    # opens one session only, so a stolen one cannot open many. None: not from a token (tests, tools).
+    token_id: str | None = None
+    token_expires_at: datetime | None = None
 
 
 def fetch_json(url: str, timeout: float = 5.0) -> dict[str, Any]:
@@ -158,7 +162,10 @@ def verify_id_token(token: str, *, jwks: JwksCache, issuer: str, audience: tuple
     except jwt.PyJWTError as exc:
         raise Unauthorized(f"eID token rejected: {exc}") from exc
     check_times(claims, leeway=leeway)
-    return identity_from_claims(claims)
+    jti = claims.get("jti")
+    token_id = jti if isinstance(jti, str) and 0 < len(jti) <= 64 else hashlib.sha256(token.encode()).hexdigest()
+    expires = datetime.fromtimestamp(float(claims["exp"]) + leeway, UTC)
+    return replace(identity_from_claims(claims), token_id=token_id, token_expires_at=expires)
 
 
 def check_times(claims: dict[str, Any], *, leeway: int) -> None:

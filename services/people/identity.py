@@ -18,16 +18,16 @@ from datetime import timedelta
 from typing import Any
 
 import jwt
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services import audit
 from services.actors import Actor
 from services.clock import clock
-from services.db import transaction
+from services.db import insert_new, rowcount, transaction
 from services.errors import Conflict, NotFound, Unauthorized, ValidationFailed
-from services.models import RefreshToken, StaffRole, User
+from services.models import RefreshToken, StaffRole, UsedEidToken, User
 from services.people import cccd as cccd_rules
 from services.people.eid import EidIdentity, check_times
 from services.province.catalog import get_agency
@@ -115,6 +115,10 @@ def _issue(session: Session, user: User, *, settings: Settings, family_id: str |
 def sign_in(session: Session, identity: EidIdentity, *, settings: Settings) -> SignedIn:
     """Exchange a verified eID identity for our own session; the first sign-in creates the citizen."""
     with transaction(session):
+        if identity.token_id is not None and insert_new(
+                session, UsedEidToken, {"token_id": identity.token_id, "expires_at": identity.token_expires_at},
+                key=["token_id"]) is None:
+            raise Unauthorized("this eID token was used already; sign in with the eID app again")
         user = _locked_user(session, identity.cccd)
         if user is None:
             user = User(cccd=identity.cccd, full_name=identity.full_name, date_of_birth=identity.date_of_birth,
@@ -133,6 +137,12 @@ def sign_in(session: Session, identity: EidIdentity, *, settings: Settings) -> S
         user.last_sign_in_at = clock.now()
         session.flush()
         return _issue(session, user, settings=settings)
+
+
+def forget_used_tokens(session: Session) -> int:
+    """The periodic sweep: used eID tokens past their expiry can no longer be replayed anyway."""
+    with transaction(session):
+        return rowcount(session.execute(delete(UsedEidToken).where(UsedEidToken.expires_at < clock.now())))
 
 
 def refresh(session: Session, token: str, *, settings: Settings) -> SignedIn:

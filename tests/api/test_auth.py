@@ -227,3 +227,11 @@ def test_missing_or_broken_authorization_is_401_with_www_authenticate(client, he
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert response.content_type == "application/problem+json"
+
+
+def test_an_eid_token_opens_one_session_only(client):
+    token = id_token(client)
+    assert client.post("/api/v1/auth/eid", json={"id_token": token}).status_code == 200
+    replayed = client.post("/api/v1/auth/eid", json={"id_token": token})  # a stolen copy, or a second tap
+    assert replayed.status_code == 401 and replayed.json["code"] == "unauthorized"
+    assert client.post("/api/v1/auth/eid", json={"id_token": id_token(client)}).status_code == 200  # a fresh one

@@ -12,7 +12,7 @@ from typing import Any
 from apispec import BasePlugin
 from flask import Flask, g, request
 
-from api.context import settings
+from api.context import get_session, runtime, settings
 from services.actors import Actor
 from services.errors import Forbidden, NotFound, Unauthorized
 from services.people.identity import Principal, verify_access_token
@@ -78,6 +78,7 @@ def install(app: Flask, guards: dict[str, Guard]) -> None:
         if not token:
             raise Unauthorized("missing bearer token")
         principal = verify_access_token(token, settings=settings())
+        runtime().revocations.check(get_session(), principal)  # a logout or a role change bites within a minute
         if not any(principal.has(role) for role in guard.roles or ()):
             raise Forbidden(f"needs the {guard.name} role")
         g.principal = principal

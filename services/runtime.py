@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 from services.calendar import WorkingCalendar
 from services.db import make_engine
 from services.people.eid import JwksCache
+from services.people.identity import RevocationCache
 from services.settings import Settings
 from services.storage import LocalStorage, Storage
 
@@ -30,6 +31,7 @@ class Runtime:
     calendar: WorkingCalendar
     storage: Storage
     jwks: JwksCache
+    revocations: RevocationCache
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
@@ -38,7 +40,8 @@ class Runtime:
         return cls(settings=settings, engine=engine, sessions=sessions, scoped=scoped_session(sessions),
                    calendar=settings.working_calendar(), storage=LocalStorage(settings.storage_dir),
                    jwks=JwksCache(settings.eid_jwks_url, ttl=settings.eid_jwks_cache_seconds,
-                                  min_refetch=settings.eid_jwks_min_refetch_seconds))
+                                  min_refetch=settings.eid_jwks_min_refetch_seconds),
+                   revocations=RevocationCache(settings.revocation_check_seconds))
 
     def session(self) -> Session:
         """The current thread's session (a request's)."""

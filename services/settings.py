@@ -59,6 +59,8 @@ class Settings:
     eid_authorize_url: str = ""
     eid_token_url: str = ""
     access_token_ttl: int = 900
+    # How often a process re-reads whether a session was ended or a role changed (then 401 at once).
+    revocation_check_seconds: float = 60.0
     refresh_token_ttl_days: int = 30
     ratelimit_enabled: bool = True
     ratelimit_storage_url: str = "memory://"

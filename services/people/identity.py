@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -48,9 +49,40 @@ class Principal:
     roles: tuple[str, ...]
     agency_code: str | None
     eid_level: int
+    family_id: str | None = None  # the refresh-token family (session) the token was issued in
 
     def has(self, role: str) -> bool:
         return role in self.roles
+
+
+class RevocationCache:
+    """What a signed access token cannot say by itself: whether its session was ended (logout, reuse
+    detection) or its staff role changed since. Read at most once per `ttl` seconds per session and
+    process, so a revocation bites within a minute, not at the token's expiry (15 minutes)."""
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._seen: dict[tuple[str, str | None], tuple[float, bool, tuple[str, ...], str | None]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, session: Session, principal: Principal) -> None:
+        key, now = (principal.user_id, principal.family_id), clock.now().timestamp()
+        with self._lock:
+            seen = self._seen.get(key)
+        if seen is None or now - seen[0] >= self.ttl:
+            ended = principal.family_id is not None and session.scalar(select(RefreshToken.id).where(
+                RefreshToken.family_id == principal.family_id, RefreshToken.revoked_at.is_not(None)).limit(1))
+            user = session.get(User, principal.user_id)
+            roles, agency = roles_of(_staff(session, user.cccd)) if user is not None else ([], None)
+            seen = (now, bool(ended) or user is None, tuple(roles), agency)
+            with self._lock:
+                if len(self._seen) > 100_000:
+                    self._seen.clear()
+                self._seen[key] = seen
+        if seen[1]:
+            raise Unauthorized("this session has ended; sign in again")
+        if not set(principal.roles) <= set(seen[2]) or principal.agency_code not in (None, seen[3]):
+            raise Unauthorized("your roles changed; refresh the session")
 
 
 @dataclass(frozen=True)
@@ -97,16 +129,16 @@ def roles_of(staff: StaffRole | None) -> tuple[list[str], str | None]:
 
 
 def _issue(session: Session, user: User, *, settings: Settings, family_id: str | None = None) -> SignedIn:
-    now = clock.now()
+    now, family = clock.now(), family_id or str(uuid.uuid4())
     roles, agency_code = roles_of(_staff(session, user.cccd))  # read afresh: role changes apply here
     claims: dict[str, Any] = {
         "iss": ACCESS_ISSUER, "aud": ACCESS_AUDIENCE, "sub": user.id, "iat": int(now.timestamp()),
         "exp": int(now.timestamp()) + settings.access_token_ttl, "jti": uuid.uuid4().hex,
-        "roles": roles, "agency_code": agency_code, "eid_level": user.eid_level,
+        "roles": roles, "agency_code": agency_code, "eid_level": user.eid_level, "fam": family,
     }
     access = jwt.encode(claims, _access_key(settings), algorithm="HS256", headers={"typ": ACCESS_TYP})
     refresh = secrets.token_urlsafe(32)
-    session.add(RefreshToken(token_hash=_hash(refresh), family_id=family_id or str(uuid.uuid4()), user_id=user.id,
+    session.add(RefreshToken(token_hash=_hash(refresh), family_id=family, user_id=user.id,
                              created_at=now, expires_at=now + timedelta(days=settings.refresh_token_ttl_days)))
     session.flush()
     return SignedIn(access, refresh, settings.access_token_ttl, Profile(user, roles, agency_code))
@@ -190,8 +222,9 @@ def verify_access_token(token: str, *, settings: Settings) -> Principal:
     roles = claims.get("roles")
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise Unauthorized("invalid access token")
+    family = claims.get("fam")
     return Principal(user_id=claims["sub"], roles=tuple(roles), agency_code=claims.get("agency_code"),
-                     eid_level=int(claims.get("eid_level", 1)))
+                     eid_level=int(claims.get("eid_level", 1)), family_id=family if isinstance(family, str) else None)
 
 
 def profile(session: Session, user_id: str) -> Profile:

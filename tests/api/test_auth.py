@@ -235,3 +235,24 @@ def test_an_eid_token_opens_one_session_only(client):
     replayed = client.post("/api/v1/auth/eid", json={"id_token": token})  # a stolen copy, or a second tap
     assert replayed.status_code == 401 and replayed.json["code"] == "unauthorized"
     assert client.post("/api/v1/auth/eid", json={"id_token": id_token(client)}).status_code == 200  # a fresh one
+
+
+def test_a_logout_or_a_revoked_role_stops_the_access_token_within_a_minute(client, session):
+    from datetime import timedelta
+
+    from services.clock import clock
+    from services.people.identity import grant_staff, revoke_staff
+    from tests.helpers import OFFICIAL
+
+    tokens = sign_in(client)
+    assert client.get("/api/v1/me", headers=bearer(tokens)).status_code == 200
+    assert client.post("/api/v1/auth/logout", json={"refresh_token": tokens["refresh_token"]}).status_code == 204
+    clock.freeze(clock.now() + timedelta(seconds=61))
+    assert client.get("/api/v1/me", headers=bearer(tokens)).status_code == 401  # not 15 minutes later
+    grant_staff(session, OFFICIAL["cccd"], role="official", agency_code="000.20.24.H15")
+    official = sign_in(client, OFFICIAL)
+    assert client.get("/api/v1/admin/dossiers", headers=bearer(official)).status_code == 200
+    revoke_staff(session, OFFICIAL["cccd"])
+    clock.freeze(clock.now() + timedelta(seconds=61))
+    refused = client.get("/api/v1/admin/dossiers", headers=bearer(official))
+    assert refused.status_code == 401 and refused.json["code"] == "unauthorized"

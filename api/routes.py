@@ -65,6 +65,7 @@ def register(app: Flask, api: Api, limiter: Limiter | None, settings: Settings) 
     limit(app, limiter, settings.ratelimit_auth, blueprints=(auth.blp,),
           endpoints=("portal.login", "portal.callback"))
     limit(app, limiter, settings.ratelimit_lookup, blueprints=(lookup.blp,))
+    limit(app, limiter, settings.ratelimit_ipn, endpoints=("vnpay.ipn",))
     if settings.eid_mock_enabled or settings.payment_mock_enabled:
         import standins  # here, not at the top: a production process never imports the stand-ins
 

@@ -67,6 +67,8 @@ class Settings:
     # Per client address. Generous: many phones share one carrier NAT address.
     ratelimit_auth: str = "60 per minute;600 per hour"
     ratelimit_lookup: str = "30 per minute;300 per hour"
+    # The gateway's IPN, per address: generous for the gateway's few servers, a wall for a flood.
+    ratelimit_ipn: str = "3000 per minute"
     # Dossiers
     storage_dir: str = ""
     max_upload_mb: int = 10

@@ -155,7 +155,11 @@ def _verdict(session: Session, params: dict[str, str], settings: Settings,
 
 
 def ipn(session: Session, params: dict[str, str], *, settings: Settings, calendar: WorkingCalendar) -> IpnAnswer:
-    """The gateway's callback: verdict and effect in one transaction, the callback recorded with it."""
+    """The gateway's callback: verdict and effect in one transaction, the callback recorded with it.
+    An unsigned one is answered 97 and only logged: a flood of forgeries must not fill a table."""
+    if not vnpay.verify(params, settings.vnpay_hash_secret):
+        log.warning("IPN with a bad signature", extra={"txn_ref": str(params.get("vnp_TxnRef", ""))[:40]})
+        return IpnAnswer("97", "Invalid signature")
     try:
         with transaction(session):
             answer, payment_id, note = _verdict(session, params, settings, calendar)

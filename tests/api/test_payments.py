@@ -121,6 +121,20 @@ def test_bad_signature_is_97_and_changes_nothing(client, citizen, dossier, setti
     assert client.get(f"/api/v1/payments/{payment['id']}", headers=bearer(citizen)).json["status"] == "pending"
 
 
+def test_a_flood_of_unsigned_ipns_stores_nothing_and_is_rate_limited(client, citizen, dossier, settings, session,
+                                                                      make_app):
+    payment = pay(client, citizen, dossier["id"]).json
+    before = session.scalar(select(func.count()).select_from(PaymentCallback))
+    for n in range(20):
+        forged = {**gateway_result(settings, payment), "vnp_TransactionNo": str(n), "vnp_SecureHash": "00" * 64}
+        assert ipn(client, forged)["RspCode"] == "97"
+    assert session.scalar(select(func.count()).select_from(PaymentCallback)) == before
+    limited = make_app(ratelimit_enabled=True, ratelimit_ipn="5 per minute").test_client()
+    answers = [limited.get("/api/v1/payments/vnpay/ipn", query_string={"vnp_TxnRef": "x"}).status_code
+               for _ in range(7)]
+    assert answers[:5] == [200] * 5 and answers[5:] == [429, 429]
+
+
 def test_unknown_order_is_01_and_wrong_amount_is_04(client, citizen, dossier, settings):
     payment = pay(client, citizen, dossier["id"]).json
     assert ipn(client, gateway_result(settings, {**payment, "id": "nope"}))["RspCode"] == "01"

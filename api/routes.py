@@ -30,6 +30,7 @@ from services.settings import Settings
 # blueprint name → guard. A route in a blueprint missing here is refused (see api/guards.py).
 GUARDS: dict[str, Guard] = {
     "health": PUBLIC,
+    "metrics": PUBLIC,  # for the scraper: SMARTQN_METRICS_TOKEN when set (api/metrics.py)
     "api-docs": PUBLIC,  # the OpenAPI document and Swagger UI
     "swagger_assets": PUBLIC,
     "catalog": PUBLIC,

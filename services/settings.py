@@ -103,6 +103,8 @@ class Settings:
     # Deadline alerts, payment expiry and device housekeeping, run by the worker every so often.
     push_periodic_seconds: float = 60.0
     device_retention_days: int = 270
+    # The bearer token Prometheus must send to /metrics (empty: open; keep /metrics off the public proxy).
+    metrics_token: str = ""
     # Strict-Transport-Security on HTTPS responses (0: none; a year is 31536000 once HTTPS is certain).
     hsts_seconds: int = 0
     # How many reverse proxies in front of the app set X-Forwarded-For (0: trust none).

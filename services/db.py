@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, DateTime, Engine, MetaData, Result, String, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.sql.functions import FunctionElement
@@ -117,11 +119,33 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _make_sqlite_transactional(engine)
         return engine
-    # No pre-ping: it costs a round trip per request. Connections are recycled before servers or
-    # proxies drop them, and a request that still meets a dead one fails once and is retried.
+    # Connections are recycled before servers or proxies drop them, and one the server closed meanwhile
+    # is replaced at checkout (below) without a round trip; pool_pre_ping would cost one per request.
     kwargs.setdefault("pool_recycle", 1800)
     kwargs.setdefault("pool_size", 10)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "checkout", _replace_if_closed_by_server)
+    return engine
+
+
+def _replace_if_closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection that PostgreSQL closed (pg_terminate_backend, a restart, a switchover) has the
+    server's FATAL message and end of stream waiting on its socket, while a live idle one has nothing to
+    read: one poll() with no wait tells them apart, with no round trip. DisconnectionError makes the pool
+    discard the connection and check out or open another. A stray ParameterStatus or NOTICE on an idle
+    connection only costs a reconnect."""
+    if getattr(dbapi_connection, "closed", False):
+        raise DisconnectionError("connection closed")
+    pgconn = getattr(dbapi_connection, "pgconn", None)  # psycopg 3; other drivers are not checked
+    if pgconn is None:
+        return
+    try:
+        poller = select.poll()
+        poller.register(pgconn.socket, select.POLLIN)
+    except Exception as exc:  # noqa: BLE001 (libpq has no socket: the connection is bad)
+        raise DisconnectionError("connection has no socket") from exc
+    if poller.poll(0):
+        raise DisconnectionError("the server closed the connection")
 
 
 def _make_sqlite_transactional(engine: Engine) -> None:

@@ -26,6 +26,7 @@ from services.models import IdempotencyKey
 
 KEEP = timedelta(hours=24)
 RUNNING_WAIT = "1500ms"
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a lock_timeout
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,11 @@ def begin(session: Session, request: IdempotentRequest) -> Replay | IdempotencyK
         if postgres:
             session.execute(text(f"SET LOCAL lock_timeout = '{RUNNING_WAIT}'"))
         claimed = _claim(session, request)
-    except OperationalError as exc:  # lock_timeout: the first request is still running
+    except OperationalError as exc:
+        # On PostgreSQL only lock_timeout means the first request is still running: a connection that
+        # dropped at this, the unit of work's first statement, is an error, not a 409 to the client.
+        if postgres and getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
         raise Conflict("a request with this Idempotency-Key is still being processed") from exc
     if postgres:
         session.execute(text("SET LOCAL lock_timeout = 0"))

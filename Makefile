@@ -2,17 +2,19 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: install migrate seed run serve test lint check bench clean
+.PHONY: install migrate seed run serve test lint check bench clean lock
 
-$(STAMP): pyproject.toml
+# The exact versions (with their hashes) in requirements.lock, then the project itself without resolving again.
+$(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
@@ -44,6 +46,14 @@ check: lint test
 
 bench: install
 	$(BIN)/python bench/load.py
+
+# Regenerate requirements.lock from pyproject.toml (the base and [test] dependencies, every platform and
+# Python 3.11+, with hashes); versions already locked are kept unless `make lock LOCK_FLAGS=--upgrade`.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	$(BIN)/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 --generate-hashes \
+	  --custom-compile-command 'make lock' --quiet $(LOCK_FLAGS) -o requirements.lock
 
 clean:
 	rm -rf $(VENV) instance *.egg-info

@@ -1,5 +1,5 @@
 """The push worker as a process of its own, built from the runtime without an HTTP app:
-`python worker.py [--once]` (the same as `flask --app wsgi notifications worker [--once]`)."""
+`smartqn-worker [--once]` or `python worker.py [--once]` (the same as `smartqn notifications worker`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,12 @@ from api.push import make_worker, run
 from services.runtime import Runtime
 from services.settings import Settings
 
-if __name__ == "__main__":
+
+def main() -> None:
     stats = run(make_worker(Runtime.build(Settings.from_env())), once="--once" in sys.argv[1:])
     if stats is not None:
         print(json.dumps(stats))
+
+
+if __name__ == "__main__":
+    main()

@@ -26,6 +26,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from api import strict_json
 from api.context import settings
+from api.openapi import stable_response_names
 
 
 def nul_paths(data: Any, schema: ma.Schema | None, path: str = "") -> list[str]:
@@ -77,3 +78,7 @@ class Parser(FlaskParser):
 
 class Blueprint(flask_smorest.Blueprint):
     ARGUMENTS_PARSER = Parser(unknown=ma.RAISE)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._prepare_doc_cbks.append(stable_response_names)

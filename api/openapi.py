@@ -39,6 +39,38 @@ def no_nul(converter: object, field: ma.fields.Field, ret: dict, **kwargs: objec
     return {}
 
 
+# The named responses views refer to (`alt_response(404, response="NOT_FOUND")`), by status. The names
+# and phrases are ours, not `http.HTTPStatus`'s: Python 3.13 renamed 413 and 422 (CONTENT_TOO_LARGE,
+# UNPROCESSABLE_CONTENT), and the document must not change with the interpreter.
+RESPONSES: dict[int, tuple[str, str]] = {
+    304: ("NOT_MODIFIED", "Not Modified"),
+    400: ("BAD_REQUEST", "Bad Request"),
+    401: ("UNAUTHORIZED", "Unauthorized"),
+    402: ("PAYMENT_REQUIRED", "Payment Required"),
+    403: ("FORBIDDEN", "Forbidden"),
+    404: ("NOT_FOUND", "Not Found"),
+    409: ("CONFLICT", "Conflict"),
+    412: ("PRECONDITION_FAILED", "Precondition Failed"),
+    413: ("REQUEST_ENTITY_TOO_LARGE", "Request Entity Too Large"),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "Unsupported Media Type"),
+    422: ("UNPROCESSABLE_ENTITY", "Unprocessable Entity"),
+    428: ("PRECONDITION_REQUIRED", "Precondition Required"),
+    429: ("TOO_MANY_REQUESTS", "Too Many Requests"),
+    500: ("INTERNAL_SERVER_ERROR", "Internal Server Error"),
+    503: ("SERVICE_UNAVAILABLE", "Service Unavailable"),
+}
+
+
+def stable_response_names(doc: dict, doc_info: dict, **kwargs: object) -> dict:
+    """A Blueprint doc callback: flask-smorest names the responses it adds itself (422 of arguments,
+    304/412/428 of ETags) after the running Python's `HTTPStatus`; name them from RESPONSES."""
+    responses = doc.get("responses", {})
+    for status, response in responses.items():
+        if isinstance(response, str) and str(status).isdigit() and response == http.HTTPStatus(int(status)).name:
+            responses[status] = RESPONSES[int(status)][0]
+    return doc
+
+
 class ProblemApi(Api):
     ERROR_SCHEMA = ProblemSchema
 
@@ -47,12 +79,12 @@ class ProblemApi(Api):
         self.ma_plugin.converter.add_attribute_function(no_nul)
 
     def _register_responses(self) -> None:
-        for status in http.HTTPStatus:
-            response: dict[str, object] = {"description": status.phrase}
+        for status, (name, phrase) in RESPONSES.items():
+            response: dict[str, object] = {"description": phrase}
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
             prepare_response(response, self.spec, PROBLEM_JSON)
-            self.spec.components.response(status.name, response, lazy=True)
+            self.spec.components.response(name, response, lazy=True)
         default = {"description": "An error, as RFC 9457 problem details", "schema": self.ERROR_SCHEMA}
         prepare_response(default, self.spec, PROBLEM_JSON)
         self.spec.components.response("DEFAULT_ERROR", default, lazy=True)

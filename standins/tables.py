@@ -12,7 +12,7 @@ from services.db import NAMING, UTCDateTime, make_engine
 
 
 class StandinBase(DeclarativeBase):
-    # Its own metadata, so Alembic (migrations/env.py) and production never see these tables.
+    # Its own metadata, so Alembic (services/migrations/env.py) and production never see these tables.
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime()}
 

@@ -1,10 +1,10 @@
-"""Command-line tools: `flask --app wsgi db …`, `seed`, `staff …`, `eid …`."""
+"""Command-line tools: `flask --app wsgi db …` (`smartqn db …` when installed), `seed`, `staff …`, `eid …`."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from api.context import get_session, runtime, settings
 from services import migrations
@@ -144,3 +144,11 @@ def register_commands(app: Flask) -> None:
 
     for command in (db_cli, seed, calendar_year, staff_cli, eid_cli, payments_cli, notifications_cli):
         app.cli.add_command(command)
+
+
+def main() -> None:
+    """The `smartqn` console script: the flask CLI with the app (`smartqn db upgrade`, `smartqn seed`, …),
+    as `flask --app wsgi …` is from a checkout."""
+    from api import create_app  # api imports this module
+
+    FlaskGroup(create_app=create_app)()

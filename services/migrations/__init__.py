@@ -1,4 +1,6 @@
-"""Alembic, driven from code: the CLI, the test suite and `make run` all migrate the same way."""
+"""Alembic, driven from code: the CLI, the test suite and `make run` all migrate the same way.
+
+The migration scripts (env.py, versions/) live beside this module, so they ship in the wheel."""
 
 from __future__ import annotations
 
@@ -7,15 +9,13 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from services.settings import PROJECT_ROOT
-
-SCRIPT_LOCATION = PROJECT_ROOT / "migrations"
+SCRIPT_LOCATION = Path(__file__).resolve().parent
 # Tables of the development stand-ins (standins/tables.py) are named so and kept out of Alembic:
 # `db upgrade` creates them apart, only with the mock eID enabled, and autogenerate ignores them.
 STANDIN_TABLE_PREFIX = "mock_"
 
 
-def include_name(name: str | None, type_: str, parent_names: dict[str, str | None]) -> bool:
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     """Alembic's filter: the production schema, without the stand-ins' tables."""
     return not (type_ == "table" and (name or "").startswith(STANDIN_TABLE_PREFIX))
 

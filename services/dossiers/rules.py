@@ -117,6 +117,8 @@ REQUIREMENTS: dict[str, Requirement[Dossier]] = {
     # States, also consulted for allowed_actions.
     "not_rated": Requirement(lambda m: _when(m.subject.rated_at is None, InvalidTransition(
         "this dossier is already rated"))),
+    "fee_due": Requirement(lambda m: _when(m.subject.fee_vnd > 0 and m.subject.paid_at is None, Conflict(
+        "this dossier has no fee to pay"))),
     "fee_paid": Requirement(lambda m: _when(m.subject.fee_vnd == 0 or m.subject.paid_at is not None,
                                             PaymentRequired("the fee is not paid yet"))),
     "overdue": Requirement(lambda m: _when(is_overdue(m.subject, m.now), InvalidTransition(

@@ -54,8 +54,9 @@ TABLE = (
                requires=("form_valid", "documents_complete"),
                tells=((APPLICANT, "dossier.resubmitted"), (OFFICIALS, "staff.resubmitted"))),
     transition("rate", FINAL, STAY, CITIZEN, requires=("not_rated",)),
-    # Starting an online payment (services.money.payments); the money itself is recorded by record_payment.
-    transition("pay", PAYABLE, STAY, CITIZEN, listed=False),
+    # Starting an online payment (services.money.payments), offered while a fee is due; the money
+    # itself is recorded by record_payment.
+    transition("pay", PAYABLE, STAY, CITIZEN, requires=("fee_due",)),
     transition("receive", {S.submitted}, S.received, OFFICIAL, effect="receive", inputs=("variant",),
                requires=("predecessor_completed",), tells=_tell_status(S.received)),
     # A centre that is not competent forwards what it received (Decree 118/2025); the clock runs on.

@@ -73,7 +73,7 @@ def create(session: Session, actor: Actor, dossier_id: str, *, request: Idempote
             raise Conflict("this dossier has no fee")
         if payment_status(dossier) == FeeStatus.paid:
             raise Conflict("this dossier is paid")
-        if not DOSSIER.allows(dossier.status, "pay"):
+        if not DOSSIER.allows(dossier.status, "pay"):  # the fee checks above give their own messages
             raise Conflict(f"a dossier that is {dossier.status} is not paid online")
         pending = session.scalars(select(Payment).where(Payment.dossier_id == dossier.id,
                                                         Payment.status == PaymentStatus.pending)).all()

@@ -232,3 +232,13 @@ def test_a_fee_paid_twice_is_marked_for_refund_listed_and_counted(client, citize
     assert report["total"]["refunds_due"] == 1
     mine = client.get(f"/api/v1/dossiers/{dossier['id']}", headers=bearer(citizen)).json
     assert mine["payment_status"] == "paid"
+
+
+def test_the_app_is_offered_pay_while_a_fee_is_due(client, citizen, dossier, settings):
+    assert sorted(dossier["allowed_actions"]) == ["pay", "withdraw"]
+    payment = pay(client, citizen, dossier["id"]).json
+    assert ipn(client, gateway_result(settings, payment))["RspCode"] == "00"
+    paid = client.get(f"/api/v1/dossiers/{dossier['id']}", headers=bearer(citizen)).json
+    assert paid["allowed_actions"] == ["withdraw"]
+    free = submitted(client, citizen, SIMPLE)
+    assert free["allowed_actions"] == ["withdraw"]

@@ -3,6 +3,11 @@
 Claiming sets a job's `next_attempt_at` to the end of the lease, so a job whose worker died is due
 again then; on PostgreSQL `FOR UPDATE SKIP LOCKED` lets many workers claim side by side, on SQLite
 the claim's write lock serializes them. An outcome is recorded only under the lease that sent it.
+
+A claimed batch goes out in small groups (`push_send_group`), each group's outcomes recorded in its own
+short transaction as soon as its answers are in. Delivery is at least once: a worker killed between
+sending and recording leaves those jobs to their lease, so a kill sends at most one group twice, never
+the whole batch.
 """
 
 from __future__ import annotations
@@ -179,22 +184,34 @@ class PushWorker:
             results += list(zip(group, outcomes, strict=True))
         return results
 
+    def groups(self, jobs: list[PushJob]) -> list[list[PushJob]]:
+        """The batch in the order it is sent and recorded: messages (to devices and to topics) in groups
+        of `push_send_group`; topic subscriptions, which are harmless to repeat, in one group at the end."""
+        size = self.settings.push_send_group
+        pushes = [j for j in jobs if j.kind in ("message", "topic")]
+        rest = [j for j in jobs if j.kind not in ("message", "topic")]
+        return [pushes[i:i + size] for i in range(0, len(pushes), size)] + ([rest] if rest else [])
+
     def run_batch(self) -> Stats:
-        """Claim one batch, send it, record it. A failure to record leaves the jobs to their lease."""
+        """Claim one batch, then send and record it group by group. A failure to record stops the batch:
+        that group and the ones not sent yet are left to their lease."""
         lease, jobs = self.claim()
         if not jobs:
             return Stats()
-        try:
-            results = self.send(jobs)
-        except Exception as exc:  # a sender bug or an unexpected transport error: retry like UNAVAILABLE
-            log.exception("push batch failed to send")
-            results = [(j, Outcome(error="UNKNOWN", detail=str(exc)[:200])) for j in jobs]
-        try:
-            stats = self.record(lease, results)
-        except Exception:
-            log.exception("could not record push outcomes; the jobs are retried when their lease ends",
-                          extra={"jobs": len(jobs)})
-            return Stats()
+        stats, done = Stats(), 0
+        for group in self.groups(jobs):
+            try:
+                results = self.send(group)
+            except Exception as exc:  # a sender bug or an unexpected transport error: retry like UNAVAILABLE
+                log.exception("push group failed to send")
+                results = [(j, Outcome(error="UNKNOWN", detail=str(exc)[:200])) for j in group]
+            try:
+                stats.add(self.record(lease, results))
+            except Exception:
+                log.exception("could not record push outcomes; the jobs are retried when their lease ends",
+                              extra={"jobs": len(jobs) - done})
+                break
+            done += len(group)
         log.info("push batch", extra={"jobs": len(jobs), **stats.__dict__})
         return stats
 

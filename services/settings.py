@@ -95,6 +95,9 @@ class Settings:
     fcm_credentials: str = ""  # a service-account JSON file (its token_uri may point at the emulator)
     fcm_endpoint: str = ""  # e.g. http://127.0.0.1:8765 for `flask notifications emulator`
     push_batch_size: int = 500
+    # Messages sent together and then marked in their own transaction: a worker killed mid-batch sends
+    # at most this many twice (the rest of its claim goes out once, after the lease).
+    push_send_group: int = 8
     push_max_attempts: int = 10
     push_lease_seconds: int = 60
     push_backoff_seconds: float = 2.0  # the first retry's delay; doubled each time, with jitter
@@ -190,6 +193,8 @@ class Settings:
             raise ConfigError("SMARTQN_PUSH_SENDER=fcm needs SMARTQN_FCM_CREDENTIALS (a service-account JSON file)")
         if not 1 <= self.push_batch_size <= 500:
             raise ConfigError("SMARTQN_PUSH_BATCH_SIZE must be between 1 and 500 (FCM's send_each limit)")
+        if not 1 <= self.push_send_group <= 500:
+            raise ConfigError("SMARTQN_PUSH_SEND_GROUP must be between 1 and 500 (FCM's send_each limit)")
         for name in ("extra_days_off", "makeup_workdays"):
             for value in getattr(self, name):
                 try:

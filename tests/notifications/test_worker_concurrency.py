@@ -26,7 +26,7 @@ from services.models import (
     User,
 )
 from services.notices import alerts
-from services.notices.inbox import notify
+from tests.notification_helpers import committed_outbox
 from vocab import Role
 
 USERS, DEVICES_EACH = 30, 3
@@ -35,22 +35,9 @@ USERS, DEVICES_EACH = 30, 3
 @pytest.fixture
 def outbox(app):
     """90 pending pushes (30 people × 3 devices), committed; removed afterwards."""
-    engine = state_of(app).runtime.engine
-    with Session(engine) as session, session.begin():
-        users = [User(cccd=f"0010900{i:05d}", full_name=f"Người {i}", date_of_birth=date(1990, 1, 1),
-                      gender="male", eid_level=2, eid_subject=f"push-race-{i}") for i in range(USERS)]
-        session.add_all(users)
-        session.flush()
-        session.add_all(Device(user_id=u.id, token=f"race-{u.id}-{n}", platform="android", locale="vi")
-                        for u in users for n in range(DEVICES_EACH))
-        session.flush()
-        notify(session, [u.id for u in users], "staff.overdue", {"code": "H47-RACE", "procedure": "Thử",
-                                                                 "due_time": "17:00 01/12/2026"})
-        ids = [u.id for u in users]
-    yield engine
-    with Session(engine) as session, session.begin():
-        session.execute(delete(Notification).where(Notification.user_id.in_(ids)))
-        session.execute(delete(User).where(User.id.in_(ids)))
+    with committed_outbox(state_of(app).runtime.engine, people=USERS, devices_each=DEVICES_EACH, tag="race",
+                          cccd_prefix="0010900") as engine:
+        yield engine
 
 
 def test_two_workers_share_the_outbox_without_sending_anything_twice(outbox, settings, fcm):

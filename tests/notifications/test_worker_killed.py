@@ -10,16 +10,15 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.context import state_of
-from services.models import Device, Notification, PushJob, User
-from services.notices.inbox import notify
+from services.models import Device, PushJob
+from tests.notification_helpers import committed_outbox
 
 ROOT = Path(__file__).resolve().parents[2]
 PEOPLE, DEVICES_EACH = 200, 5  # 1,000 message jobs
@@ -32,22 +31,9 @@ def outbox(app, settings):
     """1,000 pending pushes (200 people × 5 devices), committed so that worker processes see them."""
     if settings.is_sqlite:
         pytest.skip("worker processes killed mid-drain share the outbox through PostgreSQL (SKIP LOCKED)")
-    engine = state_of(app).runtime.engine
-    with Session(engine) as session, session.begin():
-        users = [User(cccd=f"0020900{i:05d}", full_name=f"Người {i}", date_of_birth=date(1990, 1, 1),
-                      gender="male", eid_level=2, eid_subject=f"push-kill-{i}") for i in range(PEOPLE)]
-        session.add_all(users)
-        session.flush()
-        session.add_all(Device(user_id=u.id, token=f"kill-{u.id}-{n}", platform="android", locale="vi")
-                        for u in users for n in range(DEVICES_EACH))
-        session.flush()
-        notify(session, [u.id for u in users], "staff.overdue", {"code": "H47-KILL", "procedure": "Thử",
-                                                                 "due_time": "17:00 01/12/2026"})
-        ids = [u.id for u in users]
-    yield engine
-    with Session(engine) as session, session.begin():
-        session.execute(delete(Notification).where(Notification.user_id.in_(ids)))
-        session.execute(delete(User).where(User.id.in_(ids)))
+    with committed_outbox(state_of(app).runtime.engine, people=PEOPLE, devices_each=DEVICES_EACH, tag="kill",
+                          cccd_prefix="0020900") as engine:
+        yield engine
 
 
 def worker_env(settings, fcm, instance: Path) -> dict[str, str]:

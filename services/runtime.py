@@ -21,6 +21,15 @@ from services.settings import Settings
 from services.storage import LocalStorage, Storage
 
 
+def make_storage(settings: Settings) -> Storage:
+    if settings.storage_backend == "s3":
+        from services.storage_s3 import S3Storage  # boto3 is loaded only when it is used
+
+        return S3Storage(settings.s3_bucket, prefix=settings.s3_prefix, endpoint_url=settings.s3_endpoint_url,
+                         region=settings.s3_region)
+    return LocalStorage(settings.storage_dir)
+
+
 @dataclass(eq=False)
 class Runtime:
     settings: Settings
@@ -38,7 +47,7 @@ class Runtime:
         engine = make_engine(settings.database_url)
         sessions = sessionmaker(bind=engine, expire_on_commit=False)
         return cls(settings=settings, engine=engine, sessions=sessions, scoped=scoped_session(sessions),
-                   calendar=settings.working_calendar(), storage=LocalStorage(settings.storage_dir),
+                   calendar=settings.working_calendar(), storage=make_storage(settings),
                    jwks=JwksCache(settings.eid_jwks_url, ttl=settings.eid_jwks_cache_seconds,
                                   min_refetch=settings.eid_jwks_min_refetch_seconds),
                    revocations=RevocationCache(settings.revocation_check_seconds))

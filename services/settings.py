@@ -71,6 +71,13 @@ class Settings:
     ratelimit_ipn: str = "3000 per minute"
     # Dossiers
     storage_dir: str = ""
+    # Where attachments' bytes live: local (storage_dir, one machine) or s3 (a bucket of AWS S3, MinIO or
+    # any S3-compatible server; credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or boto3's chain).
+    storage_backend: str = "local"
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""  # empty: AWS; e.g. http://minio:9000
+    s3_region: str = ""
+    s3_prefix: str = "attachments"
     max_upload_mb: int = 10
     # A JSON request body (a dossier's form included) is at most this big; more answers 413.
     max_json_kb: int = 256
@@ -206,6 +213,10 @@ class Settings:
             time.fromisoformat(self.cutoff_time)
         except ValueError as exc:
             raise ConfigError(f"SMARTQN_OFFICE_HOURS / SMARTQN_CUTOFF_TIME: {exc}") from exc
+        if self.storage_backend not in {"local", "s3"}:
+            raise ConfigError(f"SMARTQN_STORAGE_BACKEND must be local or s3, not {self.storage_backend!r}")
+        if self.storage_backend == "s3" and not self.s3_bucket:
+            raise ConfigError("SMARTQN_STORAGE_BACKEND=s3 needs SMARTQN_S3_BUCKET (an existing bucket)")
         if not 1 <= self.max_upload_mb <= 1024:
             raise ConfigError("SMARTQN_MAX_UPLOAD_MB must be between 1 and 1024")
         if self.access_token_ttl <= 0 or self.access_token_ttl > 3600:

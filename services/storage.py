@@ -40,6 +40,34 @@ class Storage(Protocol):
     def delete(self, sha256: str) -> None: ...
 
 
+def check_sha256(sha256: str) -> str:
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        raise ValueError("not a sha256")
+    return sha256
+
+
+def receive(stream: BinaryIO, max_bytes: int, out: BinaryIO) -> tuple[str, int, str]:
+    """Copy an upload into `out` while hashing and counting it; its sha256, size and accepted type.
+
+    FileTooLarge as soon as more than max_bytes were read; UnsupportedFileType when the bytes are not
+    an accepted type (or there are none). Whoever owns `out` throws it away on either.
+    """
+    digest, size, head = hashlib.sha256(), 0, b""
+    while chunk := stream.read(CHUNK):
+        size += len(chunk)
+        if size > max_bytes:
+            raise FileTooLarge(f"the file is larger than {max_bytes // (1024 * 1024)} MB")
+        if len(head) < 8192:
+            head += chunk[: 8192 - len(head)]
+        digest.update(chunk)
+        out.write(chunk)
+    kind = filetype.guess(head)
+    content_type = kind.mime if kind is not None else None
+    if content_type not in ACCEPTED or size == 0:
+        raise UnsupportedFileType("only PDF, JPEG and PNG files are accepted")
+    return digest.hexdigest(), size, content_type
+
+
 class LocalStorage:
     """Blobs as files under root/ab/cd/<sha256>, written atomically."""
 
@@ -47,30 +75,16 @@ class LocalStorage:
         self.root = Path(root)
 
     def _final(self, sha256: str) -> Path:
-        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
-            raise ValueError("not a sha256")
+        check_sha256(sha256)
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
     def put(self, stream: BinaryIO, *, max_bytes: int) -> Blob:
         self.root.mkdir(parents=True, exist_ok=True)
-        digest, size, head = hashlib.sha256(), 0, b""
         fd, tmp_name = tempfile.mkstemp(dir=self.root, prefix=".upload-")
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as out:
-                while chunk := stream.read(CHUNK):
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise FileTooLarge(f"the file is larger than {max_bytes // (1024 * 1024)} MB")
-                    if len(head) < 8192:
-                        head += chunk[: 8192 - len(head)]
-                    digest.update(chunk)
-                    out.write(chunk)
-            kind = filetype.guess(head)
-            content_type = kind.mime if kind is not None else None
-            if content_type not in ACCEPTED or size == 0:
-                raise UnsupportedFileType("only PDF, JPEG and PNG files are accepted")
-            sha256 = digest.hexdigest()
+                sha256, size, content_type = receive(stream, max_bytes, out)
             final = self._final(sha256)
             if final.exists():
                 tmp.unlink()

@@ -29,6 +29,7 @@ from services.settings import Settings
 from standins import fcm_emulator
 from standins.tables import create_tables
 from tests.notification_helpers import FcmEmulator
+from tests.storage_helpers import S3StandIn
 
 
 def _database_url(tmp: Path) -> str:
@@ -138,3 +139,24 @@ def worker(app: Flask, session: db.Session, fcm: FcmEmulator, fcm_sender: FcmSen
     fcm.reset()
     clock.freeze(clock.now())
     return make_worker(state_of(app).runtime, fcm_sender)
+
+
+@pytest.fixture(scope="session")
+def s3() -> Iterator[S3StandIn]:
+    """moto's S3 in server mode on a free local port, with dummy credentials in the environment (boto3's
+    chain reads them, as it reads the real ones in production); no request leaves the machine."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                            "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+                            "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}.items():
+            env.setenv(name, value)
+        env.delenv("AWS_PROFILE", raising=False)
+        server.start()
+        try:
+            yield S3StandIn(f"http://127.0.0.1:{port}")
+        finally:
+            server.stop()

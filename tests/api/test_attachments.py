@@ -139,3 +139,23 @@ def test_results_are_for_officials_of_the_agency(client, citizen, session):
     response = client.post(url, headers=bearer(official), data={"file": (io.BytesIO(PDF), "kq.pdf")},
                            content_type="multipart/form-data")
     assert response.status_code == 409
+
+
+def test_with_the_s3_backend_a_paper_goes_to_the_bucket_and_comes_back(make_app, s3, settings, citizen):
+    bucket = s3.new_bucket()
+    app = make_app(storage_backend="s3", s3_bucket=bucket, s3_endpoint_url=s3.endpoint_url, s3_region=s3.region,
+                   s3_prefix="attachments")
+    client = app.test_client()
+    dossier = draft(client, citizen, papers=False)
+    before = set(stored_files(settings))
+    attached = upload(client, citizen, dossier["id"], "to_khai_tthn", PNG, filename="scan.png")
+    assert attached.status_code == 201, attached.json
+    sha256 = attached.json["sha256"]
+    assert s3.keys(bucket) == [f"attachments/{sha256}"]
+    assert set(stored_files(settings)) == before  # nothing on the local disk
+    url = f"/api/v1/dossiers/{dossier['id']}/attachments/{attached.json['id']}"
+    downloaded = client.get(url, headers=bearer(citizen))
+    assert downloaded.status_code == 200 and downloaded.data == PNG
+    assert downloaded.mimetype == "image/png" and downloaded.headers["ETag"].strip('"') == sha256
+    assert client.delete(url, headers=bearer(citizen)).status_code == 204
+    assert s3.keys(bucket) == []

@@ -33,6 +33,8 @@ def test_values_are_parsed_by_type():
     {"SMARTQN_PUSH_SENDER": "fcm"},  # without credentials
     {"SMARTQN_PUSH_WORKER": "yes"},
     {"SMARTQN_PUSH_BATCH_SIZE": "1000"},
+    {"SMARTQN_STORAGE_BACKEND": "nfs"},
+    {"SMARTQN_STORAGE_BACKEND": "s3"},  # without a bucket
 ])
 def test_malformed_values_are_refused(environ):
     with pytest.raises(ConfigError):

@@ -71,6 +71,10 @@ def configure_logging(level: str) -> None:
         handler.setFormatter(JsonFormatter())
         root.handlers = [handler]
     root.setLevel(level.upper())
+    # The development server (flask run) logs every request itself, and its banner, at INFO; our access
+    # log already writes one JSON line per request, so werkzeug keeps to warnings and errors.
+    if access_log.isEnabledFor(logging.INFO):
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 def install(app: Flask) -> None:

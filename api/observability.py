@@ -64,7 +64,8 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(level: str) -> None:
     # Our lines carry no file/line, so skip the stack walk logging does for every record.
     logging._srcfile = None
-    logging.logMultiprocessing = logging.logProcesses = logging.logThreads = False
+    # The process id stays: gunicorn's own lines (worker exits among them) are formatted with %(process)d.
+    logging.logMultiprocessing = logging.logThreads = False
     root = logging.getLogger()
     if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
         handler = logging.StreamHandler(sys.stderr)

@@ -118,3 +118,14 @@ def test_compose_settings_start_and_use_postgresql_and_redis(monkeypatch):
         assert settings.ratelimit_storage_url.startswith("redis://redis:6379")
         assert settings.push_worker == "off" and settings.env == "development"
         assert settings.base_url == "http://127.0.0.1:8000"
+
+
+def test_gunicorns_log_lines_still_format_once_the_app_configured_logging():
+    import logging
+
+    from api.observability import configure_logging
+
+    configure_logging("INFO")
+    record = logging.LogRecord("gunicorn.error", logging.INFO, "", 0, "Worker exiting (pid: %s)", (42,), None)
+    logging.Formatter("[%(process)d] %(message)s").format(record)  # a TypeError when the pid was not kept
+    assert isinstance(record.process, int)  # gunicorn's format is "[%(asctime)s] [%(process)d] …"

@@ -12,28 +12,33 @@ FLASK  := $(BIN)/flask --app wsgi
 # The exact versions (with their hashes) in requirements.lock, then the project itself without resolving again.
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
-	rm -f $(VENV)/.installed-* && touch $@
+	@echo "smartqn-backend: installing requirements.lock into $(VENV) (the first time takes a minute)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
 
 migrate: install
-	$(FLASK) db upgrade
+	@echo "smartqn-backend: migrating the database"
+	@SMARTQN_LOG_LEVEL=$${SMARTQN_LOG_LEVEL:-WARNING} $(FLASK) db upgrade
 
 seed: migrate
-	$(FLASK) seed --demo-staff
+	@echo "smartqn-backend: seeding the catalog"
+	@SMARTQN_LOG_LEVEL=$${SMARTQN_LOG_LEVEL:-WARNING} $(FLASK) seed --demo-staff
 
 # The mock eID issuer and the payment return/IPN URLs follow the address served on; the push worker
-# runs inside the server (log sender unless SMARTQN_PUSH_SENDER says otherwise).
+# runs inside the server (log sender unless SMARTQN_PUSH_SENDER says otherwise). Requests are logged once,
+# as JSON lines by the app (werkzeug's own request lines are silenced).
 run: seed
-	SMARTQN_BASE_URL=$${SMARTQN_BASE_URL:-http://$(HOST):$(PORT)} SMARTQN_PUSH_WORKER=$${SMARTQN_PUSH_WORKER:-inline} \
+	@echo "smartqn-backend: serving on http://$(HOST):$(PORT) (Ctrl-C stops)"
+	@SMARTQN_BASE_URL=$${SMARTQN_BASE_URL:-http://$(HOST):$(PORT)} SMARTQN_PUSH_WORKER=$${SMARTQN_PUSH_WORKER:-inline} \
 	  $(FLASK) run --host $(HOST) --port $(PORT) --with-threads
 
 # Production-style: gunicorn on the same code (set SMARTQN_* first, see README).
 serve: install
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - wsgi:app
+	GUNICORN_BIND=$(HOST):$(PORT) $(BIN)/gunicorn --config deploy/gunicorn.conf.py wsgi:app
 
 test: install
 	$(BIN)/python -m pytest

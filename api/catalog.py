@@ -12,6 +12,7 @@ from flask import Response, request
 from api.blueprint import Blueprint
 from api.caching import REPRESENTATION
 from api.context import get_session, state
+from api.i18n import current_language
 from schemas.catalog import (
     AgencyArgs,
     AgencyListSchema,
@@ -38,7 +39,8 @@ def revisioned(view: Callable[..., Any]) -> Callable[..., Any]:
         app_state = state()
         req = request._get_current_object()  # type: ignore[attr-defined]
         revision = app_state.catalog_revision.current()
-        key = f"{req.path}?{req.query_string.decode('latin-1')}"
+        # Names follow Accept-Language, so the language is part of what is cached and of the ETag.
+        key = f"{current_language()}:{req.path}?{req.query_string.decode('latin-1')}"
         etag = f"r{REPRESENTATION}.{revision}.{hashlib.blake2s(key.encode(), digest_size=8).hexdigest()}"
         bodies = app_state.catalog_cache
         if req.if_none_match.contains(etag):
@@ -50,10 +52,30 @@ def revisioned(view: Callable[..., Any]) -> Callable[..., Any]:
             if response.status_code == 200:
                 bodies.put(key, revision, response.get_data())
         response.headers["Cache-Control"] = "no-cache"
+        response.vary.add("Accept-Language")
         response.set_etag(etag)
         return response
 
     return wrapper
+
+
+class Named:
+    """A procedure as the caller's language names it: `name` is the English one under Accept-Language: en
+    where the catalog has it, else the Vietnamese one; everything else is the procedure's."""
+
+    __slots__ = ("_row", "name")
+
+    def __init__(self, row: Any, lang: str) -> None:
+        self._row = row
+        self.name = row.name_en if lang == "en" and row.name_en else row.name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._row, attr)
+
+
+def named(rows: Any) -> list[Named]:
+    lang = current_language()
+    return [Named(row, lang) for row in rows]
 
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="The public catalog of procedures")
@@ -77,7 +99,7 @@ def list_agencies(**filters: Any) -> dict[str, Any]:
 def list_procedures(limit: int, cursor: list[Any] | None = None, **filters: Any) -> dict[str, Any]:
     """Procedures ordered by code; `q` matches names with or without diacritics."""
     page = catalog.list_procedures(get_session(), after=cursor, limit=limit, **filters)
-    return {"items": page.items, "next_cursor": encode_cursor(page.next_key)}
+    return {"items": named(page.items), "next_cursor": encode_cursor(page.next_key)}
 
 
 @blp.get("/procedures/<string:code>")
@@ -87,7 +109,7 @@ def list_procedures(limit: int, cursor: list[Any] | None = None, **filters: Any)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_procedure(code: str) -> Any:
     """One procedure with its required documents and the JSON Schema of its form."""
-    return catalog.get_procedure(get_session(), code)
+    return Named(catalog.get_procedure(get_session(), code), current_language())
 
 
 @blp.get("/procedures/<string:code>/agencies")

@@ -64,13 +64,18 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(level: str) -> None:
     # Our lines carry no file/line, so skip the stack walk logging does for every record.
     logging._srcfile = None
-    logging.logMultiprocessing = logging.logProcesses = logging.logThreads = False
+    # The process id stays: gunicorn's own lines (worker exits among them) are formatted with %(process)d.
+    logging.logMultiprocessing = logging.logThreads = False
     root = logging.getLogger()
     if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(JsonFormatter())
         root.handlers = [handler]
     root.setLevel(level.upper())
+    # The development server (flask run) logs every request itself, and its banner, at INFO; our access
+    # log already writes one JSON line per request, so werkzeug keeps to warnings and errors.
+    if access_log.isEnabledFor(logging.INFO):
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 def install(app: Flask) -> None:

@@ -49,7 +49,8 @@ class ProcedureListArgs(PageArgs):
 
 class ProcedureSummarySchema(ma.Schema):
     code = fields.String(required=True, metadata={"example": "1.001193"})
-    name = fields.String(required=True)
+    name = fields.String(required=True, metadata={
+        "description": "in English under `Accept-Language: en` where the catalog has an English name, else Vietnamese"})
     field = fields.String(required=True)
     agency_code = fields.String(required=True)
     processing_days = fields.Float(required=True, metadata={"description": "working days; 0.5 is four working hours"})

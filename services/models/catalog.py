@@ -62,6 +62,8 @@ class Procedure(IdMixin, Base):
     # The national procedure code (mã thủ tục hành chính), e.g. 1.001193.
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(300))
+    # The English name where the catalog has one (Accept-Language: en); `name` otherwise.
+    name_en: Mapped[str | None] = mapped_column(String(300))
     # The name folded for diacritic-insensitive search (services.text.fold).
     search_name: Mapped[str] = mapped_column(String(300))
     field: Mapped[str] = mapped_column(String(120), index=True)

@@ -75,7 +75,8 @@ AGENCY: dict[str, Check] = {
 }
 PROCEDURE: dict[str, Check] = {
     "code": lambda v: None if isinstance(v, str) and _CODE.match(v) else "a procedure code",
-    "name": _text(300), "field": _text(120), "level": _one_of(ProcedureLevel), "agency_code": _text(40),
+    "name": _text(300), "name_en": _text(300),
+    "field": _text(120), "level": _one_of(ProcedureLevel), "agency_code": _text(40),
     "competent": lambda v: None if v == "level" or (isinstance(v, list) and all(isinstance(c, str) for c in v))
     else '"level" or a list of agency codes',
     "processing_days": _number,
@@ -94,6 +95,8 @@ PROCEDURE: dict[str, Check] = {
     and len({d["type"] for d in v}) == len(v) else "a list of {type, name, mandatory} with distinct types",
     "form_schema": _schema,
 }
+# Fields a row may leave out (every other one is required).
+OPTIONAL = frozenset({"name_en"})
 GROUP: dict[str, Check] = {
     "code": lambda v: None if isinstance(v, str) and _CODE.match(v) else "a group code",
     "name": _text(300),
@@ -117,7 +120,8 @@ def _rows(data: dict[str, Any], section: str, fields: dict[str, Check], errors: 
         where = f"{where} {row.get('code', '?')}"
         problems = [f"unknown field {k}" for k in row if k not in fields]
         problems += [f"{name}: {problem}" for name, check in fields.items()
-                     if (problem := check(row.get(name)) if name in row else "required") is not None]
+                     if (problem := check(row.get(name)) if name in row
+                         else None if name in OPTIONAL else "required") is not None]
         if row.get("code") in seen:
             problems.append("code given twice")
         seen.add(str(row.get("code")))

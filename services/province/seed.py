@@ -90,8 +90,9 @@ def _sync_competent(procedure: Procedure, wanted: list[Agency]) -> bool:
 def _procedure_values(item: dict[str, Any], agencies: dict[str, Agency]) -> dict[str, Any]:
     values = {k: item[k] for k in ("name", "field", "level", "processing_days", "variants", "fee", "cutoff_time",
                                    "online_level", "min_eid_level", "description", "form_schema")}
-    values.update(search_name=fold(item["name"]), agency_id=agencies[item["agency_code"]].id,
-                  by_level=item["competent"] == "level", fee_vnd=base_fee(item["fee"]),
+    values.update(name_en=item.get("name_en"), search_name=fold(item["name"]),
+                  agency_id=agencies[item["agency_code"]].id, by_level=item["competent"] == "level",
+                  fee_vnd=base_fee(item["fee"]),
                   processing_days=float(item["processing_days"]))
     return values
 

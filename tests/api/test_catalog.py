@@ -6,8 +6,10 @@ import base64
 import json
 
 import pytest
+from sqlalchemy import select
 
 from services.db import transaction
+from services.models import Procedure
 from services.province import catalog_file
 from services.province.catalog import bump_revision
 
@@ -125,3 +127,46 @@ def test_etags_differ_between_queries(client):
     a = client.get("/api/v1/procedures?limit=5").headers["ETag"]
     b = client.get("/api/v1/procedures?limit=6").headers["ETag"]
     assert a != b
+
+
+def test_accept_language_en_names_procedures_in_english_where_the_catalog_has_it(client, session):
+    en = {"Accept-Language": "en"}
+    assert client.get("/api/v1/procedures/1.001193", headers=en).json["name"] == "Birth registration"
+    assert client.get("/api/v1/procedures/1.001193").json["name"] == "Đăng ký khai sinh"
+    assert client.get("/api/v1/procedures/1.001193", headers={"Accept-Language": "vi"}).json["name"] == (
+        "Đăng ký khai sinh")
+    listed = walk_with(client, "/api/v1/procedures", en)
+    by_code = {p["code"]: p["name"] for p in listed}
+    assert by_code["1.000894"] == "Marriage registration"
+    english = {p["code"]: p["name_en"] for p in catalog_file.read()["procedures"]}
+    assert by_code == english  # every procedure of the catalog has its English name
+
+    # Without an English name, `name` stays Vietnamese in English too.
+    with transaction(session):
+        procedure = session.scalar(select(Procedure).where(Procedure.code == "1.001193"))
+        procedure.name_en = None
+        bump_revision(session)
+    assert client.get("/api/v1/procedures/1.001193", headers=en).json["name"] == "Đăng ký khai sinh"
+
+
+def walk_with(client, url: str, headers: dict[str, str]) -> list[dict]:
+    items, cursor = [], None
+    while True:
+        body = client.get(url, query_string={"limit": 100, **({"cursor": cursor} if cursor else {})},
+                          headers=headers).json
+        items += body["items"]
+        if (cursor := body["next_cursor"]) is None:
+            return items
+
+
+@pytest.mark.parametrize("url", ["/api/v1/procedures?limit=5", "/api/v1/procedures/1.001193"])
+def test_each_language_has_its_own_etag_and_cached_body(client, url):
+    vi = client.get(url)
+    en = client.get(url, headers={"Accept-Language": "en"})
+    assert vi.headers["ETag"] != en.headers["ETag"] and vi.json != en.json
+    assert "Accept-Language" in vi.headers["Vary"] and "Accept-Language" in en.headers["Vary"]
+    # The second read comes from the cache, and each language gets its own body back.
+    assert client.get(url).json == vi.json
+    assert client.get(url, headers={"Accept-Language": "en"}).json == en.json
+    assert client.get(url, headers={"Accept-Language": "en", "If-None-Match": en.headers["ETag"]}).status_code == 304
+    assert client.get(url, headers={"If-None-Match": en.headers["ETag"]}).status_code == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import urllib.request
 
 import pytest
 from flask import Blueprint
@@ -75,6 +76,16 @@ def test_logs_are_json_with_the_request_id_and_masked_cccd(client, log_lines):
     access = [e for e in log_lines() if e["logger"] == "smartqn.access"]
     assert access and access[-1]["request_id"] == "trace-me" and access[-1]["status"] == 404
     assert access[-1]["path"] == "/api/v1/procedures/********2345"
+
+
+def test_a_request_served_over_http_is_logged_once(app, settings, log_lines):
+    # werkzeug's development server (make run) logs each request itself; ours is the one JSON access line.
+    with urllib.request.urlopen(f"{settings.base_url}/healthz", timeout=5) as response:
+        assert response.status == 200
+    lines = log_lines()
+    assert not [e for e in lines if e["logger"] == "werkzeug"]
+    assert len([e for e in lines if e.get("path") == "/healthz"]) == 1
+    assert logging.getLogger("werkzeug").getEffectiveLevel() >= logging.WARNING
 
 
 def test_request_ids_made_of_digits_are_not_masked(client, log_lines):

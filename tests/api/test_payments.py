@@ -197,6 +197,16 @@ def test_the_return_page_shows_the_result_and_changes_nothing(client, citizen, d
         as_text=True)
 
 
+def test_the_return_page_fits_a_phone(client, citizen, dossier, settings):
+    payment = pay(client, citizen, dossier["id"]).json
+    html = client.get("/api/v1/payments/vnpay/return", query_string=gateway_result(settings, payment)).get_data(
+        as_text=True)
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    # No fixed widths that a 360-px screen could not hold: only relative max-widths.
+    assert not re.search(r"(?<!max-)width:\s*\d+px", html)
+    assert "overflow-wrap: anywhere" in html
+
+
 def test_the_mock_bank_page_checks_the_signature_and_shows_the_amount(client, citizen, dossier):
     payment = pay(client, citizen, dossier["id"]).json
     url = urlsplit(payment["payment_url"])

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import jsonschema
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from services.errors import ValidationFailed
 from services.models import Agency, Procedure
 from services.province import catalog_file
 from services.province.catalog import catalog_revision, get_procedure, list_groups
@@ -71,3 +74,24 @@ def test_form_schemas_accept_a_real_form_and_name_bad_fields():
 def test_fold():
     assert fold("  Đăng  ký THƯỜNG trú ") == "dang ky thuong tru"
     assert fold("Xóa đăng ký") == fold("xoa dang ky")
+
+
+def test_english_names_are_optional_checked_and_loaded(session, tmp_path):
+    data = json.loads(catalog_file.DEFAULT_FILE.read_text(encoding="utf-8"))
+    assert all(p.get("name_en") for p in data["procedures"])  # the demo catalog names all of them
+    code = data["procedures"][0]["code"]
+    del data["procedures"][0]["name_en"]  # a province's file may leave them out
+    data["procedures"][1]["name_en"] = "Residence (renamed)"
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    report = seed_catalog(session, path)
+    assert report.updated == 2 and report.created == 0
+    assert get_procedure(session, code).name_en is None
+    assert get_procedure(session, data["procedures"][1]["code"]).name_en == "Residence (renamed)"
+
+    data["procedures"][1]["name_en"] = ""
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ValidationFailed) as refused:
+        seed_catalog(session, path)
+    assert refused.value.errors == {f"procedures[1] {data['procedures'][1]['code']}": [
+        "name_en: a text of 1–300 characters"]}

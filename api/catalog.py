@@ -12,6 +12,7 @@ from flask import Response, request
 from api.blueprint import Blueprint
 from api.caching import REPRESENTATION
 from api.context import get_session, state
+from api.openapi import documented
 from schemas.catalog import (
     AgencyArgs,
     AgencyListSchema,
@@ -33,6 +34,8 @@ def revisioned(view: Callable[..., Any]) -> Callable[..., Any]:
     skips argument parsing and rendering; errors (raised) are never cached.
     """
 
+    @documented(200, headers=("ETag",), if_none_match=True)
+    @documented(304, headers=("ETag",))
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         app_state = state()

@@ -36,7 +36,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.teardown_appcontext(lambda _exc: runtime.end_session())
 
     openapi.configure(app)
-    api = openapi.ProblemApi(app, spec_kwargs={"extra_plugins": [guards.GuardDocs(routes.GUARDS)]})
+    api = openapi.ProblemApi(app, spec_kwargs={"extra_plugins": [guards.GuardDocs(routes.GUARDS),
+                                                                     openapi.ContractDocs(app)]})
     openapi.register_converters(app, api)
     observability.install(app)  # first: every later hook and error already has a request id
     security.install(app, settings)

@@ -11,6 +11,7 @@ from api.blueprint import Blueprint
 from api.context import calendar, get_session
 from api.guards import current_actor
 from api.http import IDEMPOTENCY_HEADER, idempotent_request, json_response
+from api.openapi import documented
 from schemas.dossiers import BundleSchema, CreateBundleSchema, UpdateDossierSchema
 from services.dossiers import bundles
 
@@ -25,6 +26,7 @@ def _reply(bundle: Any, status: int = 200, **headers: str) -> Response:
 @blp.post("")
 @blp.arguments(CreateBundleSchema)
 @blp.response(201, BundleSchema)
+@documented(201, headers=("Location",))
 @blp.alt_response(404, response="NOT_FOUND")
 def create(body: dict[str, Any]) -> Response:
     """Drafts for each step of an interconnected group, sharing one form."""

@@ -13,6 +13,7 @@ from api.blueprint import Blueprint
 from api.caching import REPRESENTATION
 from api.context import get_session, state
 from api.i18n import current_language
+from api.openapi import documented
 from schemas.catalog import (
     AgencyArgs,
     AgencyListSchema,
@@ -34,6 +35,8 @@ def revisioned(view: Callable[..., Any]) -> Callable[..., Any]:
     skips argument parsing and rendering; errors (raised) are never cached.
     """
 
+    @documented(200, headers=("ETag",), if_none_match=True)
+    @documented(304, headers=("ETag",))
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         app_state = state()

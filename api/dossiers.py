@@ -11,6 +11,7 @@ from api.blueprint import Blueprint
 from api.context import calendar, get_session, settings, storage
 from api.guards import current_actor
 from api.http import IDEMPOTENCY_HEADER, etag, idempotent_request, json_response
+from api.openapi import BINARY, documented
 from schemas.common import encode_cursor
 from schemas.dossiers import (
     AttachmentSchema,
@@ -38,6 +39,7 @@ def _reply(dossier: Any, status: int = 200, **headers: str) -> Response:
 @blp.post("")
 @blp.arguments(CreateDossierSchema)
 @blp.response(201, DossierSchema)
+@documented(201, headers=("ETag", "Location"))
 @blp.alt_response(404, response="NOT_FOUND")
 def create(body: dict[str, Any]) -> Response:
     """Start a draft for a procedure."""
@@ -58,6 +60,7 @@ def list_own(limit: int, cursor: list[Any] | None = None, status: str | None = N
 
 @blp.get("/<string:dossier_id>")
 @blp.response(200, DossierSchema)
+@documented(200, headers=("ETag",))
 @blp.alt_response(404, response="NOT_FOUND")
 def get(dossier_id: str) -> Response:
     """One dossier with its timeline and what the caller may do now."""
@@ -67,6 +70,7 @@ def get(dossier_id: str) -> Response:
 @blp.patch("/<string:dossier_id>")
 @blp.arguments(UpdateDossierSchema)
 @blp.response(200, DossierSchema)
+@documented(200, headers=("ETag",))
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 def update(body: dict[str, Any], dossier_id: str) -> Response:
@@ -102,6 +106,8 @@ def attach(body: dict[str, Any], dossier_id: str) -> tuple[Any, int]:
 
 @blp.get("/<string:dossier_id>/attachments/<string:attachment_id>")
 @blp.response(200, description="the file's bytes", content_type="application/octet-stream")
+@documented(200, headers=("ETag",), content={t: BINARY for t in ("application/pdf", "image/jpeg", "image/png",
+                                                                  "application/octet-stream")})
 @blp.alt_response(404, response="NOT_FOUND")
 def download(dossier_id: str, attachment_id: str) -> Response:
     """The file, to its applicant and to officials of the dossier's agency."""
@@ -122,6 +128,7 @@ def detach(dossier_id: str, attachment_id: str) -> None:
 @blp.post("/<string:dossier_id>/submit")
 @blp.doc(parameters=[IDEMPOTENCY_HEADER])
 @blp.response(200, DossierSchema)
+@documented(200, headers=("ETag",))
 @blp.alt_response(403, response="FORBIDDEN", description="eid_level_insufficient")
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
@@ -140,6 +147,7 @@ def _citizen_action(action: str, dossier_id: str) -> Response:
 
 @blp.post("/<string:dossier_id>/resubmit")
 @blp.response(200, DossierSchema)
+@documented(200, headers=("ETag",))
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
@@ -150,6 +158,7 @@ def resubmit(dossier_id: str) -> Response:
 
 @blp.post("/<string:dossier_id>/withdraw")
 @blp.response(200, DossierSchema)
+@documented(200, headers=("ETag",))
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 def withdraw(dossier_id: str) -> Response:

@@ -12,6 +12,7 @@ from api.blueprint import Blueprint
 from api.context import calendar, get_session, settings, storage
 from api.guards import current_actor
 from api.http import IF_MATCH_HEADER, etag, expected_version, json_response
+from api.openapi import documented
 from schemas.common import encode_cursor
 from schemas.dossiers import (
     ActionSchema,
@@ -51,6 +52,7 @@ def queue(limit: int, cursor: list[Any] | None = None, status: str | None = None
 
 @blp.get("/<string:dossier_id>")
 @blp.response(200, StaffDossierSchema)
+@documented(200, headers=("ETag",))
 @blp.alt_response(404, response="NOT_FOUND")
 def get(dossier_id: str) -> Response:
     """One dossier with the applicant's identity."""
@@ -61,6 +63,7 @@ def get(dossier_id: str) -> Response:
 @blp.doc(parameters=[IF_MATCH_HEADER])
 @blp.arguments(ActionSchema)
 @blp.response(200, StaffDossierSchema)
+@documented(200, headers=("ETag",))
 @blp.alt_response(402, response="PAYMENT_REQUIRED")
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT", description="invalid_transition")

@@ -85,7 +85,8 @@ def install(app: Flask, guards: dict[str, Guard]) -> None:
 
 
 class GuardDocs(BasePlugin):
-    """Marks each guarded operation with the bearer scheme and its 401/403 answers."""
+    """Marks each guarded operation with the bearer scheme and its 401/403 answers, each public one
+    with `security: []`."""
 
     def __init__(self, guards: dict[str, Guard]) -> None:
         self.guards = guards
@@ -97,7 +98,11 @@ class GuardDocs(BasePlugin):
     def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs: Any) -> None:
         rule = kwargs.get("rule")
         guard = self.guards.get(rule.endpoint.partition(".")[0]) if rule is not None else None
-        if guard is None or guard.public or not operations:
+        if guard is None or not operations:
+            return
+        if guard.public:
+            for operation in operations.values():
+                operation.setdefault("security", [])  # explicitly none
             return
         for operation in operations.values():
             operation.setdefault("security", [{"bearerAuth": []}])

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import http
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import marshmallow as ma
 import swagger_ui_bundle
+from apispec import BasePlugin
 from flask import Blueprint, Flask, send_from_directory
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
@@ -29,14 +32,119 @@ def register_converters(app: Flask, api: Api) -> None:
     app.url_map.converters["cccd"] = CccdConverter
     api.register_converter(CccdConverter, lambda _c: {"type": "string", "pattern": f"^{CCCD_PATTERN}$"})
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+DESCRIPTION = (
+    "REST API of the provincial citizen app. Errors are RFC 9457 application/problem+json with a stable "
+    "`code` (the responses of each operation list the ones it can answer). Every answer carries "
+    "`X-Request-ID`. Text fields, in the query, a form or a JSON body, never hold NUL (U+0000): a "
+    "request with one is refused with 422 `validation_failed`, as is a JSON body with NaN, Infinity, "
+    "a lone UTF-16 surrogate or deep nesting."
+)
+
 SWAGGER_STATIC = Path(swagger_ui_bundle.swagger_ui_path)
 
 
-def no_nul(converter: object, field: ma.fields.Field, ret: dict, **kwargs: object) -> dict:
-    """Document what the parser enforces: text fields hold no NUL (api/blueprint.py)."""
-    if isinstance(field, ma.fields.String) and "pattern" not in ret and "format" not in ret and "enum" not in ret:
-        return {"pattern": "^[^\\u0000]*$"}
+def tidy_field(converter: object, field: ma.fields.Field, ret: dict, **kwargs: object) -> dict:
+    """The last attribute function of every field: shape what apispec emits so generators type it.
+
+    Runs after apispec's own functions and edits their result in place: a nullable nested object is
+    `allOf: [$ref]` + `nullable` (apispec writes an `anyOf` with an untyped object); an optional
+    field loaded as None has no `default: null`; enums and constants get their `type`.
+    """
+    any_of = ret.get("anyOf")
+    if isinstance(any_of, list) and len(any_of) == 2 and any_of[0] == {"type": "object", "nullable": True}:
+        del ret["anyOf"]
+        # No `type: object` beside them: openapi-python-client then drops `nullable` (and fails on null).
+        ret.update(allOf=[any_of[1]], nullable=True)
+    if "default" in ret and ret["default"] is None:
+        del ret["default"]
+    if "type" not in ret and "enum" in ret and all(isinstance(v, str) for v in ret["enum"] if v is not None):
+        ret["type"] = "string"
+    if isinstance(field, ma.fields.Constant) and isinstance(field.constant, str):
+        ret.update(type="string", enum=[field.constant])
     return {}
+
+
+# Response headers, each documented once under components/headers and referred to by name.
+HEADERS: dict[str, dict[str, object]] = {
+    "X-Request-ID": {"description": "the request's id (the caller's own when it sent a valid one); "
+                                    "also in problem+json as `request_id` and in the logs",
+                     "schema": {"type": "string"}},
+    "ETag": {"description": "the representation's tag: send it back in If-Match (dossiers) or "
+                            "If-None-Match (catalog reads, 304 when unchanged)",
+             "schema": {"type": "string", "example": '"v3"'}},
+    "Location": {"description": "the URL of the created resource",
+                 "schema": {"type": "string", "format": "uri-reference"}},
+    "Retry-After": {"description": "seconds to wait before trying again", "schema": {"type": "integer", "minimum": 0}},
+}
+IF_NONE_MATCH = {"in": "header", "name": "If-None-Match", "required": False,
+                 "description": "the ETag of the copy you hold: 304 with no body when it is still current",
+                 "schema": {"type": "string"}}
+CONTRACT = "_contract_doc"  # the attribute documented() sets on a view
+
+
+def header_ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/headers/{name}"}
+
+
+def documented(status: int, *, headers: tuple[str, ...] = (), content: dict[str, dict] | None = None,
+               if_none_match: bool = False) -> Callable[[F], F]:
+    """What flask-smorest cannot say about a view's answer, for ContractDocs: the headers it sends
+    with `status`, the media types of a body that is not JSON, and whether it honours If-None-Match.
+    Put it anywhere under the route decorator."""
+
+    def decorate(view: F) -> F:
+        doc = dict(getattr(view, CONTRACT, {}))
+        response = dict(doc.get(status, {}))
+        response["headers"] = (*response.get("headers", ()), *headers)
+        if content:
+            response["content"] = content
+        doc[status] = response
+        if if_none_match:
+            doc["if_none_match"] = True
+        setattr(view, CONTRACT, doc)
+        return view
+
+    return decorate
+
+
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
+class ContractDocs(BasePlugin):
+    """Per operation: an `operationId` from the endpoint (`dossiers.submit` → `dossiers_submit`),
+    X-Request-ID on every answer, and what `documented()` declared on the view."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def init_spec(self, spec: Any) -> None:
+        super().init_spec(spec)
+        for name, header in HEADERS.items():
+            spec.components.header(name, header)
+
+    def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs: Any) -> None:
+        rule = kwargs.get("rule")
+        if rule is None or not operations:
+            return
+        view = self.app.view_functions.get(rule.endpoint)
+        contract: dict = getattr(view, CONTRACT, {})
+        several = len(operations) > 1
+        for method, operation in operations.items():
+            base = rule.endpoint.replace(".", "_").replace("-", "_")
+            operation.setdefault("operationId", f"{base}_{method}" if several else base)
+            if contract.get("if_none_match"):
+                operation.setdefault("parameters", []).append(IF_NONE_MATCH)
+            for status, response in operation.get("responses", {}).items():
+                if not isinstance(response, dict):
+                    continue  # a named response: its component carries the headers
+                extra = contract.get(int(status), {}) if str(status).isdigit() else {}
+                headers = response.setdefault("headers", {})
+                for name in ("X-Request-ID", *extra.get("headers", ())):
+                    headers.setdefault(name, header_ref(name))
+                if "content" in extra:
+                    response["content"] = extra["content"]
 
 
 # The named responses views refer to (`alt_response(404, response="NOT_FOUND")`), by status. The names
@@ -76,16 +184,23 @@ class ProblemApi(Api):
 
     def init_app(self, app: Flask, *args: object, **kwargs: object) -> None:
         super().init_app(app, *args, **kwargs)
-        self.ma_plugin.converter.add_attribute_function(no_nul)
+        self.ma_plugin.converter.add_attribute_function(tidy_field)
 
     def _register_responses(self) -> None:
         for status, (name, phrase) in RESPONSES.items():
             response: dict[str, object] = {"description": phrase}
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
+            headers = {"X-Request-ID": header_ref("X-Request-ID")}
+            if status == 429:
+                headers["Retry-After"] = header_ref("Retry-After")
+            if status == 304:
+                headers["ETag"] = header_ref("ETag")
+            response["headers"] = headers
             prepare_response(response, self.spec, PROBLEM_JSON)
             self.spec.components.response(name, response, lazy=True)
-        default = {"description": "An error, as RFC 9457 problem details", "schema": self.ERROR_SCHEMA}
+        default = {"description": "An error, as RFC 9457 problem details", "schema": self.ERROR_SCHEMA,
+                   "headers": {"X-Request-ID": header_ref("X-Request-ID")}}
         prepare_response(default, self.spec, PROBLEM_JSON)
         self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
 
@@ -100,8 +215,8 @@ def configure(app: Flask) -> None:
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL="/docs/assets/",
         API_SPEC_OPTIONS={
-            "info": {"description": "REST API of the provincial citizen app. Errors are RFC 9457 "
-                                    "application/problem+json with a stable `code`."},
+            "info": {"description": DESCRIPTION},
+            "servers": [{"url": "/", "description": "this server"}],
         },
     )
     assets = Blueprint("swagger_assets", __name__)

@@ -11,6 +11,7 @@ from api.context import calendar, get_session, settings
 from api.guards import current_actor
 from api.http import IDEMPOTENCY_HEADER, idempotent_request, json_response
 from api.i18n import current_language
+from api.openapi import documented
 from schemas.common import encode_cursor
 from schemas.payments import CreatedPaymentSchema, IpnAnswerSchema, PaymentSchema, RefundArgs, RefundPageSchema
 from services.errors import ValidationFailed
@@ -79,6 +80,7 @@ def ipn() -> dict[str, str]:
 
 @gateway_blp.get("/return")
 @gateway_blp.response(200, description="an HTML page with the result", content_type="text/html")
+@documented(200, content={"text/html": {"schema": {"type": "string"}}})
 def return_page() -> Response:
     """Where the payer's browser lands: shows the (signed) result, changes nothing."""
     lang = "en" if request.args.get("lang") == "en" or request.args.get("vnp_Locale") == "en" else "vi"

@@ -10,7 +10,7 @@ from api.guards import current_actor, current_principal
 from schemas.identity import StaffGrantSchema, StaffSchema
 from services.people import identity
 
-_AGENCY = {"type": "string", "minLength": 1, "maxLength": 40, "pattern": "^[^\\u0000]*$"}
+_AGENCY = {"type": "string", "minLength": 1, "maxLength": 40, "example": "000.00.00.H15"}
 # The rule marshmallow cannot say: an official belongs to an agency; an admin may name one or not.
 GRANT_BODY = {"required": True, "content": {"application/json": {"schema": {"oneOf": [
     {"type": "object", "additionalProperties": False, "required": ["role", "agency_code"],

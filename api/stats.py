@@ -12,6 +12,7 @@ from flask import Response
 from api.blueprint import Blueprint
 from api.context import calendar, get_session
 from api.guards import current_actor
+from api.openapi import documented
 from schemas.common import encode_cursor
 from schemas.stats import (
     COLUMNS,
@@ -68,6 +69,7 @@ def get_stats(args: dict[str, Any]) -> stats.Report:
 @blp.get("/stats.csv")
 @blp.arguments(StatsArgs, location="query")
 @blp.response(200, description="the same table as CSV (UTF-8 with BOM, for Excel)", content_type="text/csv")
+@documented(200, content={"text/csv": {"schema": {"type": "string"}}})
 @blp.alt_response(404, response="NOT_FOUND")
 def get_stats_csv(args: dict[str, Any]) -> Response:
     """The statistics table as a spreadsheet."""

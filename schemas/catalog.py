@@ -10,17 +10,19 @@ from vocab import AgencyLevel, FeeKind, OnlineLevel, ProcedureLevel
 
 
 class AgencySchema(ma.Schema):
-    code = fields.String(required=True, metadata={"example": "000.00.19.H47"})
-    name = fields.String(required=True)
+    code = fields.String(required=True, metadata={"example": "000.20.24.H15"})
+    name = fields.String(required=True, metadata={"example": "Ủy ban nhân dân phường Hội An"})
     level = Word(AgencyLevel, required=True)
-    parent_code = fields.Function(lambda a: a.parent.code if a.parent else None, allow_none=True)
+    parent_code = fields.Function(lambda a: a.parent.code if a.parent else None, allow_none=True,
+                                  metadata={"type": "string"})
     is_centre = fields.Boolean(required=True, metadata={"description": "a one-stop centre that receives"})
     ward_codes = fields.List(fields.String(), required=True, metadata={"description": "communes: wards served"})
 
 
 class AgencyArgs(ma.Schema):
     level = Word(AgencyLevel)
-    q = fields.String(validate=validate.Length(1, 200), metadata={"description": "name, diacritics optional"})
+    q = fields.String(validate=validate.Length(1, 200), metadata={"description": "name, diacritics optional",
+                                                                  "example": "hoi an"})
 
 
 class CompetentAgencySchema(ma.Schema):
@@ -48,11 +50,13 @@ class ProcedureListArgs(PageArgs):
 
 
 class ProcedureSummarySchema(ma.Schema):
-    code = fields.String(required=True, metadata={"example": "1.001193"})
+    code = fields.String(required=True, metadata={"example": "1.004873"})
     name = fields.String(required=True, metadata={
-        "description": "in English under `Accept-Language: en` where the catalog has an English name, else Vietnamese"})
-    field = fields.String(required=True)
-    agency_code = fields.String(required=True)
+        "example": "Cấp Giấy xác nhận tình trạng hôn nhân",
+        "description": "in English under `Accept-Language: en` where the catalog has an English name, "
+                       "else Vietnamese"})
+    field = fields.String(required=True, metadata={"example": "Hộ tịch"})
+    agency_code = fields.String(required=True, metadata={"example": "000.20.24.H15"})
     processing_days = fields.Float(required=True, metadata={"description": "working days; 0.5 is four working hours"})
     fee_vnd = fields.Integer(required=True, metadata={"description": "the base amount (one copy, one page)"})
     online_level = Word(OnlineLevel, required=True)
@@ -89,9 +93,9 @@ class ProcedureSchema(ProcedureSummarySchema):
     level = Word(ProcedureLevel, required=True)
     variants = fields.List(fields.Nested(VariantSchema), required=True)
     fee = fields.Function(lambda p: p.fee or {"kind": "flat", "amount_vnd": p.fee_vnd},
-                          metadata={"description": "how fee_vnd is computed from the form"})
+                          metadata={"type": "object", "description": "how fee_vnd is computed from the form"})
     cutoff_time = fields.String(allow_none=True, required=True, metadata={"description": "HH:MM, local"})
-    agency_name = fields.Function(lambda p: p.agency.name)
+    agency_name = fields.Function(lambda p: p.agency.name, metadata={"type": "string"})
     required_documents = fields.List(fields.Nested(RequiredDocumentSchema), required=True)
     form_schema = fields.Dict(required=True, metadata={"description": "JSON Schema the dossier form must satisfy"})
 

@@ -45,11 +45,12 @@ class QueueArgs(PageArgs):
 
 class AttachmentSchema(ma.Schema):
     id = fields.String(required=True)
-    document_type = fields.String(required=True)
-    filename = fields.String(required=True)
-    content_type = fields.String(required=True)
+    document_type = fields.String(required=True, metadata={"example": "to_khai_tthn"})
+    filename = fields.String(required=True, metadata={"example": "to-khai.pdf"})
+    content_type = fields.String(required=True, metadata={"example": "application/pdf"})
     size = fields.Integer(required=True)
-    sha256 = fields.String(required=True)
+    sha256 = fields.String(required=True, metadata={
+        "example": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"})
 
 
 class FileSchema(ma.Schema):
@@ -57,7 +58,9 @@ class FileSchema(ma.Schema):
 
 
 class UploadSchema(FileSchema):
-    document_type = fields.String(required=True, validate=validate.Length(1, 60))
+    document_type = fields.String(required=True, validate=validate.Length(1, 60),
+                                  metadata={"description": "one of the procedure's required_documents[].type",
+                                            "example": "to_khai_tthn"})
 
 
 class TimelineEntrySchema(ma.Schema):
@@ -79,10 +82,12 @@ class RatingSchema(ma.Schema):
 
 class DossierSchema(ma.Schema):
     id = fields.String(required=True)
-    code = fields.String(allow_none=True, required=True)
-    procedure_code = fields.String(required=True)
-    procedure_name = fields.String(required=True)
-    agency_code = fields.String(required=True, metadata={"description": "the competent agency"})
+    code = fields.String(allow_none=True, required=True, metadata={"description": "assigned on submission",
+                                                                   "example": "000.20.24.H15-251125-0001"})
+    procedure_code = fields.String(required=True, metadata={"example": "1.004873"})
+    procedure_name = fields.String(required=True, metadata={"example": "Cấp Giấy xác nhận tình trạng hôn nhân"})
+    agency_code = fields.String(required=True, metadata={"description": "the competent agency",
+                                                         "example": "000.20.24.H15"})
     receiving_centre_code = fields.String(allow_none=True, required=True,
                                           metadata={"description": "the one-stop centre that received it; "
                                                     "null when filed online"})

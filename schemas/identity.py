@@ -47,7 +47,8 @@ class StaffGrantSchema(ma.Schema):
 class StaffSchema(ma.Schema):
     cccd = fields.String(required=True)
     role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))
-    agency_code = fields.Function(lambda s: s.agency.code if s.agency else None, allow_none=True)
+    agency_code = fields.Function(lambda s: s.agency.code if s.agency else None, allow_none=True,
+                                  metadata={"type": "string"})
     granted_at = fields.DateTime(required=True)
 
 

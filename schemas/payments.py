@@ -21,7 +21,7 @@ class PaymentSchema(ma.Schema):
 
 
 class RefundSchema(PaymentSchema):
-    dossier_code = fields.Function(lambda p: p.dossier.code, required=True)
+    dossier_code = fields.Function(lambda p: p.dossier.code, required=True, metadata={"type": "string"})
     refund_due = fields.Boolean(required=True)
 
 

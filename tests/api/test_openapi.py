@@ -56,3 +56,73 @@ def test_the_document_does_not_depend_on_the_python_version(client):
     assert set(named) <= {name for name, _ in RESPONSES.values()} | {"DEFAULT_ERROR"}
     assert named["UNPROCESSABLE_ENTITY"]["description"] == "Unprocessable Entity"
     assert named["REQUEST_ENTITY_TOO_LARGE"]["description"] == "Request Entity Too Large"
+
+
+def operations(spec: dict) -> list[tuple[str, str, dict]]:
+    return [(path, method, operation) for path, item in spec["paths"].items() for method, operation in item.items()
+            if method in {"get", "post", "put", "patch", "delete"}]
+
+
+def test_every_operation_has_a_stable_operation_id_and_public_ones_need_no_credentials(app, client):
+    from api.routes import GUARDS
+
+    spec = client.get("/api/v1/openapi.json").json
+    endpoints = {(openapi_path(rule.rule), method.lower()): rule.endpoint for rule in app.url_map.iter_rules()
+                 for method in rule.methods - {"HEAD", "OPTIONS"}}
+    ids = [operation["operationId"] for _, _, operation in operations(spec)]
+    assert len(ids) == len(set(ids))
+    for path, method, operation in operations(spec):
+        endpoint = endpoints[(path, method)]
+        assert operation["operationId"] == endpoint.replace(".", "_").replace("-", "_"), (path, method)
+        if GUARDS[endpoint.partition(".")[0]].public:
+            assert operation["security"] == [], (path, method)
+        else:
+            assert operation["security"] == [{"bearerAuth": []}], (path, method)
+    assert spec["paths"]["/api/v1/dossiers/{dossier_id}/submit"]["post"]["operationId"] == "dossiers_submit"
+
+
+def test_headers_conditional_reads_and_non_json_bodies_are_documented(client):
+    spec = client.get("/api/v1/openapi.json").json
+    paths, named = spec["paths"], spec["components"]["responses"]
+    assert set(spec["components"]["headers"]) == {"X-Request-ID", "ETag", "Location", "Retry-After"}
+    for _, _, operation in operations(spec):  # X-Request-ID on every answer, inline or named
+        for response in operation["responses"].values():
+            ref = response.get("$ref", "")
+            headers = named[ref.rpartition("/")[2]]["headers"] if ref else response["headers"]
+            assert "X-Request-ID" in headers
+    assert "Retry-After" in named["TOO_MANY_REQUESTS"]["headers"]
+    assert "ETag" in named["NOT_MODIFIED"]["headers"]
+    created = paths["/api/v1/dossiers"]["post"]["responses"]["201"]["headers"]
+    assert {"ETag", "Location"} <= set(created)
+    assert "Location" in paths["/api/v1/dossier-bundles"]["post"]["responses"]["201"]["headers"]
+    assert "ETag" in paths["/api/v1/dossiers/{dossier_id}"]["get"]["responses"]["200"]["headers"]
+    assert "ETag" in paths["/api/v1/admin/dossiers/{dossier_id}"]["get"]["responses"]["200"]["headers"]
+    for path in ("/api/v1/agencies", "/api/v1/procedures", "/api/v1/procedures/{code}",
+                 "/api/v1/procedures/{code}/agencies", "/api/v1/procedure-groups"):
+        read = paths[path]["get"]
+        assert "ETag" in read["responses"]["200"]["headers"] and "304" in read["responses"], path
+        assert any(p["name"] == "If-None-Match" and p["in"] == "header" for p in read["parameters"]), path
+    assert list(paths["/api/v1/admin/stats.csv"]["get"]["responses"]["200"]["content"]) == ["text/csv"]
+    download = paths["/api/v1/dossiers/{dossier_id}/attachments/{attachment_id}"]["get"]["responses"]["200"]
+    assert {"application/pdf", "application/octet-stream"} <= set(download["content"])
+    assert download["content"]["application/pdf"]["schema"] == {"type": "string", "format": "binary"}
+
+
+def test_generators_can_type_every_field(client):
+    """No untyped property, nullable objects as allOf + nullable (OpenAPI 3.0), no `default: null`,
+    and the NUL refusal stated once in the description rather than as a pattern on every string."""
+    spec = client.get("/api/v1/openapi.json").json
+    for name, schema in spec["components"]["schemas"].items():
+        for field, prop in schema.get("properties", {}).items():
+            assert {"type", "$ref", "allOf", "oneOf", "anyOf"} & set(prop), (name, field, prop)
+            assert not ("default" in prop and prop["default"] is None), (name, field)
+    assert spec["components"]["schemas"]["Dossier"]["properties"]["rating"] == {
+        "allOf": [{"$ref": "#/components/schemas/Rating"}], "nullable": True}
+    token_type = spec["components"]["schemas"]["TokenPair"]["properties"]["token_type"]
+    assert token_type["type"] == "string" and token_type["enum"] == ["Bearer"]
+    for name in ("Agency", "AdminAgency"):
+        assert spec["components"]["schemas"][name]["properties"]["parent_code"]["type"] == "string"
+    assert spec["components"]["schemas"]["Staff"]["properties"]["agency_code"]["type"] == "string"
+    assert spec["components"]["schemas"]["Procedure"]["properties"]["agency_name"]["type"] == "string"
+    assert "u0000" not in json.dumps(spec)
+    assert "NUL (U+0000)" in spec["info"]["description"]

@@ -134,11 +134,8 @@ class Lifecycle(Generic[S]):
 
     # --- reading the table ----------------------------------------------------------------------
 
-    def sources(self, action: str) -> frozenset[str]:
-        """The statuses an action may be taken from: the one place other code asks."""
-        return self.by_action[action].sources
-
     def allows(self, status: str, action: str) -> bool:
+        """Whether an action may be taken from a status: the one place other code asks."""
         return status in self.by_action[action].sources
 
     def actions_of(self, actor: ActorKind) -> tuple[str, ...]:

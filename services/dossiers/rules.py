@@ -173,7 +173,8 @@ def processing_days(d: Dossier) -> float:
 
 
 def _counts_in_hours(d: Dossier) -> bool:
-    return processing_days(d) != int(processing_days(d))
+    days = processing_days(d)
+    return days != int(days)
 
 
 def next_code(move: DossierMove) -> str:

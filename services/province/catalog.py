@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -39,8 +39,14 @@ def list_agencies(session: Session, *, level: str | None = None, q: str | None =
     stmt = select(Agency).where(Agency.active.is_(True)).options(selectinload(Agency.wards)).order_by(Agency.code)
     if level:
         stmt = stmt.where(Agency.level == level)
+    return matching(session.scalars(stmt), q)
+
+
+def matching(agencies: Iterable[Agency], q: str | None) -> list[Agency]:
+    """Agencies whose name holds `q` (diacritics optional) or whose code starts with it. A province has
+    a few hundred agencies at most, so the match is made on the folded names here, not in SQL."""
     needle = fold(q or "")
-    return [a for a in session.scalars(stmt) if needle in fold(a.name) or a.code.startswith(q or "")]
+    return [a for a in agencies if needle in fold(a.name) or a.code.startswith(q or "")]
 
 
 def serving(agency: Agency, ward_codes: list[str]) -> list[AgencyWard]:

@@ -9,10 +9,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, false, or_, select
 from sqlalchemy.orm import Session
 
-from services.errors import ValidationFailed
 from services.models import Agency, AgencyWard, Procedure, ProcedureAgency
-from services.pagination import Page
-from services.text import fold
+from services.pagination import Page, after_key, check_limit
+from services.province.catalog import matching
 from vocab import ProcedureLevel
 
 
@@ -21,10 +20,6 @@ def _competent(procedure: Procedure) -> ColumnElement[bool]:
     by_level = (Agency.level == procedure.level.value
                 if procedure.by_level and procedure.level == ProcedureLevel.commune else false())
     return Agency.active.is_(True) & or_(Agency.id == procedure.agency_id, by_level, listed)
-
-
-def is_competent(session: Session, procedure: Procedure, agency_id: str) -> bool:
-    return session.scalar(select(Agency.id).where(Agency.id == agency_id, _competent(procedure))) is not None
 
 
 def find_competent(session: Session, procedure: Procedure, code: str) -> Agency | None:
@@ -39,14 +34,11 @@ def agency_of_ward(session: Session, procedure: Procedure, ward_code: str) -> Ag
 
 def competent_agencies(session: Session, procedure: Procedure, *, q: str | None = None,
                        after: Sequence[Any] | None = None, limit: int = 20) -> Page[Agency]:
-    """The agencies competent for a procedure, by code; `q` matches names with or without diacritics.
-    A province has a few hundred agencies at most, so the match is made on the folded names here."""
-    if after is not None and (len(after) != 1 or not isinstance(after[0], str)):
-        raise ValidationFailed("invalid cursor", errors={"cursor": ["Not a cursor issued by this list."]})
+    """The agencies competent for a procedure, by code; `q` matches names with or without diacritics."""
+    check_limit(limit)
     stmt = select(Agency).where(_competent(procedure)).order_by(Agency.code)
     if after is not None:
-        stmt = stmt.where(Agency.code > after[0])
-    needle = fold(q or "")
-    rows = [a for a in session.scalars(stmt) if needle in fold(a.name) or a.code.startswith(q or "")]
+        stmt = stmt.where(after_key([Agency.code], after))
+    rows = matching(session.scalars(stmt), q)
     items = rows[:limit]
     return Page(items, (items[-1].code,) if len(rows) > limit else None)

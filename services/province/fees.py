@@ -8,7 +8,10 @@ from typing import Any
 from services.errors import ValidationFailed
 from vocab import FeeKind
 
-QUANTITY = {FeeKind.per_copy: "copies", FeeKind.per_page: "pages"}
+
+def base_amount(fee: dict[str, Any]) -> int:
+    """The amount lists show: one copy, or the first page."""
+    return int(fee["first_vnd"] if fee["kind"] == FeeKind.per_page else fee["amount_vnd"])
 
 
 def _quantity(form: dict[str, Any], name: str, *, default: int | None = None) -> int:

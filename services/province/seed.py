@@ -11,11 +11,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from services.db import transaction
 from services.models import Agency, Procedure, ProcedureGroup, ProcedureGroupMember, RequiredDocument
-from services.province import catalog_file
+from services.province import catalog_file, fees
 from services.province.catalog import bump_revision, catalog_revision, serving
 from services.province.catalog_file import DEFAULT_FILE
 from services.text import fold
-from vocab import FeeKind
 
 
 @dataclass
@@ -68,11 +67,6 @@ def _sync_documents(procedure: Procedure, wanted: list[dict[str, Any]]) -> bool:
     return True
 
 
-def base_fee(fee: dict[str, Any]) -> int:
-    """The amount lists show: one copy, or the first page."""
-    return int(fee["first_vnd"] if fee["kind"] == FeeKind.per_page else fee["amount_vnd"])
-
-
 def _sync_wards(agency: Agency, wanted: list[str]) -> bool:
     if agency.ward_codes == sorted(wanted):
         return False
@@ -92,7 +86,7 @@ def _procedure_values(item: dict[str, Any], agencies: dict[str, Agency]) -> dict
                                    "online_level", "min_eid_level", "description", "form_schema")}
     values.update(name_en=item.get("name_en"), search_name=fold(item["name"]),
                   agency_id=agencies[item["agency_code"]].id, by_level=item["competent"] == "level",
-                  fee_vnd=base_fee(item["fee"]),
+                  fee_vnd=fees.base_amount(item["fee"]),
                   processing_days=float(item["processing_days"]))
     return values
 

@@ -123,7 +123,8 @@ def test_the_dossier_table_answers_what_other_code_asks():
     assert DOSSIER.allows(DossierStatus.draft, "update") and DOSSIER.allows(DossierStatus.supplement_requested,
                                                                             "attach")
     assert not DOSSIER.allows(DossierStatus.received, "update")
-    assert DOSSIER.sources("pay") == {"submitted", "received", "in_progress", "supplement_requested", "approved"}
+    assert DOSSIER.by_action["pay"].sources == {"submitted", "received", "in_progress", "supplement_requested",
+                                                "approved"}
     # Every requirement, input, effect and audience the dossier table names exists (checked at import).
     for t in DOSSIER.table:
         assert set(t.requires) <= set(DOSSIER.requirements) and set(t.inputs) <= set(DOSSIER.inputs)

@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from schemas.catalog import AgencySchema, ProcedureSchema
-from schemas.common import PageArgs, PageSchema, StrictBoolean, Word
+from schemas.common import PageArgs, PageSchema, StrictBoolean, WholeNumber, Word
 from vocab import AgencyLevel, OnlineLevel
 
 
@@ -20,10 +20,10 @@ class ProcedurePatchSchema(ma.Schema):
     name = fields.String(validate=validate.Length(2, 300))
     field = fields.String(validate=validate.Length(1, 120))
     agency_code = fields.String(validate=validate.Length(1, 40))
-    processing_days = fields.Integer(validate=validate.Range(0, 365))
-    fee_vnd = fields.Integer(validate=validate.Range(0, 100_000_000))
+    processing_days = WholeNumber(validate=validate.Range(0, 365))
+    fee_vnd = WholeNumber(validate=validate.Range(0, 100_000_000))
     online_level = Word(OnlineLevel)
-    min_eid_level = fields.Integer(validate=validate.OneOf((1, 2)))
+    min_eid_level = WholeNumber(validate=validate.OneOf((1, 2)))
     description = fields.String(validate=validate.Length(max=4000))
     form_schema = fields.Dict(metadata={"description": "a JSON Schema (2020-12) for the dossier form"})
     required_documents = fields.List(fields.Nested(DocumentInSchema), validate=validate.Length(max=30))
@@ -35,7 +35,7 @@ class ProcedureCreateSchema(ProcedurePatchSchema):
     name = fields.String(required=True, validate=validate.Length(2, 300))
     field = fields.String(required=True, validate=validate.Length(1, 120))
     agency_code = fields.String(required=True, validate=validate.Length(1, 40))
-    processing_days = fields.Integer(required=True, validate=validate.Range(0, 365))
+    processing_days = WholeNumber(required=True, validate=validate.Range(0, 365))
     online_level = Word(OnlineLevel, required=True)
     form_schema = fields.Dict(required=True)
     required_documents = fields.List(fields.Nested(DocumentInSchema), required=True,

@@ -96,3 +96,13 @@ class StrictBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid", input=value)
         return value
+
+
+class WholeNumber(fields.Integer):
+    """An integer as JSON Schema's `integer` means it: 3 and 3.0, never 2.5 (marshmallow would truncate
+    it to 2) nor true."""
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)

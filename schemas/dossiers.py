@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import Cursor, PageArgs, PageSchema, Word
+from schemas.common import Cursor, PageArgs, PageSchema, WholeNumber, Word
 from vocab import Channel, DossierStatus, FeeStatus
 
 
@@ -75,7 +75,7 @@ class TimelineEntrySchema(ma.Schema):
 
 
 class RatingSchema(ma.Schema):
-    score = fields.Integer(required=True, validate=validate.Range(1, 5))
+    score = WholeNumber(required=True, validate=validate.Range(1, 5))
     comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
     rated_at = fields.DateTime(dump_only=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import Word
+from schemas.common import WholeNumber, Word
 from vocab import STAFF_ROLES, Gender, Role
 
 CCCD = validate.Regexp(r"^\d{12}$", error="Must be exactly 12 digits.")
@@ -57,7 +57,7 @@ class MockTokenRequestSchema(ma.Schema):
     full_name = fields.String(required=True, validate=validate.Length(2, 120))
     date_of_birth = fields.Date(required=True)
     gender = Word(Gender, required=True)
-    eid_level = fields.Integer(required=True, validate=validate.OneOf((1, 2)))
+    eid_level = WholeNumber(required=True, validate=validate.OneOf((1, 2)))
     nonce = fields.String(validate=validate.Length(1, 500))
 
 

@@ -70,7 +70,8 @@ def create_procedure(session: Session, actor: Actor, values: dict[str, Any]) -> 
     with transaction(session):
         if session.scalar(select(Procedure.id).where(Procedure.code == values["code"])) is not None:
             raise Conflict(f"procedure {values['code']} exists")
-        procedure = Procedure(code=values["code"], active=values.get("active", True), description="")
+        procedure = Procedure(code=values["code"], active=values.get("active", True), description="",
+                              required_documents=[])
         with session.no_autoflush:  # complete it (the agency looked up) before it is written
             _apply(session, procedure, {k: v for k, v in values.items() if k != "code"})
         session.add(procedure)

@@ -88,3 +88,15 @@ def test_agencies_are_created_renamed_and_deactivated(client, admin):
 def test_only_admins_keep_the_catalog(client, session):
     official = official_of(client, session)
     assert client.post("/api/v1/admin/procedures", headers=bearer(official), json=NEW).status_code == 403
+
+
+def test_a_procedure_without_required_documents_is_created(client, admin):
+    body = {**NEW, "required_documents": []}
+    response = client.post("/api/v1/admin/procedures", headers=bearer(admin), json=body)
+    assert response.status_code == 201, response.json
+    assert response.json["required_documents"] == []
+
+
+def test_a_fractional_fee_is_refused(client, admin):
+    response = client.patch("/api/v1/admin/procedures/1.004873", headers=bearer(admin), json={"fee_vnd": 2.5e-42})
+    assert response.status_code == 422 and "fee_vnd" in response.json["errors"], response.json

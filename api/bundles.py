@@ -55,10 +55,12 @@ def update(body: dict[str, Any], bundle_id: str) -> Response:
 @blp.post("/<string:bundle_id>/submit")
 @blp.doc(parameters=[IDEMPOTENCY_HEADER])
 @blp.response(200, BundleSchema)
-@blp.alt_response(403, response="FORBIDDEN", description="eid_level_insufficient")
+@blp.alt_response(403, response="FORBIDDEN")
+@documented(403, codes=("eid_level_insufficient",))
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@documented(422, codes=("missing_documents",))
 def submit(bundle_id: str) -> Response:
     """Submit every step at once (all or none)."""
     actor = current_actor()

@@ -129,11 +129,12 @@ def detach(dossier_id: str, attachment_id: str) -> None:
 @blp.doc(parameters=[IDEMPOTENCY_HEADER])
 @blp.response(200, DossierSchema)
 @documented(200, headers=("ETag",))
-@blp.alt_response(403, response="FORBIDDEN", description="eid_level_insufficient")
+@blp.alt_response(403, response="FORBIDDEN")
+@documented(403, codes=("eid_level_insufficient",))
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
-@blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description="validation_failed, missing_documents, "
-                  "idempotency_key_reused")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@documented(422, codes=("missing_documents",))
 def submit(dossier_id: str) -> Response:
     """Submit: the form, the mandatory papers and the eID level are checked; the code is assigned."""
     actor = current_actor()
@@ -151,6 +152,7 @@ def _citizen_action(action: str, dossier_id: str) -> Response:
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@documented(422, codes=("missing_documents",))
 def resubmit(dossier_id: str) -> Response:
     """After a supplement request: back to where it was, the deadline clock running again."""
     return _citizen_action("resubmit", dossier_id)

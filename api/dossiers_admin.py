@@ -66,7 +66,7 @@ def get(dossier_id: str) -> Response:
 @documented(200, headers=("ETag",))
 @blp.alt_response(402, response="PAYMENT_REQUIRED")
 @blp.alt_response(404, response="NOT_FOUND")
-@blp.alt_response(409, response="CONFLICT", description="invalid_transition")
+@blp.alt_response(409, response="CONFLICT")
 @blp.alt_response(412, response="PRECONDITION_FAILED")
 @blp.alt_response(428, response="PRECONDITION_REQUIRED")
 def act(body: dict[str, Any], dossier_id: str) -> Response:

@@ -15,7 +15,7 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from werkzeug.routing import BaseConverter
 
-from api.errors import PROBLEM_JSON
+from api.errors import PROBLEM_JSON, STATUS_OF_CODE
 from schemas.common import ProblemSchema
 from services.people.cccd import PROVINCE_CODES
 
@@ -89,15 +89,17 @@ def header_ref(name: str) -> dict[str, str]:
 
 
 def documented(status: int, *, headers: tuple[str, ...] = (), content: dict[str, dict] | None = None,
-               if_none_match: bool = False) -> Callable[[F], F]:
+               if_none_match: bool = False, codes: tuple[str, ...] = ()) -> Callable[[F], F]:
     """What flask-smorest cannot say about a view's answer, for ContractDocs: the headers it sends
-    with `status`, the media types of a body that is not JSON, and whether it honours If-None-Match.
+    with `status`, the media types of a body that is not JSON, whether it honours If-None-Match, and
+    the problem `codes` of an error status that only some operations answer (OPT_IN_CODES).
     Put it anywhere under the route decorator."""
 
     def decorate(view: F) -> F:
         doc = dict(getattr(view, CONTRACT, {}))
         response = dict(doc.get(status, {}))
         response["headers"] = (*response.get("headers", ()), *headers)
+        response["codes"] = (*response.get("codes", ()), *codes)
         if content:
             response["content"] = content
         doc[status] = response
@@ -110,6 +112,30 @@ def documented(status: int, *, headers: tuple[str, ...] = (), content: dict[str,
 
 
 BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+# Problem codes an operation answers only when its view says so (documented(codes=...)); every other
+# code is listed on each operation that declares its status. idempotency_key_reused goes with the
+# Idempotency-Key header.
+OPT_IN_CODES = frozenset({"eid_level_insufficient", "missing_documents", "idempotency_key_reused"})
+
+
+def codes_of(status: int, declared: tuple[str, ...], operation: dict) -> list[str]:
+    idempotent = any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", ())
+                     if isinstance(p, dict))
+    return [code for code, code_status in STATUS_OF_CODE.items() if code_status == status and (
+        code not in OPT_IN_CODES or code in declared or (code == "idempotency_key_reused" and idempotent))]
+
+
+def error_response(status: int, codes: list[str], headers: dict[str, dict]) -> dict[str, Any]:
+    """An operation's own copy of a named error response: its description lists the problem codes
+    this operation can answer with `status`, and the example shows the first."""
+    phrase = RESPONSES[status][1]
+    listed = ", ".join(f"`{code}`" for code in codes)
+    example = {"type": "about:blank", "title": phrase, "status": status, "code": codes[0],
+               "detail": phrase, "request_id": "4bf92f3577b34da6a3ce929d0e0e4736"}
+    return {"description": f"{phrase}; `code` is {'one of ' if len(codes) > 1 else ''}{listed}",
+            "headers": headers,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}, "example": example}}}
 
 
 class ContractDocs(BasePlugin):
@@ -136,15 +162,33 @@ class ContractDocs(BasePlugin):
             operation.setdefault("operationId", f"{base}_{method}" if several else base)
             if contract.get("if_none_match"):
                 operation.setdefault("parameters", []).append(IF_NONE_MATCH)
-            for status, response in operation.get("responses", {}).items():
-                if not isinstance(response, dict):
-                    continue  # a named response: its component carries the headers
+            responses = operation.get("responses", {})
+            for status, response in list(responses.items()):
+                named = response if isinstance(response, str) else None
+                if isinstance(response, dict) and str(response.get("$ref", "")).startswith("#/components/responses/"):
+                    named = response["$ref"].rsplit("/", 1)[1]
+                if named is not None:
+                    self._name_codes(responses, status, named, contract, operation)
+                    continue
                 extra = contract.get(int(status), {}) if str(status).isdigit() else {}
                 headers = response.setdefault("headers", {})
                 for name in ("X-Request-ID", *extra.get("headers", ())):
                     headers.setdefault(name, header_ref(name))
                 if "content" in extra:
                     response["content"] = extra["content"]
+
+    @staticmethod
+    def _name_codes(responses: dict, status: object, named: str, contract: dict, operation: dict) -> None:
+        """Replace a shared error response by the operation's own, listing its problem codes."""
+        if not str(status).isdigit() or int(status) < 400 or int(status) not in RESPONSES:
+            return
+        codes = codes_of(int(status), tuple(contract.get(int(status), {}).get("codes", ())), operation)
+        if not codes:
+            return
+        headers = {"X-Request-ID": header_ref("X-Request-ID")}
+        if int(status) == 429:
+            headers["Retry-After"] = header_ref("Retry-After")
+        responses[status] = error_response(int(status), codes, headers)
 
 
 # The named responses views refer to (`alt_response(404, response="NOT_FOUND")`), by status. The names

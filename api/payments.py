@@ -38,7 +38,7 @@ RETURN_TEXT = {
 @blp.doc(parameters=[{**IDEMPOTENCY_HEADER, "required": True}])
 @blp.response(201, CreatedPaymentSchema)
 @blp.alt_response(404, response="NOT_FOUND")
-@blp.alt_response(409, response="CONFLICT", description="no fee, already paid, or not payable now")
+@blp.alt_response(409, response="CONFLICT")
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def create(dossier_id: str) -> Response:
     """Start paying the dossier's fee: open `payment_url`; while one is pending, it comes back."""

@@ -54,8 +54,33 @@ def test_the_document_does_not_depend_on_the_python_version(client):
         assert name in spec["components"][kind], f"dangling $ref to {kind}/{name}"
     named = spec["components"]["responses"]
     assert set(named) <= {name for name, _ in RESPONSES.values()} | {"DEFAULT_ERROR"}
-    assert named["UNPROCESSABLE_ENTITY"]["description"] == "Unprocessable Entity"
-    assert named["REQUEST_ENTITY_TOO_LARGE"]["description"] == "Request Entity Too Large"
+    attach = spec["paths"]["/api/v1/dossiers/{dossier_id}/attachments"]["post"]["responses"]
+    assert attach["422"]["description"].startswith("Unprocessable Entity;")
+    assert attach["413"]["description"] == "Request Entity Too Large; `code` is `file_too_large`"
+
+
+def test_each_error_response_lists_the_problem_codes_of_its_operation(client):
+    """The codes an operation can answer, per status, in its own response description and example;
+    the codes only some operations answer are listed only there."""
+    from api.errors import STATUS_OF_CODE
+
+    spec = client.get("/api/v1/openapi.json").json
+    for path, method, operation in operations(spec):
+        for status, response in operation["responses"].items():
+            if not status.isdigit() or int(status) < 400:
+                continue
+            listed = re.findall(r"`(\w+)`", response["description"].partition("`code` is")[2])
+            assert listed, (path, method, status)
+            assert all(STATUS_OF_CODE[code] == int(status) for code in listed), (path, method, status, listed)
+            example = response["content"]["application/problem+json"]["example"]
+            assert example["code"] == listed[0] and example["status"] == int(status)
+    submit = spec["paths"]["/api/v1/dossiers/{dossier_id}/submit"]["post"]["responses"]
+    assert "`missing_documents`" in submit["422"]["description"]
+    assert "`idempotency_key_reused`" in submit["422"]["description"]
+    assert "`eid_level_insufficient`" in submit["403"]["description"]
+    staff = spec["paths"]["/api/v1/admin/dossiers/{dossier_id}/actions"]["post"]["responses"]
+    assert "missing_documents" not in staff["422"]["description"]
+    assert "eid_level_insufficient" not in staff["403"]["description"]
 
 
 def operations(spec: dict) -> list[tuple[str, str, dict]]:
@@ -90,7 +115,7 @@ def test_headers_conditional_reads_and_non_json_bodies_are_documented(client):
             ref = response.get("$ref", "")
             headers = named[ref.rpartition("/")[2]]["headers"] if ref else response["headers"]
             assert "X-Request-ID" in headers
-    assert "Retry-After" in named["TOO_MANY_REQUESTS"]["headers"]
+    assert "Retry-After" in paths["/api/v1/auth/eid"]["post"]["responses"]["429"]["headers"]
     assert "ETag" in named["NOT_MODIFIED"]["headers"]
     created = paths["/api/v1/dossiers"]["post"]["responses"]["201"]["headers"]
     assert {"ETag", "Location"} <= set(created)

@@ -138,6 +138,69 @@ def error_response(status: int, codes: list[str], headers: dict[str, dict]) -> d
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}, "example": example}}}
 
 
+def _link(operation_id: str, description: str, *, if_match: str | None = None, **parameters: str) -> dict[str, Any]:
+    if if_match:
+        parameters["header.If-Match"] = if_match
+    return {"operationId": operation_id, "description": description, "parameters": parameters}
+
+
+_BODY_ID = "$response.body#/id"
+_ETAG = "$response.header.ETag"
+# OpenAPI links of the main flows (draft -> papers -> submit -> the office's actions), so that a client
+# generator or a stateful tester can follow an answer to the next request. By operationId and status.
+LINKS: dict[str, dict[int, dict[str, dict[str, Any]]]] = {
+    "dossiers_create": {201: {
+        "GetDossier": _link("dossiers_get", "read the new draft", dossier_id=_BODY_ID),
+        "UpdateDossier": _link("dossiers_update", "change its form", dossier_id=_BODY_ID),
+        "AttachPaper": _link("dossiers_attach", "attach a paper", dossier_id=_BODY_ID),
+        "SubmitDossier": _link("dossiers_submit", "submit it", dossier_id=_BODY_ID),
+        "DeleteDraft": _link("dossiers_delete", "delete the draft", dossier_id=_BODY_ID),
+    }},
+    "dossiers_list_own": {200: {
+        "GetFirstDossier": _link("dossiers_get", "open the first on the page", dossier_id="$response.body#/items/0/id"),
+    }},
+    "admin_dossiers_queue": {200: {
+        "StaffGetFirst": _link("admin_dossiers_get", "open the first in the queue",
+                               dossier_id="$response.body#/items/0/id"),
+    }},
+    "dossiers_attach": {201: {
+        "DownloadPaper": _link("dossiers_download", "download the paper",
+                               dossier_id="$request.path.dossier_id", attachment_id=_BODY_ID),
+        "DetachPaper": _link("dossiers_detach", "remove the paper",
+                             dossier_id="$request.path.dossier_id", attachment_id=_BODY_ID),
+        "SubmitDossier": _link("dossiers_submit", "submit the dossier", dossier_id="$request.path.dossier_id"),
+    }},
+    "dossiers_submit": {200: {
+        "GetDossier": _link("dossiers_get", "follow it", dossier_id=_BODY_ID),
+        "WithdrawDossier": _link("dossiers_withdraw", "withdraw it before it is received", dossier_id=_BODY_ID),
+        "PayFee": _link("payments_create", "pay its fee", dossier_id=_BODY_ID),
+        "StaffGetDossier": _link("admin_dossiers_get", "the office reads it", dossier_id=_BODY_ID),
+    }},
+    "admin_dossiers_get": {200: {
+        "StaffAct": _link("admin_dossiers_act", "the office acts on it", dossier_id=_BODY_ID, if_match=_ETAG),
+        "UploadResult": _link("admin_dossiers_upload_result", "attach a result", dossier_id=_BODY_ID),
+    }},
+    "admin_dossiers_act": {200: {
+        "StaffActAgain": _link("admin_dossiers_act", "the next action", dossier_id=_BODY_ID, if_match=_ETAG),
+    }},
+    "payments_create": {201: {"GetPayment": _link("payments_get", "follow the payment", payment_id=_BODY_ID)}},
+    "bundles_create": {201: {
+        "GetBundle": _link("bundles_get", "read the bundle", bundle_id=_BODY_ID),
+        "UpdateBundle": _link("bundles_update", "change the shared form", bundle_id=_BODY_ID),
+        "SubmitBundle": _link("bundles_submit", "submit every step", bundle_id=_BODY_ID),
+    }},
+    "notifications_register_device": {201: {
+        "DeleteDevice": _link("notifications_delete_device", "unregister it", device_id=_BODY_ID),
+    }},
+    "admin_catalog_create_procedure": {201: {
+        "UpdateProcedure": _link("admin_catalog_update_procedure", "change it", code="$response.body#/code"),
+    }},
+    "admin_catalog_create_agency": {201: {
+        "UpdateAgency": _link("admin_catalog_update_agency", "change it", code="$response.body#/code"),
+    }},
+}
+
+
 class ContractDocs(BasePlugin):
     """Per operation: an `operationId` from the endpoint (`dossiers.submit` → `dossiers_submit`),
     X-Request-ID on every answer, and what `documented()` declared on the view."""
@@ -160,15 +223,15 @@ class ContractDocs(BasePlugin):
         for method, operation in operations.items():
             base = rule.endpoint.replace(".", "_").replace("-", "_")
             operation.setdefault("operationId", f"{base}_{method}" if several else base)
+            for status, links in LINKS.get(operation["operationId"], {}).items():
+                response = operation.get("responses", {}).get(status) or operation["responses"][str(status)]
+                response["links"] = links
             if contract.get("if_none_match"):
                 operation.setdefault("parameters", []).append(IF_NONE_MATCH)
             responses = operation.get("responses", {})
             for status, response in list(responses.items()):
-                named = response if isinstance(response, str) else None
-                if isinstance(response, dict) and str(response.get("$ref", "")).startswith("#/components/responses/"):
-                    named = response["$ref"].rsplit("/", 1)[1]
-                if named is not None:
-                    self._name_codes(responses, status, named, contract, operation)
+                if isinstance(response, str) or str(response.get("$ref", "")).startswith("#/components/responses/"):
+                    self._name_codes(responses, status, contract, operation)
                     continue
                 extra = contract.get(int(status), {}) if str(status).isdigit() else {}
                 headers = response.setdefault("headers", {})
@@ -178,17 +241,18 @@ class ContractDocs(BasePlugin):
                     response["content"] = extra["content"]
 
     @staticmethod
-    def _name_codes(responses: dict, status: object, named: str, contract: dict, operation: dict) -> None:
+    def _name_codes(responses: dict, key: object, contract: dict, operation: dict) -> None:
         """Replace a shared error response by the operation's own, listing its problem codes."""
-        if not str(status).isdigit() or int(status) < 400 or int(status) not in RESPONSES:
+        status = int(str(key)) if str(key).isdigit() else 0
+        if status < 400 or status not in RESPONSES:
             return
-        codes = codes_of(int(status), tuple(contract.get(int(status), {}).get("codes", ())), operation)
+        codes = codes_of(status, tuple(contract.get(status, {}).get("codes", ())), operation)
         if not codes:
             return
         headers = {"X-Request-ID": header_ref("X-Request-ID")}
-        if int(status) == 429:
+        if status == 429:
             headers["Retry-After"] = header_ref("Retry-After")
-        responses[status] = error_response(int(status), codes, headers)
+        responses[key] = error_response(status, codes, headers)
 
 
 # The named responses views refer to (`alt_response(404, response="NOT_FOUND")`), by status. The names

@@ -151,3 +151,18 @@ def test_generators_can_type_every_field(client):
     assert spec["components"]["schemas"]["Procedure"]["properties"]["agency_name"]["type"] == "string"
     assert "u0000" not in json.dumps(spec)
     assert "NUL (U+0000)" in spec["info"]["description"]
+
+
+def test_links_lead_to_operations_and_their_parameters(client):
+    """The flows' OpenAPI links (api/openapi.py LINKS) name real operations and their real parameters."""
+    spec = client.get("/api/v1/openapi.json").json
+    parameters = {operation["operationId"]: [*spec["paths"][path].get("parameters", []),
+                                             *operation.get("parameters", [])]
+                  for path, _, operation in operations(spec)}
+    links = [link for _, _, operation in operations(spec) for response in operation["responses"].values()
+             for link in response.get("links", {}).values()]
+    assert len(links) >= 15
+    for link in links:
+        target = parameters[link["operationId"]]
+        names = {f"{p['in']}.{p['name']}" for p in target} | {p["name"] for p in target if p["in"] == "path"}
+        assert set(link["parameters"]) <= names, link

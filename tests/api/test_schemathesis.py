@@ -8,54 +8,20 @@ operations are exercised past their 401.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from schemas.common import encode_cursor
 from services.people.identity import grant_staff
-from services.province import catalog_file
 from tests.helpers import ADMIN, sign_in
+from tests.schemathesis_helpers import CROSS_FIELD, without_nul
 
-# `format: cursor` means "a next_cursor this list handed out"; generate such cursors (a page key).
-CODES = [p["code"] for p in catalog_file.read()["procedures"]]
-schemathesis.openapi.format("cursor", st.sampled_from(CODES).map(lambda code: encode_cursor((code,))))
-schemathesis.openapi.format(
-    "dossier-cursor",
-    st.tuples(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)),
-              st.uuids()).map(lambda key: encode_cursor((key[0].isoformat(), str(key[1])))),
-)
 schema = schemathesis.pytest.from_fixture("api_schema")
-
-# Rules OpenAPI 3.0 cannot state answer 422 to some schema-valid requests: a statistics range
-# (from ≤ to, at most 3 years), a procedure's form_schema being itself a valid JSON Schema, unique
-# document types. Only on these operations is "valid data is accepted" not checked.
-CROSS_FIELD = {"/api/v1/admin/stats", "/api/v1/admin/stats.csv", "/api/v1/admin/stats/weekly",
-               "/api/v1/admin/procedures", "/api/v1/admin/procedures/{code}"}
 
 
 def excluded(case) -> list:
     return [positive_data_acceptance] if case.operation.path in CROSS_FIELD else []
-
-
-NO_NUL = "^[^\\u0000]*$"
-
-
-def without_nul(node: object) -> None:
-    """The document says once, in its description, that text never holds NUL (422); state it on each
-    free text schema for the generator, so that its "valid" strings are valid."""
-    if isinstance(node, dict):
-        if node.get("type") == "string" and not {"pattern", "format", "enum"} & set(node):
-            node["pattern"] = NO_NUL
-        for value in node.values():
-            without_nul(value)
-    elif isinstance(node, list):
-        for value in node:
-            without_nul(value)
 
 
 @pytest.fixture

@@ -1,0 +1,137 @@
+"""Schemathesis over real HTTP, as the outside checks ran it: every check it has, as each of the four
+callers (anonymous, citizen, official, admin), and statefully along the document's OpenAPI links
+(draft → paper → submit; the office's queue → a dossier → its actions).
+
+The app is served by werkzeug on `base_url` (tests/conftest.py), inside the test's transaction.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import CHECKS
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
+
+from services.people.identity import grant_staff
+from tests.dossier_helpers import SIMPLE, submitted
+from tests.helpers import ADMIN, CITIZEN, OFFICIAL, sign_in
+from tests.schemathesis_helpers import CROSS_FIELD, STORED_RULES, without_nul
+
+EVERY_CHECK = CHECKS.get_all()
+schema = schemathesis.pytest.from_fixture("http_schema")
+
+
+@pytest.fixture
+def tokens(client, session) -> dict[str, str]:
+    grant_staff(session, ADMIN["cccd"], role="admin", agency_code=None)
+    grant_staff(session, OFFICIAL["cccd"], role="official", agency_code=SIMPLE["agency"])
+    return {"citizen": sign_in(client, CITIZEN)["access_token"],
+            "official": sign_in(client, OFFICIAL)["access_token"],
+            "admin": sign_in(client, ADMIN)["access_token"]}
+
+
+def _document(client) -> dict:
+    document = client.get("/api/v1/openapi.json").json
+    without_nul(document)
+    return document
+
+
+@pytest.fixture
+def http_schema(app, client, session, base_url):
+    loaded = schemathesis.openapi.from_dict(_document(client))
+    loaded.config.update(base_url=base_url)
+    return loaded
+
+
+def excluded(case, role: str) -> list:
+    rules = CROSS_FIELD if role == "anonymous" else STORED_RULES
+    return [positive_data_acceptance] if case.operation.path in rules else []
+
+
+def _as(role: str):
+    @schema.parametrize()
+    @settings(max_examples=5, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    def check(case, tokens):
+        # A real token where schemathesis means to authenticate; its "no credentials" cases stay so.
+        wants_auth = "Authorization" in (case.headers or {})
+        headers = {"Authorization": f"Bearer {tokens[role]}"} if role != "anonymous" and wants_auth else None
+        case.call_and_validate(headers=headers, checks=EVERY_CHECK, excluded_checks=excluded(case, role))
+
+    return check
+
+
+test_every_check_over_http_anonymously = _as("anonymous")
+test_every_check_over_http_as_a_citizen = _as("citizen")
+test_every_check_over_http_as_an_official = _as("official")
+test_every_check_over_http_as_an_admin = _as("admin")
+
+
+def _caller_of(path: str) -> str:
+    if path.startswith("/api/v1/admin/dossiers"):
+        return "official"
+    return "admin" if path.startswith("/api/v1/admin/") else "citizen"
+
+
+def test_stateful_flows_over_http(app, client, session, base_url, tokens):
+    """Follows the links: the citizen's drafts, papers and submits, the official's queue, reads and
+    actions on dossiers of their agency (two submitted beforehand, so the queue has work)."""
+    citizen = {"access_token": tokens["citizen"]}
+    for _ in range(2):
+        submitted(client, citizen)
+    document = _document(client)
+    # Narrowed to a real procedure so drafts get past creation; negative data is the other test's job.
+    create = document["components"]["schemas"]["CreateDossier"]["properties"]
+    create["procedure_code"] = {"type": "string", "enum": [SIMPLE["code"]]}
+    create.pop("agency_code")
+    create["form"] = {"type": "object", "enum": [SIMPLE["form"]]}
+    action = document["components"]["schemas"]["Action"]["properties"]
+    action["action"] = {"type": "string", "enum": ["receive"]}
+    for name in ("variant", "agency_code", "new_due_at"):
+        action.pop(name)
+    loaded = schemathesis.openapi.from_dict(document)
+    loaded.config.update(base_url=base_url)
+    loaded.config.phases.stateful.inference.algorithms = []  # the document's own links, not guesses
+    loaded.config.phases.stateful.generation.modes = [GenerationMode.POSITIVE]
+
+    answered: Counter[tuple[str, int]] = Counter()
+    failures: list[str] = []
+
+    connection = session.get_bind()
+
+    class Flows(loaded.as_state_machine()):  # type: ignore[misc]
+        # Each scenario starts from the same database (the two dossiers above), so that hypothesis,
+        # which replays and mutates scenarios, sees the same answers to the same requests.
+        def setup(self):
+            self.savepoint = connection.begin_nested()
+
+        def teardown(self):
+            self.savepoint.rollback()
+
+        def after_call(self, response, case):
+            answered[(case.operation.definition.raw.get("operationId"), response.status_code)] += 1
+
+        def get_call_kwargs(self, case):
+            return {"headers": {"Authorization": f"Bearer {tokens[_caller_of(case.operation.path)]}"}}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            # Collected and reported after the run, each with its request, rather than shrunk.
+            try:
+                case.validate_response(response, checks=EVERY_CHECK, additional_checks=additional_checks,
+                                       excluded_checks=[negative_data_rejection] + (
+                                           [positive_data_acceptance] if case.operation.path in STORED_RULES
+                                           else []),
+                                       transport_kwargs=kwargs or None)
+            except Exception as failure:  # noqa: BLE001 - reported below, with the request
+                failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}: {failure}")
+
+    Flows.run(settings=settings(max_examples=80, stateful_step_count=8, deadline=None, derandomize=True,
+                                phases=[Phase.generate], suppress_health_check=list(HealthCheck)))
+    assert not failures, "\n".join(failures[:10])
+    # The flows went deep: drafts made and followed, and the office acted on a dossier it opened.
+    for step in [("dossiers_create", 201), ("dossiers_get", 200), ("admin_dossiers_get", 200),
+                 ("admin_dossiers_act", 200)]:
+        assert answered[step], (step, "; ".join(f"{k}:{v}" for k, v in sorted(answered.items())))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import errors, guards, metrics, observability, openapi, push, routes, security
@@ -10,16 +9,17 @@ from api.caching import RenderedCache, RevisionCache
 from api.cli import register_commands
 from api.context import KEY, AppState
 from api.ratelimit import create_limiter
+from api.replay import ReplayingFlask
 from services.province import catalog
 from services.runtime import Runtime
 from services.settings import Settings
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(settings: Settings | None = None) -> ReplayingFlask:
     settings = settings or Settings.from_env()
     observability.configure_logging(settings.log_level)
 
-    app = Flask(__name__, instance_path=settings.instance_dir, static_folder=None)
+    app = ReplayingFlask(__name__, instance_path=settings.instance_dir, static_folder=None)
     # No SECRET_KEY in Flask's config on purpose: the API keeps no cookie session, and without a
     # key Flask skips signing one on every request. Our own secrets live in `settings`.
     # Beyond this, werkzeug refuses the body before reading it (413); the storage counts exact bytes.

@@ -185,7 +185,11 @@ def transaction(session: Session) -> Iterator[Session]:
     try:
         yield session
         if depth == 0:
+            # Whether a lost connection could have taken a COMMIT with it (api/replay.py asks).
+            session.info["committing"] = True
             session.commit()
+            session.info["committing"] = False
+            session.info["committed"] = True
     except BaseException:
         if depth == 0:
             session.rollback()

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, delete, func, select, text
+from sqlalchemy import Engine, delete, event, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,7 @@ from services.models import (
     DossierCodeCounter,
     IdempotencyKey,
     StoredFile,
+    TimelineEntry,
     User,
 )
 from services.settings import Settings
@@ -170,3 +171,73 @@ def test_a_connection_dropped_after_checkout_is_neither_a_409_nor_unready(live):
         session.connection()
         live.terminate()
         assert database_ok(session)
+
+
+class Assassin:
+    """Kills the app's database connection under a running request: at the first statement that
+    matches, or at COMMIT, from the suite's own (untagged) engine."""
+
+    def __init__(self, live: Live, *, statement: str | None = None, at_commit: bool = False) -> None:
+        self.live, self.statement, self.at_commit, self.kills = live, statement, at_commit, 0
+
+    def _kill(self, connection: Any) -> None:
+        pid = connection.connection.dbapi_connection.info.backend_pid
+        with self.live.admin.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+        self.kills += 1
+
+    def before_execute(self, connection: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if self.kills == 0 and self.statement and statement.lstrip().upper().startswith(self.statement.upper()):
+            self._kill(connection)
+
+    def before_commit(self, connection: Any) -> None:
+        if self.kills == 0 and self.at_commit:
+            self._kill(connection)
+
+    def __enter__(self) -> Assassin:
+        event.listen(self.live.engine, "before_cursor_execute", self.before_execute)
+        event.listen(self.live.engine, "commit", self.before_commit)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.live.engine, "before_cursor_execute", self.before_execute)
+        event.remove(self.live.engine, "commit", self.before_commit)
+
+
+def test_a_read_whose_connection_dies_mid_flight_is_answered(live):
+    dossier = draft(live.client, live.tokens)
+    with Assassin(live, statement="SELECT dossiers") as assassin:
+        response = live.call("GET", f"/api/v1/dossiers/{dossier['id']}")
+    assert assassin.kills == 1
+    assert response.status_code == 200, response.json
+    assert response.json["id"] == dossier["id"]
+
+
+def submit_count(live: Live, dossier_id: str) -> int:
+    with Session(live.admin) as session:
+        return session.scalar(select(func.count()).select_from(TimelineEntry).where(
+            TimelineEntry.dossier_id == dossier_id, TimelineEntry.action == "submit")) or 0
+
+
+def test_a_write_whose_connection_dies_before_commit_is_done_once(live):
+    dossier = draft(live.client, live.tokens)
+    with Assassin(live, statement="INSERT INTO dossier_timeline") as assassin:
+        response = live.call("POST", f"/api/v1/dossiers/{dossier['id']}/submit")
+    assert assassin.kills == 1
+    assert response.status_code == 200, response.json
+    assert response.json["status"] == "submitted" and response.json["code"]
+    assert submit_count(live, dossier["id"]) == 1
+
+
+def test_a_write_that_loses_its_commit_is_a_503_without_a_key_and_done_once_with_one(live):
+    first, second = draft(live.client, live.tokens), draft(live.client, live.tokens)
+    with Assassin(live, at_commit=True):
+        unknown = live.call("POST", f"/api/v1/dossiers/{first['id']}/submit")
+    # The COMMIT may or may not have happened: without a key, the caller is told to retry.
+    assert unknown.status_code == 503 and unknown.headers["Retry-After"] == "1", unknown.json
+    assert unknown.json["code"] == "service_unavailable"
+    with Assassin(live, at_commit=True) as assassin:
+        keyed = live.call("POST", f"/api/v1/dossiers/{second['id']}/submit", headers={"Idempotency-Key": "lost-commit"})
+    assert assassin.kills == 1
+    assert keyed.status_code == 200, keyed.json
+    assert submit_count(live, second["id"]) == 1

@@ -313,6 +313,35 @@ class ProblemApi(Api):
         self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
 
 
+def document_mock_eid(app: Flask, api: Api) -> None:
+    """The mock eID provider's token endpoint (a development stand-in, mounted only where it is
+    enabled) in the document, so an app developer can sign in without VNeID."""
+    from schemas.identity import MockTokenRequestSchema, MockTokenResponseSchema
+
+    api.spec.tag({"name": "development", "description": "stand-ins for remote systems; never in production"})
+    api.spec.components.schema("MockTokenRequest", schema=MockTokenRequestSchema)
+    api.spec.components.schema("MockTokenResponse", schema=MockTokenResponseSchema)
+    headers = {"X-Request-ID": header_ref("X-Request-ID")}
+    rule = next(rule for rule in app.url_map.iter_rules() if rule.endpoint == "mock_eid.token")
+    api.spec.path(rule=rule, operations={"post": {
+        "operationId": "mock_eid_token", "tags": ["development"], "security": [],
+        "summary": "Development only: an eID ID token for the person described, as VNeID would issue it.",
+        "description": "Post it to /api/v1/auth/eid to sign in. Served only where the mock eID provider is "
+                       "enabled (SMARTQN_EID_MOCK_ENABLED, never in production); each ID token opens one "
+                       "session. The CCCD must agree with the birth date and gender.",
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/MockTokenRequest"},
+            "example": {"cccd": "049085001234", "full_name": "Nguyễn Văn An", "date_of_birth": "1985-03-12",
+                        "gender": "male", "eid_level": 2}}}},
+        "responses": {
+            "200": {"description": "OK", "headers": headers,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MockTokenResponse"}}}},
+            "422": error_response(422, ["validation_failed"], headers),
+            "429": error_response(429, ["rate_limited"], {**headers, "Retry-After": header_ref("Retry-After")}),
+        },
+    }})
+
+
 def configure(app: Flask) -> None:
     app.config.update(
         API_TITLE="smartqn-backend",

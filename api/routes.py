@@ -18,6 +18,7 @@ from api import (
     health,
     lookup,
     notifications,
+    openapi,
     payments,
     portal,
     staff,
@@ -73,3 +74,4 @@ def register(app: Flask, api: Api, limiter: Limiter | None, settings: Settings) 
         standins.register(app, settings)
     if settings.eid_mock_enabled:
         limit(app, limiter, settings.ratelimit_auth, endpoints=("mock_eid.token",))
+        openapi.document_mock_eid(app, api)

@@ -23,9 +23,10 @@ schemathesis.openapi.format(
 
 # Rules OpenAPI 3.0 cannot state answer 422 to some schema-valid requests: a statistics range
 # (from ≤ to, at most 3 years), a procedure's form_schema being itself a valid JSON Schema, unique
-# document types. Only on these operations is "valid data is accepted" not checked.
+# document types, a CCCD that agrees with the birth date and gender. Only on these operations is "valid
+# data is accepted" not checked.
 CROSS_FIELD = {"/api/v1/admin/stats", "/api/v1/admin/stats.csv", "/api/v1/admin/stats/weekly",
-               "/api/v1/admin/procedures", "/api/v1/admin/procedures/{code}"}
+               "/api/v1/admin/procedures", "/api/v1/admin/procedures/{code}", "/mock-eid/token"}
 # Signed in, more rules apply that depend on stored data, not on the request's shape: the agency must
 # be competent for the procedure, a paper's type one the procedure asks for, the form valid against
 # the procedure's own form_schema at submit, an agency's parent must exist.

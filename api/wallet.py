@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Response, request, send_file, url_for
 
@@ -20,8 +20,10 @@ from schemas.wallet import (
     WalletPageSchema,
     WalletUploadSchema,
 )
-from services.models import WalletItem
 from services.wallet import items, shares
+
+if TYPE_CHECKING:
+    from services.models import WalletItem
 
 blp = Blueprint("wallet", __name__, url_prefix="/api/v1/me/wallet", description="The citizen's document wallet")
 shared_blp = Blueprint("shared", __name__, url_prefix="/api/v1/shared", description="Wallet papers shared by link")

@@ -54,6 +54,8 @@ class AttachmentSchema(ma.Schema):
     size = fields.Integer(required=True)
     sha256 = fields.String(required=True, metadata={
         "example": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"})
+    wallet_item_id = fields.String(allow_none=True, metadata={
+        "description": "the wallet item it was taken from (no upload); null for an uploaded file"})
 
 
 class FileSchema(ma.Schema):

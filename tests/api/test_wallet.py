@@ -240,3 +240,21 @@ def test_an_uploaded_paper_removed_from_a_draft_stays_while_the_wallet_holds_the
     assert session.get(StoredFile, item["sha256"]) is not None and on_disk(settings, item["sha256"])
     assert session.scalar(select(func.count()).select_from(Attachment)
                           .where(Attachment.dossier_id == dossier["id"])) == 0
+
+
+def test_the_document_shows_both_ways_to_attach_and_the_wallet(client):
+    spec = client.get("/api/v1/openapi.json").json
+    attach = spec["paths"]["/api/v1/dossiers/{dossier_id}/attachments"]["post"]
+    content = attach["requestBody"]["content"]
+    assert content["multipart/form-data"]["schema"] == {"$ref": "#/components/schemas/Upload"}
+    assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/WalletAttach"}
+    assert {"404", "413", "415", "422"} <= set(attach["responses"])
+    for path, method in (("/api/v1/me/wallet", "get"), ("/api/v1/me/wallet", "post"),
+                         ("/api/v1/me/wallet/{item_id}/file", "get"), ("/api/v1/me/wallet/{item_id}", "delete"),
+                         ("/api/v1/me/wallet/{item_id}/shares", "post"), ("/api/v1/me/wallet/{item_id}/shares", "get"),
+                         ("/api/v1/me/wallet/{item_id}/shares/{share_id}", "delete")):
+        assert spec["paths"][path][method]["security"] == [{"bearerAuth": []}], (path, method)
+    shared = spec["paths"]["/api/v1/shared/{token}"]["get"]
+    assert shared["security"] == [] and {"application/pdf", "image/png"} <= set(shared["responses"]["200"]["content"])
+    assert "wallet_matches" in spec["components"]["schemas"]["Dossier"]["properties"]
+    assert "reuse_rate" in spec["components"]["schemas"]["Figures"]["properties"]

@@ -43,9 +43,10 @@ class WalletUploadSchema(FileSchema):
         "description": "a document type of the catalog (any procedure's required_documents[].type, or ket_qua)",
         "example": "giay_to_cho_o"})
     title = fields.String(required=True, validate=validate.Length(1, 200), metadata={"example": "Hợp đồng thuê nhà"})
-    issued_at = fields.Date(load_default=None)
-    expires_at = fields.Date(load_default=None, metadata={"description": "not before issued_at; valid through "
-                                                          "this day, reminded 10 days before and on the day"})
+    # Optional, never null: a multipart form has no null.
+    issued_at = fields.Date(load_default=None, allow_none=False)
+    expires_at = fields.Date(load_default=None, allow_none=False, metadata={
+        "description": "not before issued_at; valid through this day, reminded 10 days before and on the day"})
 
 
 class ShareSchema(ma.Schema):

@@ -258,3 +258,8 @@ def test_the_document_shows_both_ways_to_attach_and_the_wallet(client):
     assert shared["security"] == [] and {"application/pdf", "image/png"} <= set(shared["responses"]["200"]["content"])
     assert "wallet_matches" in spec["components"]["schemas"]["Dossier"]["properties"]
     assert "reuse_rate" in spec["components"]["schemas"]["Figures"]["properties"]
+
+
+def test_nul_in_a_multipart_text_field_is_422(client, citizen):
+    response = keep(client, citizen, title="Tờ\x00khai")
+    assert response.status_code == 422 and "title" in response.json["errors"]

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import secrets
+import threading
+from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
+from api.context import state_of
 from services.clock import clock
-from services.models import WalletShare
+from services.errors import NotFound
+from services.models import StoredFile, User, WalletItem, WalletShare
+from services.wallet import shares
 from tests.helpers import OTHER, bearer, sign_in
 from tests.wallet_helpers import keep, paper
 
@@ -106,17 +112,53 @@ def test_only_the_tokens_hash_is_stored_and_forged_tokens_are_404(client, citize
     assert client.get(path_of(link["url"])).status_code == 200
 
 
-def test_two_downloads_racing_get_one_file(app, client, citizen, session):
-    """The use is one conditional UPDATE: of two redemptions of one token, exactly one wins."""
-    from services.errors import NotFound
-    from services.wallet import shares
+@pytest.fixture
+def committed_share(app):
+    """A committed wallet item with one share whose token is known; removed afterwards."""
+    engine = state_of(app).runtime.engine
+    token, sha = secrets.token_urlsafe(32), "d" * 64
+    with Session(engine) as session, session.begin():
+        owner = User(cccd="001090054322", full_name="Người chia sẻ", date_of_birth=date(1990, 1, 1), gender="female",
+                     eid_level=2, eid_subject="share-race")
+        session.add(owner)
+        if session.get(StoredFile, sha) is None:
+            session.add(StoredFile(sha256=sha, size=1, content_type="application/pdf", created_at=clock.now()))
+        session.flush()
+        item = WalletItem(owner_id=owner.id, document_type="to_khai_tthn", title="Thử", source="upload", sha256=sha,
+                          filename="t.pdf", created_at=clock.now())
+        session.add(item)
+        session.flush()
+        session.add(WalletShare(item_id=item.id, token_hash=shares.token_hash(token), created_at=clock.now(),
+                                expires_at=clock.now() + timedelta(minutes=5)))
+        ids = (item.id, owner.id)
+    yield engine, token, ids[0]
+    with Session(engine) as session, session.begin():
+        session.execute(delete(WalletItem).where(WalletItem.id == ids[0]))  # its share goes with it
+        session.execute(delete(User).where(User.id == ids[1]))
+        session.execute(delete(StoredFile).where(StoredFile.sha256 == sha))
 
-    item = keep(client, citizen).json
-    token = share(client, citizen, item["id"])["url"].rsplit("/", 1)[1]
-    outcomes = []
-    for _ in range(2):
+
+def test_downloads_racing_with_one_link_get_one_file(committed_share):
+    """Four requests at once, each with its own connection: the conditional UPDATE lets one through."""
+    engine, token, item_id = committed_share
+    barrier, got, errors = threading.Barrier(4), [], []
+
+    def redeem(n: int) -> None:
+        barrier.wait()
         try:
-            outcomes.append(shares.redeem(session, token, origin="198.51.100.1").id)
+            with Session(engine) as session:
+                got.append(shares.redeem(session, token, origin=f"198.51.100.{n}").id)
         except NotFound:
-            outcomes.append(None)
-    assert outcomes == [item["id"], None]
+            got.append(None)
+        except Exception as exc:  # noqa: BLE001 (collected and asserted)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=redeem, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == [] and sorted(got, key=lambda x: x is None) == [item_id, None, None, None]
+    with Session(engine) as session:
+        used = session.scalars(select(WalletShare.used_from).where(WalletShare.item_id == item_id)).all()
+    assert len(used) == 1 and used[0].startswith("198.51.100.")

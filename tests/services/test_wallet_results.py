@@ -87,3 +87,29 @@ def test_a_refused_return_files_nothing(client, session):
     response = act(client, official, dossier["id"], "return_result")
     assert response.status_code == 402
     assert client.get("/api/v1/me/wallet", headers=bearer(citizen)).json["items"] == []
+
+
+def test_the_desk_files_a_scan_with_file_item_and_no_bytes_copied(client, session):
+    """What the desk calls, in its own transaction, for a paper it scanned (services.wallet.items.file_item)."""
+    from datetime import date
+
+    from services.errors import ValidationFailed
+    from services.wallet.items import file_item
+    from vocab import WalletSource
+
+    tokens = sign_in(client)
+    dossier = submitted(client, tokens)
+    sha = dossier["attachments"][0]["sha256"]
+    owner = find(session, dossier["id"]).applicant_id
+    files = session.scalar(select(func.count()).select_from(StoredFile))
+    with transaction(session):
+        item = file_item(session, owner, sha, document_type="to_khai_tthn", source=WalletSource.desk_scan,
+                         title="Bản quét tại quầy", filename="scan.pdf", issued_at=date(2026, 1, 2),
+                         dossier_id=dossier["id"])
+    assert session.scalar(select(func.count()).select_from(StoredFile)) == files
+    listed = client.get("/api/v1/me/wallet", headers=bearer(tokens)).json["items"]
+    assert [(i["id"], i["source"], i["dossier_code"], i["sha256"]) for i in listed] == [
+        (item.id, "desk_scan", dossier["code"], sha)]
+    with pytest.raises(ValidationFailed), transaction(session):
+        file_item(session, owner, sha, document_type="to_khai_tthn", source=WalletSource.desk_scan, title="x",
+                  filename="x.pdf", issued_at=date(2026, 1, 2), expires_at=date(2026, 1, 1))

@@ -263,3 +263,10 @@ def test_the_document_shows_both_ways_to_attach_and_the_wallet(client):
 def test_nul_in_a_multipart_text_field_is_422(client, citizen):
     response = keep(client, citizen, title="Tờ\x00khai")
     assert response.status_code == 422 and "title" in response.json["errors"]
+
+
+def test_a_paper_over_the_size_limit_is_413_and_kept_nowhere(make_app, citizen, session):
+    small = make_app(max_upload_mb=1).test_client()
+    response = keep(small, citizen, data=paper() + b"0" * (1024 * 1024))
+    assert response.status_code == 413 and response.json["code"] == "file_too_large"
+    assert session.scalar(select(func.count()).select_from(WalletItem)) == 0

@@ -15,7 +15,7 @@ from services.calendar import TZ
 from services.clock import clock
 from services.db import insert_new, transaction
 from services.errors import NotFound, ValidationFailed
-from services.models import Attachment, Dossier, RequiredDocument, StoredFile, WalletItem
+from services.models import Dossier, RequiredDocument, StoredFile, WalletItem
 from services.pagination import Page, keyset_page
 from services.storage import Blob, Storage, safe_filename
 from vocab import AttachmentKind, WalletSource
@@ -136,10 +136,6 @@ def delete(session: Session, actor: Actor, item_id: str) -> None:
     with transaction(session):
         item = get_item(session, actor, item_id, lock=True)
         session.delete(item)
-
-
-def taken_from_wallet(attachment: Attachment) -> bool:
-    return attachment.wallet_item_id is not None
 
 
 def expired(item: WalletItem, on: datetime | None = None) -> bool:

@@ -112,3 +112,11 @@ class Platform(StrEnum):
 class AttachmentKind(StrEnum):
     document = "document"  # the applicant's papers
     result = "result"  # the certificate an official uploads
+
+
+class WalletSource(StrEnum):
+    """How a paper entered a citizen's wallet."""
+
+    upload = "upload"  # the citizen's own upload
+    result = "result"  # the result of one of their completed dossiers
+    desk_scan = "desk_scan"  # a paper scanned at a one-stop desk

@@ -69,7 +69,7 @@ class Parser(FlaskParser):
             raise ma.ValidationError({"_schema": ["A JSON body is required."]})
         data = super()._load_location_data(schema=schema, req=req, location=location)
         # NUL cannot be stored in PostgreSQL text (nor means anything in a form): refuse it upfront.
-        plain = dict(data) if location in ("query", "form") else data
+        plain = dict(data) if location in ("query", "form", "files") else data
         found = nul_paths(plain, schema)
         if found:
             raise ma.ValidationError({p: ["NUL characters are not allowed."] for p in found})

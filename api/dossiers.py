@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, send_file, url_for
+from flask import Response, request, send_file, url_for
 
 from api import presenters
 from api.blueprint import Blueprint
@@ -23,17 +23,23 @@ from schemas.dossiers import (
     UpdateDossierSchema,
     UploadSchema,
 )
+from schemas.wallet import WalletAttachSchema
 from services.dossiers import attachments, citizen
 from services.dossiers import queries as dossier_queries
 from services.dossiers.access import get_visible
+from services.dossiers.table import EDITABLE
+from services.wallet import reuse
 
 blp = Blueprint("dossiers", __name__, url_prefix="/api/v1/dossiers", description="The citizen's dossiers")
 _dossier = DossierSchema()
 
 
 def _reply(dossier: Any, status: int = 200, **headers: str) -> Response:
-    return json_response(_dossier.dump(presenters.dossier(dossier, current_actor())), status,
-                         etag(dossier.version), headers)
+    actor = current_actor()
+    view = presenters.dossier(dossier, actor)
+    if dossier.applicant_id == actor.user_id and dossier.status in EDITABLE:
+        view["wallet_matches"] = reuse.matches(get_session(), actor, dossier)
+    return json_response(_dossier.dump(view), status, etag(dossier.version), headers)
 
 
 @blp.post("")
@@ -44,7 +50,7 @@ def _reply(dossier: Any, status: int = 200, **headers: str) -> Response:
 def create(body: dict[str, Any]) -> Response:
     """Start a draft for a procedure."""
     dossier = citizen.create_draft(get_session(), current_actor(), procedure_code=body["procedure_code"],
-                                   form=body["form"], agency_code=body["agency_code"])
+                                   form=body["form"], agency_code=body["agency_code"], prefill=body["prefill"])
     return _reply(dossier, 201, Location=url_for("dossiers.get", dossier_id=dossier.id))
 
 
@@ -88,15 +94,25 @@ def delete(dossier_id: str) -> None:
 
 
 @blp.post("/<string:dossier_id>/attachments")
-@blp.arguments(UploadSchema, location="files")
+@blp.doc(requestBody={"required": True, "description": "multipart: a file uploaded; JSON: a paper of the caller's "
+                      "wallet, no bytes uploaded", "content": {"multipart/form-data": {"schema": UploadSchema},
+                                                               "application/json": {"schema": WalletAttachSchema}}})
 @blp.response(201, AttachmentSchema)
 @blp.alt_response(200, schema=AttachmentSchema, description="the same file was attached before")
-@blp.alt_response(404, response="NOT_FOUND")
+@blp.alt_response(404, response="NOT_FOUND", description="the dossier, or the wallet item, is not the caller's")
 @blp.alt_response(409, response="CONFLICT")
 @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
 @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
-def attach(body: dict[str, Any], dossier_id: str) -> tuple[Any, int]:
-    """Attach a paper (PDF, JPEG or PNG, judged by its bytes)."""
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description="validation_failed: not a slot of the "
+                  "procedure, or a wallet item of another document type, or expired")
+def attach(dossier_id: str) -> tuple[Any, int]:
+    """Attach a paper: upload a file (PDF, JPEG or PNG, judged by its bytes), or take one from the wallet."""
+    if request.is_json:  # from the wallet: one JSON call, no bytes move
+        body = blp.ARGUMENTS_PARSER.parse(WalletAttachSchema(), request, location="json")
+        attachment, created = reuse.attach(get_session(), current_actor(), dossier_id,
+                                           wallet_item_id=body["wallet_item_id"], document_type=body["document_type"])
+        return attachment, 201 if created else 200
+    body = blp.ARGUMENTS_PARSER.parse(UploadSchema(), request, location="files")
     upload = body["file"]
     attachment, created = attachments.attach(
         get_session(), current_actor(), dossier_id, storage=storage(), document_type=body["document_type"],

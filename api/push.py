@@ -1,5 +1,6 @@
 """Putting the push worker together: the configured sender, the clock, and the periodic chores
-(deadline alerts, payment expiry, device housekeeping) that the worker runs every so often."""
+(deadline alerts, payment expiry, device housekeeping, wallet expiry reminders) that the worker runs
+every so often."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from services.notices import alerts, devices
 from services.people import identity
 from services.runtime import Runtime
 from services.settings import Settings
+from services.wallet import reminders
 
 
 def periodic_tasks(runtime: Runtime) -> list[Any]:
@@ -32,7 +34,10 @@ def periodic_tasks(runtime: Runtime) -> list[Any]:
     def forget_used_eid_tokens(session: Any) -> int:
         return identity.forget_used_tokens(session)
 
-    return [deadline_alerts, expire_payments, drop_stale_devices, forget_used_eid_tokens]
+    def wallet_expiry(session: Any) -> int:
+        return reminders.check_expiry(session)
+
+    return [deadline_alerts, expire_payments, drop_stale_devices, forget_used_eid_tokens, wallet_expiry]
 
 
 def sender_for(settings: Settings) -> Sender:

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, g, request
-from sqlalchemy.exc import DBAPIError
 
 from api.context import runtime
+from services.db import lost_connection
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -38,8 +38,8 @@ def _rewind_uploads() -> None:
 def replaying(step: Callable[[], Any]) -> Any:
     try:
         return step()
-    except DBAPIError as exc:
-        if not exc.connection_invalidated or not _may_run_again():
+    except Exception as exc:
+        if not lost_connection(exc) or not _may_run_again():
             raise
         g.smartqn_replayed = True
         runtime().end_session()  # its connection is invalidated; the next checkout is a fresh one

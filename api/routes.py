@@ -23,6 +23,7 @@ from api import (
     portal,
     staff,
     stats,
+    wallet,
 )
 from api.guards import ADMIN, CITIZEN, OFFICIAL, PUBLIC, STAFF_PAGE, Guard
 from api.ratelimit import limit
@@ -45,6 +46,8 @@ GUARDS: dict[str, Guard] = {
     "dossiers": CITIZEN,  # the services answer 404 for dossiers the caller may not see
     "bundles": CITIZEN,
     "payments": CITIZEN,  # a payment is visible to its payer only
+    "wallet": CITIZEN,  # the caller's own papers; other people's answer 404
+    "shared": PUBLIC,  # the unguessable single-use token is the credential; rate-limited
     "admin_dossiers": OFFICIAL,  # an official sees their agency's dossiers only
     "admin_stats": OFFICIAL,  # an official sees their agency's figures only
     "admin_staff": ADMIN,
@@ -60,13 +63,14 @@ GUARDS: dict[str, Guard] = {
 def register(app: Flask, api: Api, limiter: Limiter | None, settings: Settings) -> None:
     for blueprint in (health.blp, catalog.blp, auth.blp, auth.me_blp, dossiers.blp, bundles.blp, lookup.blp,
                       payments.blp, payments.gateway_blp, payments.admin_blp, dossiers_admin.blp, stats.blp, staff.blp,
-                      audit.blp, catalog_admin.blp, notifications.blp, notifications.admin_blp):
+                      audit.blp, catalog_admin.blp, notifications.blp, notifications.admin_blp, wallet.blp,
+                      wallet.shared_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(portal.blp)
     app.register_blueprint(dashboard.blp)
     limit(app, limiter, settings.ratelimit_auth, blueprints=(auth.blp,),
           endpoints=("portal.login", "portal.callback"))
-    limit(app, limiter, settings.ratelimit_lookup, blueprints=(lookup.blp,))
+    limit(app, limiter, settings.ratelimit_lookup, blueprints=(lookup.blp, wallet.shared_blp))
     limit(app, limiter, settings.ratelimit_ipn, endpoints=("vnpay.ipn",))
     if settings.eid_mock_enabled or settings.payment_mock_enabled:
         import standins  # here, not at the top: a production process never imports the stand-ins

@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from schemas.common import Cursor, PageArgs, PageSchema, WholeNumber, Word
-from vocab import Channel, DossierStatus, FeeStatus
+from vocab import Channel, DossierStatus, FeeStatus, WalletSource
 
 
 class DossierCursor(Cursor):
@@ -23,6 +23,9 @@ class CreateDossierSchema(ma.Schema):
                                 metadata={"description": "the competent agency; when omitted, the one serving the "
                                           "form's ward_code, else the procedure's default agency"})
     form = fields.Dict(load_default=dict, metadata={"description": "checked against form_schema on submit"})
+    prefill = fields.Boolean(load_default=False, metadata={
+        "description": "true: the fields of this procedure's form that `form` leaves out are taken from the "
+                       "caller's latest submitted dossiers (any procedure), where they fit the field's schema"})
 
 
 class UpdateDossierSchema(ma.Schema):
@@ -51,6 +54,8 @@ class AttachmentSchema(ma.Schema):
     size = fields.Integer(required=True)
     sha256 = fields.String(required=True, metadata={
         "example": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"})
+    wallet_item_id = fields.String(allow_none=True, metadata={
+        "description": "the wallet item it was taken from (no upload); null for an uploaded file"})
 
 
 class FileSchema(ma.Schema):
@@ -78,6 +83,16 @@ class RatingSchema(ma.Schema):
     score = WholeNumber(required=True, validate=validate.Range(1, 5))
     comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
     rated_at = fields.DateTime(dump_only=True)
+
+
+class WalletMatchSchema(ma.Schema):
+    """A wallet item that fits a slot of the dossier (schemas.wallet has the whole item)."""
+
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    source = Word(WalletSource, required=True)
+    issued_at = fields.Date(allow_none=True, required=True)
+    expires_at = fields.Date(allow_none=True, required=True)
 
 
 class DossierSchema(ma.Schema):
@@ -113,6 +128,11 @@ class DossierSchema(ma.Schema):
     version = fields.Integer(required=True)
     bundle_id = fields.String(allow_none=True)
     rating = fields.Nested(RatingSchema, allow_none=True)
+    wallet_matches = fields.Dict(
+        keys=fields.String(), values=fields.List(fields.Nested(WalletMatchSchema)),
+        metadata={"description": "in the applicant's answer for one dossier they may still add papers to (draft, "
+                  "supplement requested): per document type the procedure asks for, their unexpired wallet items "
+                  "of that type, newest first; attach one with POST /attachments {wallet_item_id, document_type}"})
 
 
 class ApplicantSchema(ma.Schema):

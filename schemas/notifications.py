@@ -45,7 +45,7 @@ class NotificationSchema(ma.Schema):
     body = fields.String(required=True)
     data = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
                        metadata={"description": "what the push carried: kind, dossier_id, dossier_code, status, "
-                                                "notification_id"})
+                                                "notification_id (and wallet_item_id for a wallet reminder)"})
     created_at = fields.DateTime(required=True)
     read_at = fields.DateTime(allow_none=True, required=True)
 

@@ -10,7 +10,7 @@ from schemas.dossiers import DossierCursor
 
 COLUMNS = ("agency_code", "agency_name", "received", "completed", "completed_on_time", "completed_late",
            "overdue_open", "rejected", "withdrawn", "refunds_due", "on_time_rate", "online_payment_rate",
-           "avg_processing_days", "satisfaction_avg")
+           "avg_processing_days", "satisfaction_avg", "submitted", "submitted_reusing", "reuse_rate")
 
 
 class StatsArgs(ma.Schema):
@@ -37,6 +37,11 @@ class FiguresSchema(ma.Schema):
     online_payment_rate = fields.Float(allow_none=True, required=True)
     avg_processing_days = fields.Float(allow_none=True, required=True)
     satisfaction_avg = fields.Float(allow_none=True, required=True)
+    submitted = fields.Integer(required=True, metadata={"description": "dossiers submitted in the range"})
+    submitted_reusing = fields.Integer(required=True, metadata={
+        "description": "of those, the ones with at least one paper taken from the document wallet"})
+    reuse_rate = fields.Float(allow_none=True, required=True, metadata={
+        "description": "submitted_reusing / submitted (Decision 766's reuse of papers already held)"})
 
 
 class StatsSchema(ma.Schema):

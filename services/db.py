@@ -13,7 +13,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, DateTime, Engine, MetaData, Result, String, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.sql.functions import FunctionElement
@@ -172,6 +172,11 @@ def _note_stray_flush(session: Session, _context: Any) -> None:
     # A flush outside transaction() is a write nobody meant to commit: end that request by rollback.
     if not session.info.get("tx_depth"):
         session.info["stray_flush"] = True
+
+
+def lost_connection(exc: BaseException) -> bool:
+    """The database connection went away under a statement (failover, restart, termination)."""
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 @contextmanager

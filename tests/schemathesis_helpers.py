@@ -23,10 +23,12 @@ schemathesis.openapi.format(
 
 # Rules OpenAPI 3.0 cannot state answer 422 to some schema-valid requests: a statistics range
 # (from ≤ to, at most 3 years), a procedure's form_schema being itself a valid JSON Schema, unique
-# document types, a CCCD that agrees with the birth date and gender. Only on these operations is "valid
-# data is accepted" not checked.
+# document types, a CCCD that agrees with the birth date and gender, a wallet paper's document type
+# from the catalog and its expiry not before its issue. Only on these operations is "valid data is
+# accepted" not checked.
 CROSS_FIELD = {"/api/v1/admin/stats", "/api/v1/admin/stats.csv", "/api/v1/admin/stats/weekly",
-               "/api/v1/admin/procedures", "/api/v1/admin/procedures/{code}", "/mock-eid/token"}
+               "/api/v1/admin/procedures", "/api/v1/admin/procedures/{code}", "/mock-eid/token",
+               "/api/v1/me/wallet"}
 # Signed in, more rules apply that depend on stored data, not on the request's shape: the agency must
 # be competent for the procedure, a paper's type one the procedure asks for, the form valid against
 # the procedure's own form_schema at submit, an agency's parent must exist.

@@ -141,8 +141,9 @@ def calendar_year(year: int) -> None:
 
 def register_commands(app: Flask) -> None:
     from api.cli.notifications import notifications_cli
+    from api.cli.storage import storage_cli
 
-    for command in (db_cli, seed, calendar_year, staff_cli, eid_cli, payments_cli, notifications_cli):
+    for command in (db_cli, seed, calendar_year, staff_cli, eid_cli, payments_cli, notifications_cli, storage_cli):
         app.cli.add_command(command)
 
 

@@ -44,5 +44,8 @@ def render(kind: str, params: dict[str, Any], lang: str = "vi") -> tuple[str, st
 
 def data(*, kind: str, params: dict[str, Any], dossier_id: str | None, notification_id: str) -> dict[str, str]:
     """The push's `data` (API.md's keys, all strings as FCM requires); the inbox shows the same."""
-    return {"kind": kind, "dossier_id": dossier_id or "", "dossier_code": params.get("code") or "",
-            "status": params.get("status") or "", "notification_id": notification_id}
+    payload = {"kind": kind, "dossier_id": dossier_id or "", "dossier_code": params.get("code") or "",
+               "status": params.get("status") or "", "notification_id": notification_id}
+    if params.get("wallet_item_id"):  # a wallet reminder: the app opens the paper
+        payload["wallet_item_id"] = str(params["wallet_item_id"])
+    return payload

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import BinaryIO
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from services import audit
@@ -21,6 +21,7 @@ from services.dossiers.lifecycle import transition_for
 from services.errors import NotFound, ValidationFailed
 from services.models import Attachment, Dossier, StoredFile
 from services.storage import Blob, Storage, safe_filename
+from services.wallet.collector import still_referenced
 from vocab import AttachmentKind
 
 
@@ -116,7 +117,8 @@ def remove(session: Session, actor: Actor, dossier_id: str, attachment_id: str, 
         dossier.attachments.remove(attachment)
         touch(dossier)
         session.flush()
-        still_used = session.scalar(select(func.count()).select_from(Attachment).where(Attachment.sha256 == sha256))
+        # Other papers, wallet items, anything with a foreign key to the bytes (services.wallet.collector).
+        still_used = still_referenced(session, sha256)
         if not still_used:
             session.execute(delete(StoredFile).where(StoredFile.sha256 == sha256))
     if not still_used:

@@ -23,6 +23,7 @@ from services.models import Agency, Dossier, Procedure
 from services.province import fees
 from services.province.catalog import get_procedure
 from services.province.competence import agency_of_ward, find_competent
+from services.wallet.reuse import prefilled
 from vocab import DossierStatus
 
 
@@ -42,9 +43,12 @@ def competent_agency(session: Session, procedure: Procedure, form: dict[str, Any
 
 
 def create_draft(session: Session, actor: Actor, *, procedure_code: str, form: dict[str, Any],
-                 agency_code: str | None = None) -> Dossier:
+                 agency_code: str | None = None, prefill: bool = False) -> Dossier:
+    """A new draft; with `prefill`, the form's missing fields come from the caller's earlier dossiers."""
     with transaction(session):
         procedure = get_procedure(session, procedure_code)
+        if prefill:
+            form = prefilled(session, actor.user_id, procedure, form)
         agency = competent_agency(session, procedure, form, agency_code)
         now = clock.now()
         dossier = new_draft(procedure=procedure, agency_id=agency.id, agency=agency, applicant_id=actor.user_id,

@@ -30,6 +30,7 @@ from services.models import Dossier, DossierCodeCounter, User
 from services.people.cccd import FORMAT_CHECKER, disagreement
 from services.province import fees
 from services.province.competence import find_competent
+from services.wallet.items import file_results
 from vocab import AttachmentKind, DossierStatus, FeeStatus, PaymentStatus
 
 DossierMove = Move[Dossier]
@@ -241,6 +242,7 @@ def _return_result(move: DossierMove) -> None:
     d.completed_at = d.closed_at = move.now
     if d.received_at is not None:  # recorded once, by the action, so the statistics only average it
         d.processing_days = max(0, move.cal.working_days_spent(d.received_at, move.now) - d.paused_days)
+    file_results(move.session, d)  # the result files enter the applicant's wallet, in this transaction
 
 
 def _record_payment(move: DossierMove) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.actors import Actor
@@ -21,7 +21,7 @@ from services.clock import clock
 from services.db import epoch_seconds
 from services.dossiers.table import FINAL
 from services.errors import ValidationFailed
-from services.models import Agency, Dossier, Payment, User
+from services.models import Agency, Attachment, Dossier, Payment, User
 from services.pagination import Page, keyset_page
 from services.province.catalog import agency_scope
 
@@ -40,6 +40,8 @@ class Figures:
     rejected: int = 0
     withdrawn: int = 0
     refunds_due: int = 0  # fees paid twice online in the range, the second payment owed back
+    submitted: int = 0  # dossiers whose submitted_at falls in the range
+    submitted_reusing: int = 0  # of those, the ones with at least one paper taken from the wallet
     # The sums behind the rates and averages, so totals are computed from them, not from averages.
     fee_completed: int = 0
     paid_online: int = 0
@@ -55,6 +57,10 @@ class Figures:
     @property
     def online_payment_rate(self) -> float | None:
         return round(self.paid_online / self.fee_completed, 4) if self.fee_completed else None
+
+    @property
+    def reuse_rate(self) -> float | None:
+        return round(self.submitted_reusing / self.submitted, 4) if self.submitted else None
 
     @property
     def avg_processing_days(self) -> float | None:
@@ -110,6 +116,7 @@ def report(session: Session, actor: Actor, *, start: date, end: date, agency_cod
 
     done = and_(Dossier.status == "completed", within(Dossier.completed_at))
     paid_fee = and_(done, Dossier.fee_vnd > 0)
+    reusing = exists().where(Attachment.dossier_id == Dossier.id, Attachment.wallet_item_id.is_not(None))
     figures = (
         count(within(Dossier.received_at)).label("received"),
         count(done).label("completed"),
@@ -118,6 +125,8 @@ def report(session: Session, actor: Actor, *, start: date, end: date, agency_cod
                    or_(Dossier.closed_at.is_(None), Dossier.closed_at >= cut))).label("overdue_open"),
         count(and_(Dossier.status == "rejected", within(Dossier.closed_at))).label("rejected"),
         count(and_(Dossier.status == "withdrawn", within(Dossier.closed_at))).label("withdrawn"),
+        count(within(Dossier.submitted_at)).label("submitted"),
+        count(and_(within(Dossier.submitted_at), reusing)).label("submitted_reusing"),
         count(paid_fee).label("fee_completed"),
         count(and_(paid_fee, Dossier.paid_at.is_not(None))).label("paid_online"),
         func.sum(case((done, Dossier.processing_days), else_=None)).label("processing_sum"),
@@ -127,6 +136,7 @@ def report(session: Session, actor: Actor, *, start: date, end: date, agency_cod
     )
     # Only rows with an event in the range (or open and late): each branch has an index per agency.
     touched = or_(within(Dossier.received_at), within(Dossier.closed_at), within(Dossier.rated_at),
+                  within(Dossier.submitted_at),
                   and_(Dossier.due_at < cut, Dossier.closed_at.is_(None)),
                   and_(Dossier.due_at < cut, Dossier.closed_at >= cut))
     ids = [a.id for a in agencies]

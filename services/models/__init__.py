@@ -23,6 +23,7 @@ from services.models.dossier import (
 from services.models.identity import RefreshToken, StaffRole, UsedEidToken, User
 from services.models.notification import Announcement, DeadlineAlert, Device, Notification, PushJob
 from services.models.payment import Payment, PaymentCallback, ReceiptCounter
+from services.models.wallet import WalletAlert, WalletItem, WalletShare
 
 __all__ = [
     "AuditEntry",
@@ -53,4 +54,7 @@ __all__ = [
     "StaffRole",
     "UsedEidToken",
     "User",
+    "WalletAlert",
+    "WalletItem",
+    "WalletShare",
 ]

@@ -48,6 +48,7 @@ class Dossier(IdMixin, Base):
         Index("ix_dossiers_status_queue", "status", "queue_at", "id"),
         # Statistics: each figure counts dossiers by the time of one event, per agency.
         Index("ix_dossiers_agency_received", "agency_id", "received_at"),
+        Index("ix_dossiers_agency_submitted", "agency_id", "submitted_at"),
         Index("ix_dossiers_agency_closed", "agency_id", "closed_at"),
         Index("ix_dossiers_agency_rated", "agency_id", "rated_at"),
         Index("ix_dossiers_agency_open_due", "agency_id", "due_at"),
@@ -153,7 +154,9 @@ class StoredFile(Base):
 
 class Attachment(IdMixin, Base):
     __tablename__ = "attachments"
-    __table_args__ = (Index("ix_attachments_dossier", "dossier_id", "kind"),)
+    __table_args__ = (Index("ix_attachments_dossier", "dossier_id", "kind"),
+                      # The collector asks whether any attachment still refers to a stored file.
+                      Index("ix_attachments_sha256", "sha256"))
 
     dossier_id: Mapped[str] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"))
     kind: Mapped[AttachmentKind] = mapped_column(StrEnumColumn(AttachmentKind, 10), default=AttachmentKind.document)
@@ -162,6 +165,8 @@ class Attachment(IdMixin, Base):
     sha256: Mapped[str] = mapped_column(ForeignKey("stored_files.sha256"))
     uploaded_by: Mapped[str] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The wallet item it was taken from (no bytes moved); kept after the item is deleted, for reuse_rate.
+    wallet_item_id: Mapped[str | None] = mapped_column(String(36))
 
     blob: Mapped[StoredFile] = relationship(lazy="joined", innerjoin=True)
 

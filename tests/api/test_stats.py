@@ -97,7 +97,8 @@ def test_figures_per_agency_and_for_the_province(client, crafted, admin):
     total = {k: v for k, v in body["total"].items() if k not in ("agency_code", "agency_name")}
     assert total == {"received": 7, "completed": 4, "completed_on_time": 2, "completed_late": 2, "overdue_open": 2,
                      "rejected": 1, "withdrawn": 1, "refunds_due": 0, "on_time_rate": 0.5,
-                     "online_payment_rate": 0.6667, "avg_processing_days": 6.5, "satisfaction_avg": 3.0}
+                     "online_payment_rate": 0.6667, "avg_processing_days": 6.5, "satisfaction_avg": 3.0,
+                     "submitted": 0, "submitted_reusing": 0, "reuse_rate": None}  # tests/api/test_wallet_stats.py
     assert body["from"] == "2026-11-01" and body["to"] == "2026-11-30"
 
 

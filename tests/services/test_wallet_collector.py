@@ -1,0 +1,89 @@
+"""The collector of stored bytes: a file goes when no row refers to it any more (and it is older than the
+grace period), never while a dossier or a wallet keeps it; on the local disk and in S3 alike."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from api.context import state_of
+from services.clock import clock
+from services.models import StoredFile
+from services.wallet import collector
+from tests.dossier_helpers import draft, upload
+from tests.helpers import bearer, sign_in
+from tests.wallet_helpers import from_wallet, keep, paper
+
+
+def on_disk(settings, sha256: str) -> bool:
+    return any(Path(settings.storage_dir).rglob(sha256))
+
+
+def test_every_reference_to_stored_bytes_is_known():
+    names = {f"{c.table.name}.{c.name}" for c in collector.reference_columns()}
+    assert {"attachments.sha256", "wallet_items.sha256"} <= names
+
+
+def test_bytes_stay_while_referenced_and_go_when_nothing_refers_to_them(app, client, session, settings):
+    storage = state_of(app).runtime.storage
+    citizen = sign_in(client)
+    kept, dropped = keep(client, citizen).json, keep(client, citizen).json
+    dossier = draft(client, citizen, papers=False)
+    from_wallet(client, citizen, dossier["id"], kept["id"], "to_khai_tthn")
+    assert client.post(f"/api/v1/dossiers/{dossier['id']}/submit", headers=bearer(citizen)).status_code == 200
+    for item in (kept, dropped):
+        assert client.delete(f"/api/v1/me/wallet/{item['id']}", headers=bearer(citizen)).status_code == 204
+
+    assert collector.collect(session, storage) == collector.Collected(0, 0)  # within the grace period
+    clock.freeze(clock.now() + timedelta(hours=2))
+    freed = collector.collect(session, storage)
+    assert freed == collector.Collected(1, dropped["size"])
+    assert session.get(StoredFile, dropped["sha256"]) is None and not on_disk(settings, dropped["sha256"])
+    # The submitted dossier still holds the other one.
+    assert session.get(StoredFile, kept["sha256"]) is not None and on_disk(settings, kept["sha256"])
+    assert collector.collect(session, storage) == collector.Collected(0, 0)
+
+
+def test_an_uploaded_paper_and_a_wallet_item_of_the_same_bytes_each_keep_them(app, client, session, settings):
+    storage = state_of(app).runtime.storage
+    citizen = sign_in(client)
+    data = paper()
+    item = keep(client, citizen, data=data).json
+    dossier = draft(client, citizen, papers=False)
+    upload(client, citizen, dossier["id"], "to_khai_tthn", data)
+    client.delete(f"/api/v1/me/wallet/{item['id']}", headers=bearer(citizen))
+    clock.freeze(clock.now() + timedelta(hours=2))
+    collector.collect(session, storage)
+    assert on_disk(settings, item["sha256"])
+    client.delete(f"/api/v1/dossiers/{dossier['id']}", headers=bearer(sign_in(client)))  # the draft, papers too
+    collector.collect(session, storage)
+    assert not on_disk(settings, item["sha256"])
+    assert session.scalar(select(StoredFile).where(StoredFile.sha256 == item["sha256"])) is None
+
+
+def test_the_cli_collects_and_reports(app, client, session, settings):
+    citizen = sign_in(client)
+    item = keep(client, citizen).json
+    client.delete(f"/api/v1/me/wallet/{item['id']}", headers=bearer(citizen))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["storage", "collect", "--grace-minutes", "0"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"collected: 1 files, {item['size']} bytes")
+    assert not on_disk(settings, item["sha256"])
+    usage = runner.invoke(args=["storage", "usage"])
+    assert usage.exit_code == 0 and usage.output.startswith("stored: ")
+
+
+def test_with_the_s3_backend_the_object_is_collected(make_app, s3, session):
+    bucket = s3.new_bucket()
+    app = make_app(storage_backend="s3", s3_bucket=bucket, s3_endpoint_url=s3.endpoint_url, s3_region=s3.region,
+                   s3_prefix="papers")
+    client = app.test_client()
+    citizen = sign_in(client)
+    kept, dropped = keep(client, citizen).json, keep(client, citizen).json
+    assert s3.keys(bucket) == sorted(f"papers/{i['sha256']}" for i in (kept, dropped))
+    client.delete(f"/api/v1/me/wallet/{dropped['id']}", headers=bearer(citizen))
+    freed = collector.collect(session, state_of(app).runtime.storage, grace=timedelta(0))
+    assert freed.files == 1 and s3.keys(bucket) == [f"papers/{kept['sha256']}"]

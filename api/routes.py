@@ -13,6 +13,7 @@ from api import (
     catalog,
     catalog_admin,
     dashboard,
+    desk,
     dossiers,
     dossiers_admin,
     health,
@@ -45,6 +46,10 @@ GUARDS: dict[str, Guard] = {
     "bundles": CITIZEN,
     "payments": CITIZEN,  # a payment is visible to its payer only
     "admin_dossiers": OFFICIAL,  # an official sees their agency's dossiers only
+    "desk": OFFICIAL,  # officials of a one-stop centre only (services.dossiers.desk answers 403 to others)
+    "dossier_documents": CITIZEN,  # the applicant's own dossiers' documents; others' are 404
+    "admin_dossier_documents": OFFICIAL,
+    "verify": PUBLIC,  # rate-limited; answers nothing personal
     "admin_stats": OFFICIAL,  # an official sees their agency's figures only
     "admin_staff": ADMIN,
     "admin_audit": ADMIN,
@@ -59,13 +64,14 @@ GUARDS: dict[str, Guard] = {
 def register(app: Flask, api: Api, limiter: Limiter | None, settings: Settings) -> None:
     for blueprint in (health.blp, catalog.blp, auth.blp, auth.me_blp, dossiers.blp, bundles.blp, lookup.blp,
                       payments.blp, payments.gateway_blp, payments.admin_blp, dossiers_admin.blp, stats.blp, staff.blp,
-                      audit.blp, catalog_admin.blp, notifications.blp, notifications.admin_blp):
+                      audit.blp, catalog_admin.blp, notifications.blp, notifications.admin_blp, desk.blp,
+                      desk.documents_blp, desk.admin_documents_blp, desk.verify_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(portal.blp)
     app.register_blueprint(dashboard.blp)
     limit(app, limiter, settings.ratelimit_auth, blueprints=(auth.blp,),
           endpoints=("portal.login", "portal.callback"))
-    limit(app, limiter, settings.ratelimit_lookup, blueprints=(lookup.blp,))
+    limit(app, limiter, settings.ratelimit_lookup, blueprints=(lookup.blp, desk.verify_blp))
     limit(app, limiter, settings.ratelimit_ipn, endpoints=("vnpay.ipn",))
     if settings.eid_mock_enabled or settings.payment_mock_enabled:
         import standins  # here, not at the top: a production process never imports the stand-ins

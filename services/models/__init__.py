@@ -11,6 +11,7 @@ from services.models.catalog import (
     ProcedureGroupMember,
     RequiredDocument,
 )
+from services.models.desk import DeskDocument, DeskPayment, DocumentCounter, Shipment, ShipmentEvent
 from services.models.dossier import (
     Attachment,
     Dossier,
@@ -35,6 +36,9 @@ __all__ = [
     "ProcedureGroupMember",
     "RequiredDocument",
     "Attachment",
+    "DeskDocument",
+    "DeskPayment",
+    "DocumentCounter",
     "Dossier",
     "DossierBundle",
     "DossierCodeCounter",
@@ -50,6 +54,8 @@ __all__ = [
     "PaymentCallback",
     "ReceiptCounter",
     "RefreshToken",
+    "Shipment",
+    "ShipmentEvent",
     "StaffRole",
     "UsedEidToken",
     "User",

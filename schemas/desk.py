@@ -5,7 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import Word
+from schemas.common import PageArgs, PageSchema, Word
+from schemas.dossiers import DossierCursor
 from vocab import Channel, DeskForm, Gender, ShipmentKind, ShipmentStatus
 
 CCCD = validate.Regexp(r"^\d{12}$", error="Must be exactly 12 digits.")
@@ -95,3 +96,18 @@ class CarrierCallbackSchema(ma.Schema):
 
 class CallbackAnswerSchema(ma.Schema):
     result = fields.String(required=True, metadata={"enum": ["applied", "stale", "duplicate"]})
+
+
+class ShipmentArgs(PageArgs):
+    stuck = fields.Boolean(metadata={"description": "only shipments on their way and unchanged for over two "
+                                     "working days (the officials' overdue list for the post)"})
+    agency_code = fields.String(validate=validate.Length(1, 40), metadata={"description": "admins only"})
+    cursor = DossierCursor()
+
+
+class ShipmentItemSchema(ShipmentSchema):
+    dossier_code = fields.String(allow_none=True, required=True)
+
+
+class ShipmentPageSchema(PageSchema):
+    items = fields.List(fields.Nested(ShipmentItemSchema), required=True)

@@ -53,6 +53,10 @@ def render(facts: Facts) -> bytes:
     pdf.set_title(f"Mẫu {facts.form.value} - {facts.dossier_code}")
     pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans-VN.ttf"))
     pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold-VN.ttf"))
+    for font in pdf.fonts.values():
+        # The subset is saved without recomputing every glyph's bounding box (they are right already):
+        # fontTools would otherwise decode and re-encode each outline, most of a slip's time.
+        font.ttfont.recalcBBoxes = False
     pdf.set_margins(18, 15, 18)
     pdf.add_page()
     width = pdf.epw

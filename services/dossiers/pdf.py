@@ -11,6 +11,7 @@ from pathlib import Path
 
 import segno
 from fpdf import FPDF
+from fpdf.fonts import TTFFont
 
 from services.calendar import TZ
 from vocab import DeskForm
@@ -54,6 +55,8 @@ def render(facts: Facts) -> bytes:
     pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans-VN.ttf"))
     pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold-VN.ttf"))
     for font in pdf.fonts.values():
+        if not isinstance(font, TTFFont):
+            continue
         # The subset is saved without recomputing every glyph's bounding box (they are right already):
         # fontTools would otherwise decode and re-encode each outline, most of a slip's time.
         font.ttfont.recalcBBoxes = False

@@ -77,7 +77,9 @@ def _signed() -> None:
                                "schema": {"type": "string"}}])
 @callback_blp.arguments(CarrierCallbackSchema)
 @callback_blp.response(200, CallbackAnswerSchema)
+@callback_blp.alt_response(401, response="UNAUTHORIZED", description="a missing, wrong or expired signature")
 @callback_blp.alt_response(404, response="NOT_FOUND")
+@callback_blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def callback(body: dict[str, Any]) -> dict[str, str]:
     """A shipment's new status from the carrier: applied once and in order (a repeat or an older event
     changes nothing)."""

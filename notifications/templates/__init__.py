@@ -44,5 +44,8 @@ def render(kind: str, params: dict[str, Any], lang: str = "vi") -> tuple[str, st
 
 def data(*, kind: str, params: dict[str, Any], dossier_id: str | None, notification_id: str) -> dict[str, str]:
     """The push's `data` (API.md's keys, all strings as FCM requires); the inbox shows the same."""
-    return {"kind": kind, "dossier_id": dossier_id or "", "dossier_code": params.get("code") or "",
-            "status": params.get("status") or "", "notification_id": notification_id}
+    payload = {"kind": kind, "dossier_id": dossier_id or "", "dossier_code": params.get("code") or "",
+               "status": params.get("status") or "", "notification_id": notification_id}
+    if params.get("document_id"):  # the desk document (form 01-04) the move issued, to open from the push
+        payload.update(document_id=str(params["document_id"]), form_no=str(params.get("form_no") or ""))
+    return payload

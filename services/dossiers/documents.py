@@ -1,5 +1,6 @@
 """The desk's documents (forms 01-04): issued by the lifecycle's effects, in the transaction of the action
-that calls for them, from the record; numbered per form and year, stored by hash, verifiable by a code.
+that calls for them, from the record; numbered per form and year, stored by hash, verifiable by a code;
+announced to the applicant by the action's own notice.
 
 Issuing writes the PDF's bytes to storage before the transaction commits (as an upload does): a
 rollback leaves at most an unreferenced blob, never a row without its bytes.
@@ -25,16 +26,10 @@ from services.dossiers.pdf import Facts, render
 from services.errors import NotFound
 from services.lifecycle import LifecycleError, Move
 from services.models import Agency, DeskDocument, DocumentCounter, Dossier, RequiredDocument, StoredFile, User
-from services.notices.alerts import dossier_params
-from services.notices.inbox import notify
 from services.storage import Storage
 from vocab import AttachmentKind, DeskForm
 
 MAX_PDF_BYTES = 5 * 1024 * 1024
-FORM_NAMES = {DeskForm.receipt: "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
-              DeskForm.supplement: "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
-              DeskForm.refusal: "Phiếu từ chối tiếp nhận, giải quyết hồ sơ",
-              DeskForm.apology: "Phiếu xin lỗi và hẹn lại ngày trả kết quả"}
 KINDS = {DeskForm.receipt: "receipt", DeskForm.supplement: "supplement_request", DeskForm.refusal: "refusal",
          DeskForm.apology: "apology"}
 RETURN_METHODS = {"online": "Trực tuyến", "desk": "Tại bộ phận một cửa", "postal": "Qua dịch vụ bưu chính công ích"}
@@ -109,9 +104,9 @@ def issue(move: Move[Dossier], form: DeskForm) -> DeskDocument:
                             verify_code=code, agency_name=issuer.name)
     session.add(document)
     session.flush()
-    notify(session, [d.applicant_id], "dossier.document",
-           dossier_params(d, form_no=form.value, form_name=FORM_NAMES[form], number=number, document_id=document.id),
-           dossier=d)
+    # The move's own notice to the applicant (received, supplement requested, rejected, apology) carries
+    # the document: one inbox entry and push per document, whose data names it (notifications.templates).
+    move.extra.setdefault("notice", {}).update(document_id=document.id, form_no=form.value, document_number=number)
     return document
 
 

@@ -51,6 +51,7 @@ def _set_status(move: Move[Dossier]) -> None:
 def _record(move: Move[Dossier]) -> None:
     d, actor, inputs = move.subject, move.actor, move.inputs
     note, reason, new_due_at = inputs.get("note"), inputs.get("reason"), inputs.get("new_due_at")
+    note = note or move.extra.get("note")  # an effect's own account of the move (a desk receipt)
     d.timeline.append(TimelineEntry(
         dossier_id=d.id, seq=len(d.timeline) + 1, action=move.action, from_status=move.before, status=move.after,
         actor_id=actor.user_id or None, actor_role=actor.role, at=move.now, note=note, reason=reason,

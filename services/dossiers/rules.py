@@ -311,6 +311,7 @@ def _record_desk_payment(move: DossierMove) -> None:
     d.paid_at, d.paid_via = move.now, PaidVia.desk
     move.extra["desk_payment"] = payment
     move.extra["notice"] = {"amount": format_vnd(payment.amount_vnd), "receipt_no": receipt_no}
+    move.extra["note"] = f"Thu phí tại quầy {format_vnd(payment.amount_vnd)} ({payment.method}), biên lai {receipt_no}"
 
 
 def _apologize(move: DossierMove) -> None:

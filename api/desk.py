@@ -43,8 +43,10 @@ def press() -> documents.Press:
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 def file(body: dict[str, Any]) -> Response:
-    """File a walk-in or postal dossier for a person (by CCCD): received at once at the caller's centre,
-    with its code, appointment and receipt slip (form 01), and forwarded to the competent agency."""
+    """File a walk-in or postal dossier for a person identified by CCCD.
+
+    Received at once at the caller's centre, with its code, appointment and receipt slip (form 01),
+    and forwarded to the competent agency."""
     actor = current_actor()
     dossier = desk.file(get_session(), actor, procedure_code=body["procedure_code"], agency_code=body["agency_code"],
                         variant=body["variant"], channel=body["channel"], return_method=body["return_method"],
@@ -87,23 +89,28 @@ def _pdf(dossier_id: str, document_id: str) -> Response:
                      download_name=name, etag=document.sha256, max_age=0)
 
 
-for bp, who in ((documents_blp, "the applicant"), (admin_documents_blp, "officials of its agency or centre")):
-    @bp.get("/<string:dossier_id>/documents")
-    @bp.response(200, DeskDocumentListSchema)
-    @bp.alt_response(404, response="NOT_FOUND")
+def _document_routes(bp: Blueprint, who: str) -> None:
+    """The two document routes on one blueprint (the applicant's, or the officials' twin)."""
+
     def list_documents(dossier_id: str) -> dict[str, Any]:
         return _listed(dossier_id)
 
-    list_documents.__doc__ = f"The dossier's desk documents (forms 01-04), oldest first, to {who}."
-
-    @bp.get("/<string:dossier_id>/documents/<string:document_id>")
-    @bp.response(200, description="the PDF", content_type="application/pdf")
-    @documented(200, headers=("ETag",), content={"application/pdf": BINARY})
-    @bp.alt_response(404, response="NOT_FOUND")
     def download_document(dossier_id: str, document_id: str) -> Response:
         return _pdf(dossier_id, document_id)
 
+    # Docstrings first: flask-smorest reads them when the route is declared.
+    list_documents.__doc__ = f"The dossier's desk documents (forms 01-04), oldest first, to {who}."
     download_document.__doc__ = f"One desk document as PDF, to {who}."
+    listed = bp.alt_response(404, response="NOT_FOUND")(list_documents)
+    bp.get("/<string:dossier_id>/documents")(bp.response(200, DeskDocumentListSchema)(listed))
+    one = documented(200, headers=("ETag",), content={"application/pdf": BINARY})(
+        bp.alt_response(404, response="NOT_FOUND")(download_document))
+    bp.get("/<string:dossier_id>/documents/<string:document_id>")(
+        bp.response(200, description="the PDF", content_type="application/pdf")(one))
+
+
+_document_routes(documents_blp, "the applicant")
+_document_routes(admin_documents_blp, "officials of its agency or centre")
 
 
 @verify_blp.get("/<string:verify_code>")

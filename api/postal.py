@@ -81,8 +81,9 @@ def _signed() -> None:
 @callback_blp.alt_response(404, response="NOT_FOUND")
 @callback_blp.alt_response(429, response="TOO_MANY_REQUESTS")
 def callback(body: dict[str, Any]) -> dict[str, str]:
-    """A shipment's new status from the carrier: applied once and in order (a repeat or an older event
-    changes nothing)."""
+    """A shipment's new status from the carrier.
+
+    Applied once and in order: a repeat or an older event changes nothing."""
     occurred: datetime = body["occurred_at"]
     return {"result": shipments.apply_callback(get_session(), event_id=body["event_id"],
                                                waybill_no=body["waybill_no"], status=body["status"],

@@ -140,3 +140,25 @@ def test_a_shipment_unchanged_for_over_two_working_days_is_listed_as_stuck(clien
     assert stuck() == []
     other = sign_in(client)
     assert client.get("/api/v1/admin/shipments", headers=bearer(other)).status_code == 403
+
+
+def test_the_mock_carrier_books_a_waybill_once_per_reference(client):
+    order = {"reference": "ref-1", "kind": "return", "address": ADDRESS, "dossier_code": "X",
+             "callback_url": "http://127.0.0.1:1/api/v1/postal/callback"}
+    first = client.post("/mock-carrier/waybills", json=order)
+    assert first.status_code == 201 and first.json["fee_vnd"] == 22_000
+    assert client.post("/mock-carrier/waybills", json=order).json == first.json
+    assert client.post("/mock-carrier/waybills", json={}).status_code == 422
+    assert client.post("/mock-carrier/waybills/EB000000000VN/events", json={"status": "delivered"}).status_code == 404
+    assert client.post(f"/mock-carrier/waybills/{first.json['waybill_no']}/events",
+                       json={"status": "lost"}).status_code == 422
+
+
+def test_an_unreachable_carrier_is_503_and_records_nothing(client, session, make_app, centre, postal):
+    from tests.conftest import free_port
+
+    other = make_app(postal_carrier_url=f"http://127.0.0.1:{free_port()}/nothing-here", postal_timeout_seconds=2.0)
+    response = other.test_client().post(f"/api/v1/admin/dossiers/{postal['id']}/shipments",
+                                        headers=bearer(centre), json={"kind": "pickup", "address": ADDRESS})
+    assert response.status_code == 503 and response.json["code"] == "service_unavailable"
+    assert client.get("/api/v1/admin/shipments", headers=bearer(centre)).json["items"] == []

@@ -49,14 +49,14 @@ def _when(value: Any) -> str:
 
 
 def _papers(session: Session, d: Dossier, *, missing: bool) -> list[str]:
-    names = {r.type: r.name for r in session.scalars(select(RequiredDocument)
-                                                     .where(RequiredDocument.procedure_id == d.procedure_id))}
+    """The papers held (form 01), or the mandatory ones still missing (form 02), by their names."""
+    required = list(session.scalars(select(RequiredDocument).where(RequiredDocument.procedure_id == d.procedure_id)
+                                    .order_by(RequiredDocument.position)))
     held = [a.document_type for a in d.attachments if a.kind == AttachmentKind.document]
-    if not missing:
-        return [names.get(t, t) for t in dict.fromkeys(held)]
-    mandatory = [r.type for r in session.scalars(select(RequiredDocument).where(
-        RequiredDocument.procedure_id == d.procedure_id, RequiredDocument.mandatory.is_(True)))]
-    return [names.get(t, t) for t in mandatory if t not in held]
+    if missing:
+        return [r.name for r in required if r.mandatory and r.type not in held]
+    names = {r.type: r.name for r in required}
+    return [names.get(t, t) for t in dict.fromkeys(held)]
 
 
 def _body(session: Session, move: Move[Dossier], form: DeskForm) -> tuple[list[tuple[str, str]], list[str]]:

@@ -85,7 +85,6 @@ def test_supplement_refusal_and_apology_each_make_their_form(client, session, pe
         pdf = client.get(f"/api/v1/dossiers/{dossier_id}/documents/{item['id']}", headers=bearer(citizen)).data
         text = text_of(pdf)
         assert phrase in text and CITIZEN["full_name"] in text and f"Mẫu số {form_no}" in text
-    # Form 02 lists what is missing: SIMPLE's papers are all in, so the note says it.
     numbers = [i["number"] for d in expected for i in documents(client, citizen, d).json["items"]]
     assert len(numbers) == len(set(numbers))
 
@@ -115,3 +114,17 @@ def test_verification_answers_without_personal_data(client, people):
     assert CITIZEN["full_name"] not in response.text and CITIZEN["cccd"] not in response.text
     missing = client.get("/api/v1/verify/does-not-exist-0000000000")
     assert missing.status_code == 404 and missing.json["code"] == "not_found"
+
+
+def test_the_supplement_request_lists_the_papers_still_missing(client, session):
+    from tests.api.test_desk import PERSON, file
+
+    centre = official_of(client, session, agency="000.20.24.H15")
+    desk = file(client, centre).json  # filed at the desk, no paper scanned yet
+    assert act(client, centre, desk["id"], "request_supplement", note="Mang bản chính tờ khai").status_code == 200
+    [slip, request] = documents(client, centre, desk["id"], admin=True).json["items"]
+    assert (slip["form_no"], request["form_no"]) == ("01", "02")
+    pdf = client.get(f"/api/v1/admin/dossiers/{desk['id']}/documents/{request['id']}", headers=bearer(centre)).data
+    text = text_of(pdf)
+    assert "Giấy tờ cần bổ sung" in text and "Tờ khai cấp Giấy xác nhận tình trạng hôn nhân" in text
+    assert PERSON["full_name"] in text and "Mang bản chính tờ khai" in text

@@ -4,6 +4,7 @@ compared with a count made by hand in the comments."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
@@ -76,3 +77,20 @@ def test_every_figure_of_a_mixed_set_matches_the_hand_count(client, session):
     header, row = csv_text.lstrip("\ufeff").splitlines()[:2]
     figures = dict(zip(header.split(","), row.split(","), strict=True))
     assert (figures["online_rate"], figures["digitised_rate"], figures["desk_payment"]) == ("0.375", "0.625", "2")
+
+
+def test_the_dashboard_shows_the_decision_766_figures(client, session):
+    from tests.api.test_dashboard import consent
+    from tests.api.test_desk import file
+    from tests.dossier_helpers import official_of
+    from tests.helpers import OFFICIAL
+
+    centre = official_of(client, session, agency=A)
+    file(client, centre)  # one desk dossier, nothing scanned: online share 0 %, digitised 0 %
+    consent(client, OFFICIAL)
+    html = client.get("/admin/dashboard").get_data(as_text=True)
+    for card in ("total-online-rate", "total-digitised-rate", "total-payment-rates"):
+        assert f'id="{card}"' in html
+    assert "<th>Tại quầy</th>" in html and "<th>Trả qua bưu chính</th>" in html
+    row = html.split(f'<tr data-agency="{A}"')[1].split("</tr>")[0]
+    assert re.findall(r"<td>([^<]*)</td>", row)[11:18] == ["0", "1", "0", "0,0 %", "0,0 %", "0", "0"]

@@ -50,8 +50,8 @@ def file(body: dict[str, Any]) -> Response:
     actor = current_actor()
     dossier = desk.file(get_session(), actor, procedure_code=body["procedure_code"], agency_code=body["agency_code"],
                         variant=body["variant"], channel=body["channel"], return_method=body["return_method"],
-                        applicant=body["applicant"], form=body["form"], calendar=calendar(), press=press(),
-                        request=idempotent_request(actor.user_id))
+                        applicant=body["applicant"], form=body["form"], papers=body["papers"],
+                        calendar=calendar(), press=press(), request=idempotent_request(actor.user_id))
     return json_response(_staff_dossier.dump(presenters.dossier(dossier, actor, staff=True)), 201,
                          etag(dossier.version), {"Location": url_for("admin_dossiers.get", dossier_id=dossier.id)})
 

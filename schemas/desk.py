@@ -32,6 +32,10 @@ class DeskFilingSchema(ma.Schema):
     return_method = Word(Channel, required=True)
     applicant = fields.Nested(ApplicantInputSchema, required=True)
     form = fields.Dict(load_default=dict, metadata={"description": "checked against the procedure's form_schema"})
+    papers = fields.List(fields.String(validate=validate.Length(1, 60)), load_default=list,
+                         validate=validate.Length(max=30),
+                         metadata={"description": "the document types taken in on paper (listed on the receipt "
+                                   "slip); scan them with POST /desk/dossiers/{id}/attachments"})
 
 
 class ScanSchema(ma.Schema):

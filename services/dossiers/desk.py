@@ -40,7 +40,8 @@ def centre_of(session: Session, actor: Actor) -> Agency:
 
 def file(session: Session, actor: Actor, *, procedure_code: str, agency_code: str | None, variant: str | None,
          channel: str, return_method: str, applicant: dict[str, Any], form: dict[str, Any],
-         calendar: WorkingCalendar, press: Press, request: IdempotentRequest | None) -> Dossier:
+         calendar: WorkingCalendar, press: Press, request: IdempotentRequest | None,
+         papers: list[str] | None = None) -> Dossier:
     """File and receive a dossier at the caller's centre; with an Idempotency-Key a retry gets the same one."""
 
     def work() -> Dossier:
@@ -63,7 +64,8 @@ def file(session: Session, actor: Actor, *, procedure_code: str, agency_code: st
         set_committed_value(dossier, "applicant", person)
         session.add(dossier)
         session.flush()
-        apply(session, dossier, "receive_at_desk", actor, calendar=calendar, press=press, variant=variant)
+        apply(session, dossier, "receive_at_desk", actor, calendar=calendar, press=press, variant=variant,
+              papers=papers or [])
         if competent.id != centre.id:
             apply(session, dossier, "transfer", actor, calendar=calendar, agency_code=competent.code,
                   note="Chuyển cơ quan có thẩm quyền giải quyết")

@@ -65,7 +65,7 @@ def _body(session: Session, move: Move[Dossier], form: DeskForm) -> tuple[list[t
         lines = [("Tiếp nhận lúc", _when(d.received_at)), ("Hẹn trả kết quả", _when(d.due_at)),
                  ("Lệ phí", f"{d.fee_vnd:,} đồng".replace(",", ".")),
                  ("Hình thức nhận kết quả", RETURN_METHODS.get(d.return_method, d.return_method))]
-        return lines, _papers(session, d, missing=False)
+        return lines, list(dict.fromkeys([*move.extra.get("papers", ()), *_papers(session, d, missing=False)]))
     if form == DeskForm.supplement:
         return [("Nội dung cần bổ sung", inputs.get("note") or "")], _papers(session, d, missing=True)
     if form == DeskForm.refusal:

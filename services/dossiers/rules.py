@@ -185,9 +185,17 @@ def _reference(move: DossierMove, value: str | None) -> list[str]:
     return [] if value is None or 1 <= len(value) <= 60 else ["1-60 characters."]
 
 
+def _papers(move: DossierMove, value: list[str] | None) -> list[str]:
+    """The papers taken in at the desk (on paper): each one of the procedure's document types."""
+    known = {r.type for r in move.subject.procedure.required_documents}
+    unknown = sorted(set(value or ()) - known)
+    return [f"Not papers of this procedure: {', '.join(unknown)}; one of: {', '.join(sorted(known))}."] \
+        if unknown else []
+
+
 INPUTS: dict[str, InputCheck] = {"note": _required, "reason": _required, "new_due_at": _later_due,
                                  "variant": _variant, "agency_code": _transfer_to, "amount_vnd": _desk_amount,
-                                 "method": _desk_method, "receipt_no": _reference}
+                                 "method": _desk_method, "receipt_no": _reference, "papers": _papers}
 
 
 def processing_days(d: Dossier) -> float:
@@ -243,6 +251,10 @@ def _receive_at_desk(move: DossierMove) -> None:
     d.fee_vnd = fees.amount(d.procedure.fee, d.form, base_vnd=d.procedure.fee_vnd)
     d.submitted_at = move.now
     mark_digitised(d, move.now)  # a procedure that asks for no paper is digitised at once
+    names = {r.type: r.name for r in d.procedure.required_documents}
+    if papers := [names[t] for t in dict.fromkeys(move.inputs.get("papers") or ())]:
+        move.extra["papers"] = papers  # listed on form 01, and kept on the timeline
+        move.extra["note"] = "Nhận bản giấy: " + "; ".join(papers)
     _receive(move)
 
 

@@ -62,7 +62,8 @@ TABLE = (
     # itself is recorded by record_payment.
     transition("pay", PAYABLE, STAY, CITIZEN, requires=("fee_due",)),
     # A walk-in or postal dossier, filed and received at once by a centre's official (services.dossiers.desk).
-    transition("receive_at_desk", {S.draft}, S.received, OFFICIAL, effect="receive_at_desk", inputs=("variant",),
+    transition("receive_at_desk", {S.draft}, S.received, OFFICIAL, effect="receive_at_desk",
+               inputs=("variant", "papers"),
                requires=("procedure_active", "form_valid"), tells=_tell_status(S.received), listed=False),
     # The desk's scan of a paper (services.dossiers.attachments), while the dossier is at the desk's hands.
     transition("scan", {S.received, S.in_progress, S.supplement_requested}, STAY, OFFICIAL, listed=False),

@@ -128,3 +128,17 @@ def test_the_supplement_request_lists_the_papers_still_missing(client, session):
     text = text_of(pdf)
     assert "Giấy tờ cần bổ sung" in text and "Tờ khai cấp Giấy xác nhận tình trạng hôn nhân" in text
     assert PERSON["full_name"] in text and "Mang bản chính tờ khai" in text
+
+
+def test_the_receipt_slip_of_a_walk_in_lists_the_papers_taken_in(client, session):
+    from tests.api.test_desk import file
+
+    centre = official_of(client, session, agency="000.20.24.H15")
+    unknown = file(client, centre, papers=["to_khai_tthn", "ho_chieu"])
+    assert unknown.status_code == 422 and list(unknown.json["errors"]) == ["papers"]
+    desk = file(client, centre, papers=["to_khai_tthn"]).json
+    assert desk["timeline"][0]["note"] == "Nhận bản giấy: Tờ khai cấp Giấy xác nhận tình trạng hôn nhân"
+    [slip] = documents(client, centre, desk["id"], admin=True).json["items"]
+    pdf = client.get(f"/api/v1/admin/dossiers/{desk['id']}/documents/{slip['id']}", headers=bearer(centre)).data
+    text = text_of(pdf)
+    assert "Giấy tờ đã nhận" in text and "1. Tờ khai cấp Giấy xác nhận tình trạng hôn nhân" in text

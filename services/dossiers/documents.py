@@ -1,5 +1,6 @@
 """The desk's documents (forms 01-04): issued by the lifecycle's effects, in the transaction of the action
-that calls for them, from the record; numbered per form and year, stored by hash, verifiable by a code;
+that calls for them, from the record; numbered per issuing agency, form and year, stored by hash,
+verifiable by a code;
 announced to the applicant by the action's own notice.
 
 Issuing writes the PDF's bytes to storage before the transaction commits (as an upload does): a
@@ -84,12 +85,13 @@ def issue(move: Move[Dossier], form: DeskForm) -> DeskDocument:
     if press is None:
         raise LifecycleError(f"{move.action} issues form {form.value} and needs the press (storage, base URL)")
     session, d, now = move.session, move.subject, move.now
-    year = now.astimezone(TZ).year
-    number = f"{next_number(session, DocumentCounter, form_no=form.value, year=year):06d}/{year}/{form.value}"
-    # Form 01 is the receiving centre's; the others are the deciding agency's.
+    # Form 01 is the receiving centre's; the others are the deciding agency's, each numbered in its own series.
     issuer = d.agency
     if form == DeskForm.receipt and d.receiving_centre_id and d.receiving_centre_id != d.agency_id:
         issuer = session.get_one(Agency, d.receiving_centre_id)
+    year = now.astimezone(TZ).year
+    serial = next_number(session, DocumentCounter, agency_id=issuer.id, form_no=form.value, year=year)
+    number = f"{serial:06d}/{year}/{form.value}"
     applicant = session.get_one(User, d.applicant_id)
     code = secrets.token_urlsafe(16)
     lines, items = _body(session, move, form)
@@ -100,8 +102,8 @@ def issue(move: Move[Dossier], form: DeskForm) -> DeskDocument:
     blob = press.storage.put(io.BytesIO(content), max_bytes=MAX_PDF_BYTES)
     insert_new(session, StoredFile, {"sha256": blob.sha256, "size": blob.size, "content_type": blob.content_type,
                                      "created_at": now}, key=["sha256"])
-    document = DeskDocument(dossier_id=d.id, form_no=form, number=number, issued_at=now, sha256=blob.sha256,
-                            verify_code=code, agency_name=issuer.name)
+    document = DeskDocument(dossier_id=d.id, agency_id=issuer.id, form_no=form, number=number, issued_at=now,
+                            sha256=blob.sha256, verify_code=code, agency_name=issuer.name)
     session.add(document)
     session.flush()
     # The move's own notice to the applicant (received, supplement requested, rejected, apology) carries

@@ -31,10 +31,12 @@ class DeskPayment(IdMixin, Base):
 
 
 class DocumentCounter(Base):
-    """The last number given out per desk form and local year; gap-free like receipts."""
+    """The last number given out per issuing agency, desk form and local year; gap-free like receipts (and,
+    like them, one row per agency: two agencies' receipts never wait for each other's counter)."""
 
     __tablename__ = "document_counters"
 
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
     form_no: Mapped[str] = mapped_column(String(2), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
@@ -45,9 +47,10 @@ class DeskDocument(IdMixin, Base):
 
     __tablename__ = "desk_documents"
     __table_args__ = (Index("ix_desk_documents_dossier", "dossier_id", "issued_at"),
-                      UniqueConstraint("form_no", "number"))
+                      UniqueConstraint("agency_id", "form_no", "number"))
 
     dossier_id: Mapped[str] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"))
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))  # the issuer, whose series numbers it
     form_no: Mapped[DeskForm] = mapped_column(StrEnumColumn(DeskForm, 2))
     number: Mapped[str] = mapped_column(String(30))  # e.g. 000123/2026/01
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -21,13 +21,16 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table('document_counters',
+    sa.Column('agency_id', sa.String(length=36), nullable=False),
     sa.Column('form_no', sa.String(length=2), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('last', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('form_no', 'year', name=op.f('pk_document_counters'))
+    sa.ForeignKeyConstraint(['agency_id'], ['agencies.id'], name=op.f('fk_document_counters_agency_id_agencies')),
+    sa.PrimaryKeyConstraint('agency_id', 'form_no', 'year', name=op.f('pk_document_counters'))
     )
     op.create_table('desk_documents',
     sa.Column('dossier_id', sa.String(length=36), nullable=False),
+    sa.Column('agency_id', sa.String(length=36), nullable=False),
     sa.Column('form_no', sa.String(length=2), nullable=False),
     sa.Column('number', sa.String(length=30), nullable=False),
     sa.Column('issued_at', services.db.UTCDateTime(timezone=True), nullable=False),
@@ -35,10 +38,11 @@ def upgrade() -> None:
     sa.Column('verify_code', sa.String(length=40), nullable=False),
     sa.Column('agency_name', sa.String(length=200), nullable=False),
     sa.Column('id', sa.String(length=36), nullable=False),
+    sa.ForeignKeyConstraint(['agency_id'], ['agencies.id'], name=op.f('fk_desk_documents_agency_id_agencies')),
     sa.ForeignKeyConstraint(['dossier_id'], ['dossiers.id'], name=op.f('fk_desk_documents_dossier_id_dossiers'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['sha256'], ['stored_files.sha256'], name=op.f('fk_desk_documents_sha256_stored_files')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_desk_documents')),
-    sa.UniqueConstraint('form_no', 'number', name=op.f('uq_desk_documents_form_no')),
+    sa.UniqueConstraint('agency_id', 'form_no', 'number', name=op.f('uq_desk_documents_agency_id')),
     sa.UniqueConstraint('verify_code', name=op.f('uq_desk_documents_verify_code'))
     )
     with op.batch_alter_table('desk_documents', schema=None) as batch_op:

@@ -120,3 +120,39 @@ class WalletSource(StrEnum):
     upload = "upload"  # the citizen's own upload
     result = "result"  # the result of one of their completed dossiers
     desk_scan = "desk_scan"  # a paper scanned at a one-stop desk
+
+
+class PaidVia(StrEnum):
+    """Where a dossier's fee was paid: through the gateway, or at the desk."""
+
+    online = "online"
+    desk = "desk"
+
+
+class DeskPaymentMethod(StrEnum):
+    cash = "cash"
+    pos = "pos"
+    transfer = "transfer"
+
+
+class DeskForm(StrEnum):
+    """The decree's desk documents (Decree 61/2018, Circular 01/2018 forms 01-04)."""
+
+    receipt = "01"  # receipt and appointment slip
+    supplement = "02"  # supplement request
+    refusal = "03"  # refusal
+    apology = "04"  # apology letter with the new appointment
+
+
+class ShipmentKind(StrEnum):
+    pickup = "pickup"  # the carrier picks the papers up from the applicant
+    return_ = "return"  # the carrier takes the result to the applicant (`return` is a keyword)
+
+
+class ShipmentStatus(StrEnum):
+    created = "created"
+    picked_up = "picked_up"
+    in_transit = "in_transit"
+    delivered = "delivered"
+    returned = "returned"
+    failed = "failed"

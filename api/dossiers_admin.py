@@ -10,6 +10,7 @@ from flask import Response
 from api import presenters
 from api.blueprint import Blueprint
 from api.context import calendar, get_session, settings, storage
+from api.desk import press
 from api.guards import current_actor
 from api.http import IF_MATCH_HEADER, etag, expected_version, json_response
 from api.openapi import documented
@@ -71,11 +72,13 @@ def get(dossier_id: str) -> Response:
 @blp.alt_response(428, response="PRECONDITION_REQUIRED")
 def act(body: dict[str, Any], dossier_id: str) -> Response:
     """receive, start_processing, request_supplement (note), approve, reject (reason), return_result,
-    apologize (reason, new_due_at); send If-Match with the ETag you read."""
+    apologize (reason, new_due_at), transfer (agency_code), record_desk_payment (amount_vnd, method,
+    receipt_no); send If-Match with the ETag you read."""
     dossier = staff.act(get_session(), current_actor(), dossier_id, body["action"],
                         expected_version=expected_version(), calendar=calendar(), note=body["note"],
                         reason=body["reason"], new_due_at=body["new_due_at"], variant=body["variant"],
-                        agency_code=body["agency_code"])
+                        agency_code=body["agency_code"], amount_vnd=body["amount_vnd"], method=body["method"],
+                        receipt_no=body["receipt_no"], press=press())
     return _reply(dossier)
 
 

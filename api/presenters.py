@@ -40,6 +40,7 @@ def dossier(d: Dossier, actor: Actor, *, staff: bool = False) -> dict[str, Any]:
     }
     if staff:
         view["applicant"] = d.applicant
+        view["applicant_contact"] = d.applicant_contact
         view["supplement_count"] = d.supplement_count
     return view
 

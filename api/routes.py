@@ -13,6 +13,7 @@ from api import (
     catalog,
     catalog_admin,
     dashboard,
+    desk,
     dossiers,
     dossiers_admin,
     health,
@@ -21,6 +22,7 @@ from api import (
     openapi,
     payments,
     portal,
+    postal,
     staff,
     stats,
     wallet,
@@ -39,6 +41,7 @@ GUARDS: dict[str, Guard] = {
     "auth": PUBLIC,  # the token in the body is the credential
     "mock_eid": PUBLIC,  # standins/: stands in for an external provider
     "mock_gateway": PUBLIC,  # standins/: stands in for the payment gateway's page
+    "mock_carrier": PUBLIC,  # standins/: stands in for the postal carrier's API
     "vnpay": PUBLIC,  # the gateway's callbacks: signed with the shared secret, verified in services.money.payments
     "lookup": PUBLIC,  # rate-limited; answers nothing personal
     "me": CITIZEN,
@@ -49,6 +52,12 @@ GUARDS: dict[str, Guard] = {
     "wallet": CITIZEN,  # the caller's own papers; other people's answer 404
     "shared": PUBLIC,  # the unguessable single-use token is the credential; rate-limited
     "admin_dossiers": OFFICIAL,  # an official sees their agency's dossiers only
+    "desk": OFFICIAL,  # officials of a one-stop centre only (services.dossiers.desk answers 403 to others)
+    "dossier_documents": CITIZEN,  # the applicant's own dossiers' documents; others' are 404
+    "admin_dossier_documents": OFFICIAL,
+    "verify": PUBLIC,  # rate-limited; answers nothing personal
+    "postal": PUBLIC,  # the carrier's callbacks: HMAC-signed, verified in api/postal.py before anything
+    "admin_shipments": OFFICIAL,  # shipments of the official's agency's dossiers
     "admin_stats": OFFICIAL,  # an official sees their agency's figures only
     "admin_staff": ADMIN,
     "admin_audit": ADMIN,
@@ -64,15 +73,16 @@ def register(app: Flask, api: Api, limiter: Limiter | None, settings: Settings) 
     for blueprint in (health.blp, catalog.blp, auth.blp, auth.me_blp, dossiers.blp, bundles.blp, lookup.blp,
                       payments.blp, payments.gateway_blp, payments.admin_blp, dossiers_admin.blp, stats.blp, staff.blp,
                       audit.blp, catalog_admin.blp, notifications.blp, notifications.admin_blp, wallet.blp,
-                      wallet.shared_blp):
+                      wallet.shared_blp, desk.blp, desk.documents_blp, desk.admin_documents_blp, desk.verify_blp,
+                      postal.blp, postal.callback_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(portal.blp)
     app.register_blueprint(dashboard.blp)
     limit(app, limiter, settings.ratelimit_auth, blueprints=(auth.blp,),
           endpoints=("portal.login", "portal.callback"))
-    limit(app, limiter, settings.ratelimit_lookup, blueprints=(lookup.blp, wallet.shared_blp))
-    limit(app, limiter, settings.ratelimit_ipn, endpoints=("vnpay.ipn",))
-    if settings.eid_mock_enabled or settings.payment_mock_enabled:
+    limit(app, limiter, settings.ratelimit_lookup, blueprints=(lookup.blp, wallet.shared_blp, desk.verify_blp))
+    limit(app, limiter, settings.ratelimit_ipn, endpoints=("vnpay.ipn", "postal.callback"))
+    if settings.eid_mock_enabled or settings.payment_mock_enabled or settings.postal_mock_enabled:
         import standins  # here, not at the top: a production process never imports the stand-ins
 
         standins.register(app, settings)

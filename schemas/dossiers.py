@@ -6,7 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from schemas.common import Cursor, PageArgs, PageSchema, WholeNumber, Word
-from vocab import Channel, DossierStatus, FeeStatus, WalletSource
+from vocab import Channel, DeskPaymentMethod, DossierStatus, FeeStatus, WalletSource
 
 
 class DossierCursor(Cursor):
@@ -56,6 +56,7 @@ class AttachmentSchema(ma.Schema):
         "example": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"})
     wallet_item_id = fields.String(allow_none=True, metadata={
         "description": "the wallet item it was taken from (no upload); null for an uploaded file"})
+    digitised = fields.Boolean(metadata={"description": "the desk's scan of a paper brought in person"})
 
 
 class FileSchema(ma.Schema):
@@ -144,8 +145,15 @@ class ApplicantSchema(ma.Schema):
     eid_level = fields.Integer(required=True)
 
 
+class ContactSchema(ma.Schema):
+    phone = fields.String()
+    address = fields.String()
+
+
 class StaffDossierSchema(DossierSchema):
     applicant = fields.Nested(ApplicantSchema, required=True)
+    applicant_contact = fields.Nested(ContactSchema, allow_none=True,
+                                      metadata={"description": "as given at the desk (walk-in or postal filing)"})
     supplement_count = fields.Integer(required=True)
 
 
@@ -166,6 +174,13 @@ class ActionSchema(ma.Schema):
                             metadata={"description": "receive: the procedure's variant (its own processing time)"})
     agency_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 40),
                                 metadata={"description": "transfer: the competent agency to forward to"})
+    amount_vnd = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(0, 10**10),
+                                metadata={"description": "record_desk_payment: the fee taken (must be fee_vnd)"})
+    method = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(tuple(DeskPaymentMethod)),
+                           metadata={"description": "record_desk_payment: cash, pos or transfer"})
+    receipt_no = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 60),
+                               metadata={"description": "record_desk_payment: the counter's own slip or transfer "
+                                         "reference; the receipt number itself comes from the receipts' series"})
 
 
 class CreateBundleSchema(ma.Schema):

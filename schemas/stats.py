@@ -10,7 +10,9 @@ from schemas.dossiers import DossierCursor
 
 COLUMNS = ("agency_code", "agency_name", "received", "completed", "completed_on_time", "completed_late",
            "overdue_open", "rejected", "withdrawn", "refunds_due", "on_time_rate", "online_payment_rate",
-           "avg_processing_days", "satisfaction_avg", "submitted", "submitted_reusing", "reuse_rate")
+           "avg_processing_days", "satisfaction_avg", "submitted", "submitted_reusing", "reuse_rate",
+           "received_online", "received_desk", "received_postal", "online_rate", "digitised", "digitised_rate",
+           "desk_payment", "desk_payment_rate", "returned_by_post")
 
 
 class StatsArgs(ma.Schema):
@@ -42,6 +44,17 @@ class FiguresSchema(ma.Schema):
         "description": "of those, the ones with at least one paper taken from the document wallet"})
     reuse_rate = fields.Float(allow_none=True, required=True, metadata={
         "description": "submitted_reusing / submitted (Decision 766's reuse of papers already held)"})
+    received_online = fields.Integer(required=True)
+    received_desk = fields.Integer(required=True, metadata={"description": "filed in person at a one-stop desk"})
+    received_postal = fields.Integer(required=True, metadata={"description": "brought by the postal service"})
+    online_rate = fields.Float(allow_none=True, required=True, metadata={"description": "received_online / received"})
+    digitised = fields.Integer(required=True, metadata={"description": "received with every mandatory paper held "
+                                                        "as a file (uploaded online or scanned at the desk)"})
+    digitised_rate = fields.Float(allow_none=True, required=True, metadata={"description": "digitised / received"})
+    desk_payment = fields.Integer(required=True, metadata={"description": "completed with a fee paid at the desk"})
+    desk_payment_rate = fields.Float(allow_none=True, required=True,
+                                     metadata={"description": "of completed dossiers with a fee, paid at the desk"})
+    returned_by_post = fields.Integer(required=True, metadata={"description": "completed, result sent by post"})
 
 
 class StatsSchema(ma.Schema):

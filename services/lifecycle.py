@@ -173,11 +173,13 @@ class Lifecycle(Generic[S]):
     # --- making a move --------------------------------------------------------------------------
 
     def apply(self, session: Session, subject: S, action: str, actor: Actor, *, now: datetime,
-              calendar: WorkingCalendar | None = None, **inputs: Any) -> Move[S]:
+              calendar: WorkingCalendar | None = None, extra: Mapping[str, Any] | None = None,
+              **inputs: Any) -> Move[S]:
         """Make one move inside the caller's transaction; raises a domain error and changes nothing
-        when the actor, an input or a requirement says no."""
+        when the actor, an input or a requirement says no. `extra` hands the effects what they need
+        beyond the subject (e.g. the storage a document is written to)."""
         t = self.transition_for(subject, action, actor)
-        move = Move(session, subject, actor, t, now, calendar, inputs)
+        move = Move(session, subject, actor, t, now, calendar, inputs, extra=dict(extra or {}))
         errors: dict[str, list[str]] = {}
         for name in t.inputs:
             if messages := self.inputs[name](move, inputs.get(name)):

@@ -11,6 +11,7 @@ from services.calendar import WorkingCalendar, parse_hours
 
 DEV_SECRET = "dev-insecure-secret-change-me"
 DEV_VNPAY_SECRET = "dev-vnpay-hash-secret"
+DEV_POSTAL_SECRET = "dev-postal-hmac-secret"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -96,6 +97,14 @@ class Settings:
     vnpay_return_url: str = ""
     vnpay_ipn_url: str = ""
     payment_ttl_minutes: int = 15
+    # The postal carrier (bưu chính công ích): its waybill API (default: the mock carrier), our key there,
+    # the HMAC-SHA256 secret of its signed status callbacks, and where it sends them.
+    postal_mock_enabled: bool = True
+    postal_carrier_url: str = ""
+    postal_api_key: str = ""
+    postal_hmac_secret: str = DEV_POSTAL_SECRET
+    postal_callback_url: str = ""
+    postal_timeout_seconds: float = 10.0
     # Notifications (notifications/): who sends pushes, and the worker that drains the outbox
     push_sender: str = "log"  # log | memory | fcm
     push_worker: str = "off"  # inline: a worker thread inside each server process (make run)
@@ -126,7 +135,8 @@ class Settings:
         if not self.storage_dir:
             object.__setattr__(self, "storage_dir", str(Path(self.instance_dir) / "storage"))
         for name, path in (("vnpay_url", "/mock-gateway/pay"), ("vnpay_return_url", "/api/v1/payments/vnpay/return"),
-                           ("vnpay_ipn_url", "/api/v1/payments/vnpay/ipn")):
+                           ("vnpay_ipn_url", "/api/v1/payments/vnpay/ipn"), ("postal_carrier_url", "/mock-carrier"),
+                           ("postal_callback_url", "/api/v1/postal/callback")):
             if not getattr(self, name):
                 object.__setattr__(self, name, self.base_url + path)
         if not self.eid_issuer:
@@ -184,6 +194,10 @@ class Settings:
                 # The mock bank signs "paid" for anyone who clicks.
                 raise ConfigError("production needs SMARTQN_PAYMENT_MOCK_ENABLED=false and the gateway's "
                                   "SMARTQN_VNPAY_HASH_SECRET, SMARTQN_VNPAY_TMN_CODE and SMARTQN_VNPAY_URL")
+            if self.postal_mock_enabled or self.postal_hmac_secret == DEV_POSTAL_SECRET:
+                # The mock carrier signs any status anyone asks for.
+                raise ConfigError("production needs SMARTQN_POSTAL_MOCK_ENABLED=false and the carrier's "
+                                  "SMARTQN_POSTAL_CARRIER_URL, SMARTQN_POSTAL_API_KEY and SMARTQN_POSTAL_HMAC_SECRET")
             if self.eid_mock_enabled:
                 # The mock signs any identity anyone asks for.
                 raise ConfigError("production needs SMARTQN_EID_MOCK_ENABLED=false and the real provider's "

@@ -1,11 +1,12 @@
-"""Development stand-ins for remote systems (mock eID provider, mock bank, FCM emulator): never production."""
+"""Development stand-ins for remote systems (mock eID provider, mock bank, mock postal carrier, FCM emulator):
+never production."""
 
 from __future__ import annotations
 
 from flask import Flask
 
 from services.settings import Settings
-from standins import bank, eid_views
+from standins import bank, eid_views, mock_carrier
 from standins.eid import KEYS, KeyStore
 
 
@@ -16,3 +17,5 @@ def register(app: Flask, settings: Settings) -> None:
         app.register_blueprint(eid_views.blp)
     if settings.payment_mock_enabled:
         app.register_blueprint(bank.blp)
+    if settings.postal_mock_enabled:
+        app.register_blueprint(mock_carrier.blp)

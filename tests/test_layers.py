@@ -129,16 +129,18 @@ def test_the_check_catches_a_production_import_of_the_standins(tmp_path, monkeyp
 
 
 def test_a_production_app_never_imports_the_standins(tmp_path):
-    # In a fresh interpreter: an app with both mocks off builds, serves its routes, and `standins` stays unloaded.
+    # In a fresh interpreter: an app with the mocks off builds, serves its routes, and `standins` stays unloaded.
     code = (
         "import sys\n"
         "from api import create_app\n"
         "from services.settings import Settings\n"
         f"settings = Settings.from_env({{}}, env='test', instance_dir={str(tmp_path)!r}, "
-        f"database_url={f'sqlite:///{tmp_path}/app.db'!r}, eid_mock_enabled=False, payment_mock_enabled=False)\n"
+        f"database_url={f'sqlite:///{tmp_path}/app.db'!r}, eid_mock_enabled=False, payment_mock_enabled=False, "
+        "postal_mock_enabled=False)\n"
         "app = create_app(settings)\n"
         "assert app.test_client().get('/mock-eid/jwks.json').status_code == 404\n"
         "assert app.test_client().get('/mock-gateway/pay').status_code == 404\n"
+        "assert app.test_client().post('/mock-carrier/waybills').status_code == 404\n"
         "assert not [m for m in sys.modules if m == 'standins' or m.startswith('standins.')], sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)

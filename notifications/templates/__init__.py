@@ -48,4 +48,6 @@ def data(*, kind: str, params: dict[str, Any], dossier_id: str | None, notificat
                "status": params.get("status") or "", "notification_id": notification_id}
     if params.get("wallet_item_id"):  # a wallet reminder: the app opens the paper
         payload["wallet_item_id"] = str(params["wallet_item_id"])
+    if params.get("document_id"):  # the desk document (form 01-04) the move issued, to open from the push
+        payload.update(document_id=str(params["document_id"]), form_no=str(params.get("form_no") or ""))
     return payload

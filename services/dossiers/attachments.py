@@ -16,8 +16,9 @@ from services import audit
 from services.actors import Actor
 from services.clock import clock
 from services.db import insert_new, transaction
-from services.dossiers.access import get_own, get_visible, touch
+from services.dossiers.access import find, get_own, get_visible, touch, visible_to
 from services.dossiers.lifecycle import transition_for
+from services.dossiers.rules import mark_digitised
 from services.errors import NotFound, ValidationFailed
 from services.models import Attachment, Dossier, StoredFile
 from services.storage import Blob, Storage, safe_filename
@@ -42,10 +43,10 @@ def _store_then(session: Session, storage: Storage, stream: BinaryIO, max_bytes:
 
 
 def _new(dossier: Dossier, kind: str, document_type: str, filename: str | None, blob: Blob,
-         actor: Actor) -> Attachment:
+         actor: Actor, *, digitised: bool = False) -> Attachment:
     attachment = Attachment(dossier_id=dossier.id, kind=kind, document_type=document_type,
                             filename=safe_filename(filename, blob.content_type), sha256=blob.sha256,
-                            uploaded_by=actor.user_id, created_at=clock.now())
+                            uploaded_by=actor.user_id, created_at=clock.now(), digitised=digitised)
     dossier.attachments.append(attachment)
     touch(dossier)
     return attachment
@@ -72,6 +73,43 @@ def attach(session: Session, actor: Actor, dossier_id: str, *, storage: Storage,
                 created = False
                 return existing
         attachment = _new(dossier, AttachmentKind.document, document_type, filename, blob, actor)
+        session.flush()
+        return attachment
+
+    return _store_then(session, storage, stream, max_bytes, write), created
+
+
+def scan(session: Session, actor: Actor, dossier_id: str, *, storage: Storage, document_type: str,
+         filename: str | None, stream: BinaryIO, max_bytes: int) -> tuple[Attachment, bool]:
+    """The desk's scan of a paper brought in person (`digitised`), by an official of the dossier's agency
+    or of the centre that received it; the dossier counts as digitised once every mandatory paper is in."""
+
+    def load(lock: bool = False) -> Dossier:
+        dossier = find(session, dossier_id, lock=lock, papers=True)
+        if dossier is None or not visible_to(dossier, actor):
+            raise NotFound("dossier not found")
+        transition_for(dossier, "scan", actor)
+        return dossier
+
+    with transaction(session):
+        known = {d.type for d in load().procedure.required_documents}
+        if document_type not in known:
+            raise ValidationFailed("unknown document type",
+                                   errors={"document_type": [f"One of: {', '.join(sorted(known))}."]})
+    created = True
+
+    def write(blob: Blob) -> Attachment:
+        nonlocal created
+        dossier = load(lock=True)
+        existing = next((a for a in dossier.attachments
+                         if a.sha256 == blob.sha256 and a.document_type == document_type), None)
+        if existing is not None:
+            created = False
+            return existing
+        attachment = _new(dossier, AttachmentKind.document, document_type, filename, blob, actor, digitised=True)
+        mark_digitised(dossier, clock.now())
+        audit.record(session, actor, "dossier.scan", "dossier", dossier.code or dossier.id,
+                     {"document_type": document_type, "sha256": blob.sha256})
         session.flush()
         return attachment
 

@@ -16,8 +16,9 @@ from services import audit
 from services.actors import Actor
 from services.calendar import WorkingCalendar
 from services.clock import clock
+from services.dossiers.documents import Press
 from services.dossiers.rules import EFFECTS, INPUTS, REQUIREMENTS
-from services.dossiers.table import APPLICANT, CITIZEN, OFFICIAL, OFFICIALS, SYSTEM, TABLE
+from services.dossiers.table import APPLICANT, AT_CENTRE, CITIZEN, OFFICIAL, OFFICIALS, SYSTEM, TABLE
 from services.lifecycle import Lifecycle, Move, Transition
 from services.models import Dossier, TimelineEntry
 from services.notices.alerts import dossier_params, local_time, officials_of
@@ -34,7 +35,10 @@ def may_act(actor: Actor, dossier: Dossier, transition: Transition) -> bool:
         return actor.user_id == dossier.applicant_id
     if actor.role == Role.admin:
         return True
-    return actor.role == Role.official and actor.agency_code == dossier.agency.code
+    if actor.role != Role.official:
+        return False
+    centre = dossier.receiving_centre.code if transition.action in AT_CENTRE and dossier.receiving_centre else None
+    return actor.agency_code is not None and actor.agency_code in (dossier.agency.code, centre)
 
 
 def _set_status(move: Move[Dossier]) -> None:
@@ -47,6 +51,7 @@ def _set_status(move: Move[Dossier]) -> None:
 def _record(move: Move[Dossier]) -> None:
     d, actor, inputs = move.subject, move.actor, move.inputs
     note, reason, new_due_at = inputs.get("note"), inputs.get("reason"), inputs.get("new_due_at")
+    note = note or move.extra.get("note")  # an effect's own account of the move (a desk receipt)
     d.timeline.append(TimelineEntry(
         dossier_id=d.id, seq=len(d.timeline) + 1, action=move.action, from_status=move.before, status=move.after,
         actor_id=actor.user_id or None, actor_role=actor.role, at=move.now, note=note, reason=reason,
@@ -60,7 +65,8 @@ def _record(move: Move[Dossier]) -> None:
 def _tell(move: Move[Dossier], tells: list[tuple[list[str], str]]) -> None:
     inputs = move.inputs
     params = dossier_params(move.subject, note=inputs.get("note"), reason=inputs.get("reason"),
-                            appointment_date=local_time(inputs.get("new_due_at"), "%d/%m/%Y"))
+                            appointment_date=local_time(inputs.get("new_due_at"), "%d/%m/%Y"),
+                            **move.extra.get("notice", {}))
     # No applicant's name in the officials' notices: a push shows on a lock screen.
     notify_all(move.session, [(who, kind, params) for who, kind in tells], dossier=move.subject)
 
@@ -85,6 +91,8 @@ def allowed_actions(dossier: Dossier, actor: Actor, now: datetime) -> list[str]:
 
 
 def apply(session: Session, dossier: Dossier, action: str, actor: Actor, *, calendar: WorkingCalendar | None = None,
-          **inputs: Any) -> Move[Dossier]:
-    """Make one move (inside the caller's transaction) and record it on the timeline."""
-    return DOSSIER.apply(session, dossier, action, actor, now=clock.now(), calendar=calendar, **inputs)
+          press: Press | None = None, **inputs: Any) -> Move[Dossier]:
+    """Make one move (inside the caller's transaction) and record it on the timeline; `press` issues the
+    desk documents the move calls for (forms 01-04)."""
+    return DOSSIER.apply(session, dossier, action, actor, now=clock.now(), calendar=calendar,
+                         extra={"press": press} if press is not None else None, **inputs)

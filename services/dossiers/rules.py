@@ -15,6 +15,7 @@ from sqlalchemy import select
 from services.calendar import TZ
 from services.clock import clock
 from services.counters import next_number
+from services.dossiers import documents
 from services.dossiers.table import CLOCK_RUNNING, FINAL
 from services.errors import (
     Conflict,
@@ -26,12 +27,14 @@ from services.errors import (
     ValidationFailed,
 )
 from services.lifecycle import Effect, InputCheck, Move, Requirement
-from services.models import Dossier, DossierCodeCounter, User
+from services.models import DeskPayment, Dossier, DossierCodeCounter, User
+from services.money.receipts import next_receipt
+from services.money.vnpay import format_vnd
 from services.people.cccd import FORMAT_CHECKER, disagreement
 from services.province import fees
 from services.province.competence import find_competent
 from services.wallet.items import file_results
-from vocab import AttachmentKind, DossierStatus, FeeStatus, PaymentStatus
+from vocab import AttachmentKind, DeskForm, DeskPaymentMethod, DossierStatus, FeeStatus, PaidVia, PaymentStatus
 
 DossierMove = Move[Dossier]
 
@@ -89,10 +92,14 @@ def validate_form(schema: dict[str, Any], form: dict[str, Any]) -> None:
         raise error
 
 
-def _documents_complete(move: DossierMove) -> DomainError | None:
-    d = move.subject
+def missing_documents(d: Dossier) -> list[str]:
+    """The mandatory papers not held as files (the procedure's required documents must be loaded)."""
     present = {a.document_type for a in d.attachments if a.kind == AttachmentKind.document}
-    missing = [r.type for r in d.procedure.required_documents if r.mandatory and r.type not in present]
+    return [r.type for r in d.procedure.required_documents if r.mandatory and r.type not in present]
+
+
+def _documents_complete(move: DossierMove) -> DomainError | None:
+    missing = missing_documents(move.subject)
     return MissingDocuments("mandatory documents are missing", errors={"documents": missing}) if missing else None
 
 
@@ -163,8 +170,33 @@ def _transfer_to(move: DossierMove, value: str | None) -> list[str]:
     return []
 
 
+def _desk_amount(move: DossierMove, value: int | None) -> list[str]:
+    if value is None:
+        return [f"Required for {move.action}."]
+    if value != move.subject.fee_vnd:
+        return [f"The fee of this dossier is {move.subject.fee_vnd} VND."]
+    return []
+
+
+def _desk_method(move: DossierMove, value: str | None) -> list[str]:
+    return [] if value in tuple(DeskPaymentMethod) else [f"One of: {', '.join(DeskPaymentMethod)}."]
+
+
+def _reference(move: DossierMove, value: str | None) -> list[str]:
+    return [] if value is None or 1 <= len(value) <= 60 else ["1-60 characters."]
+
+
+def _papers(move: DossierMove, value: list[str] | None) -> list[str]:
+    """The papers taken in at the desk (on paper): each one of the procedure's document types."""
+    known = {r.type for r in move.subject.procedure.required_documents}
+    unknown = sorted(set(value or ()) - known)
+    return [f"Not papers of this procedure: {', '.join(unknown)}; one of: {', '.join(sorted(known))}."] \
+        if unknown else []
+
+
 INPUTS: dict[str, InputCheck] = {"note": _required, "reason": _required, "new_due_at": _later_due,
-                                 "variant": _variant, "agency_code": _transfer_to}
+                                 "variant": _variant, "agency_code": _transfer_to, "amount_vnd": _desk_amount,
+                                 "method": _desk_method, "receipt_no": _reference, "papers": _papers}
 
 
 def processing_days(d: Dossier) -> float:
@@ -191,17 +223,45 @@ def _submit(move: DossierMove) -> None:
     d.code = next_code(move)
     d.fee_vnd = fees.amount(d.procedure.fee, d.form, base_vnd=d.procedure.fee_vnd)  # fixed from now on
     d.submitted_at = move.now
+    if d.channel == "online":  # documents_complete held: every mandatory paper is a file
+        d.digitised_at = move.now
 
 
-def _receive(move: DossierMove) -> None:
+def _set_due(move: DossierMove) -> None:
     d = move.subject
     d.received_at, d.variant = move.now, move.inputs.get("variant")
     cutoff = time.fromisoformat(d.procedure.cutoff_time) if d.procedure.cutoff_time else None
     d.due_at = move.cal.due_at(move.now, processing_days(d), cutoff)
 
 
+def _receive(move: DossierMove) -> None:
+    _set_due(move)
+    documents.issue(move, DeskForm.receipt)
+
+
+def mark_digitised(d: Dossier, now: datetime) -> None:
+    """Stamp the dossier digitised once every mandatory paper is held as a file (scans included)."""
+    if d.digitised_at is None and not missing_documents(d):
+        d.digitised_at = now
+
+
+def _receive_at_desk(move: DossierMove) -> None:
+    """Filed and received in one move: the code, the fee from the form, the appointment, form 01."""
+    d = move.subject
+    d.code = next_code(move)
+    d.fee_vnd = fees.amount(d.procedure.fee, d.form, base_vnd=d.procedure.fee_vnd)
+    d.submitted_at = move.now
+    mark_digitised(d, move.now)  # a procedure that asks for no paper is digitised at once
+    names = {r.type: r.name for r in d.procedure.required_documents}
+    if papers := [names[t] for t in dict.fromkeys(move.inputs.get("papers") or ())]:
+        move.extra["papers"] = papers  # listed on form 01, and kept on the timeline
+        move.extra["note"] = "Nhận bản giấy: " + "; ".join(papers)
+    _receive(move)
+
+
 def _pause(move: DossierMove) -> None:
     d = move.subject
+    documents.issue(move, DeskForm.supplement)
     d.resume_status = d.status
     d.supplement_count += 1
     if d.status not in CLOCK_RUNNING or d.due_at is None:
@@ -237,6 +297,11 @@ def _close(move: DossierMove) -> None:
     move.subject.closed_at = move.now
 
 
+def _reject(move: DossierMove) -> None:
+    _close(move)
+    documents.issue(move, DeskForm.refusal)
+
+
 def _return_result(move: DossierMove) -> None:
     d = move.subject
     d.completed_at = d.closed_at = move.now
@@ -246,15 +311,31 @@ def _return_result(move: DossierMove) -> None:
 
 
 def _record_payment(move: DossierMove) -> None:
-    move.subject.paid_at = move.now
+    move.subject.paid_at, move.subject.paid_via = move.now, PaidVia.online
+
+
+def _record_desk_payment(move: DossierMove) -> None:
+    """The fee taken at the counter; its receipt number comes from the online receipts' series."""
+    d, inputs = move.subject, move.inputs
+    receipt_no = next_receipt(move.session, d.agency, move.now)
+    payment = DeskPayment(dossier_id=d.id, amount_vnd=inputs["amount_vnd"], method=inputs["method"],
+                          receipt_no=receipt_no, reference=inputs.get("receipt_no"), recorded_by=move.actor.user_id,
+                          recorded_at=move.now)
+    move.session.add(payment)
+    d.paid_at, d.paid_via = move.now, PaidVia.desk
+    move.extra["desk_payment"] = payment
+    move.extra["notice"] = {"amount": format_vnd(payment.amount_vnd), "receipt_no": receipt_no}
+    move.extra["note"] = f"Thu phí tại quầy {format_vnd(payment.amount_vnd)} ({payment.method}), biên lai {receipt_no}"
 
 
 def _apologize(move: DossierMove) -> None:
     move.subject.appointment_at = move.inputs["new_due_at"]  # the promise; `due_at`, which decides on-time, stays
+    documents.issue(move, DeskForm.apology)
 
 
 EFFECTS: dict[str, Effect] = {
     "submit": _submit, "receive": _receive, "pause": _pause, "resubmit": _resubmit, "close": _close,
-    "transfer": _transfer,
+    "transfer": _transfer, "receive_at_desk": _receive_at_desk, "reject": _reject,
+    "record_desk_payment": _record_desk_payment,
     "return_result": _return_result, "record_payment": _record_payment, "apologize": _apologize,
 }

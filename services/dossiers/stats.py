@@ -24,6 +24,7 @@ from services.errors import ValidationFailed
 from services.models import Agency, Attachment, Dossier, Payment, User
 from services.pagination import Page, keyset_page
 from services.province.catalog import agency_scope
+from vocab import Channel, PaidVia
 
 MAX_SPAN = timedelta(days=366 * 3)
 
@@ -42,6 +43,13 @@ class Figures:
     refunds_due: int = 0  # fees paid twice online in the range, the second payment owed back
     submitted: int = 0  # dossiers whose submitted_at falls in the range
     submitted_reusing: int = 0  # of those, the ones with at least one paper taken from the wallet
+    # Decision 766: received by channel, digitised papers, fees paid at the desk, results returned by post.
+    received_online: int = 0
+    received_desk: int = 0
+    received_postal: int = 0
+    digitised: int = 0  # received in the range with every mandatory paper held as a file
+    desk_payment: int = 0  # completed in the range with a fee paid at the desk
+    returned_by_post: int = 0  # completed in the range with the result sent by post
     # The sums behind the rates and averages, so totals are computed from them, not from averages.
     fee_completed: int = 0
     paid_online: int = 0
@@ -56,11 +64,24 @@ class Figures:
 
     @property
     def online_payment_rate(self) -> float | None:
+        """Of completed dossiers with a fee, the share paid through the gateway (desk payments count below)."""
         return round(self.paid_online / self.fee_completed, 4) if self.fee_completed else None
 
     @property
     def reuse_rate(self) -> float | None:
         return round(self.submitted_reusing / self.submitted, 4) if self.submitted else None
+
+    @property
+    def desk_payment_rate(self) -> float | None:
+        return round(self.desk_payment / self.fee_completed, 4) if self.fee_completed else None
+
+    @property
+    def online_rate(self) -> float | None:
+        return round(self.received_online / self.received, 4) if self.received else None
+
+    @property
+    def digitised_rate(self) -> float | None:
+        return round(self.digitised / self.received, 4) if self.received else None
 
     @property
     def avg_processing_days(self) -> float | None:
@@ -128,7 +149,14 @@ def report(session: Session, actor: Actor, *, start: date, end: date, agency_cod
         count(within(Dossier.submitted_at)).label("submitted"),
         count(and_(within(Dossier.submitted_at), reusing)).label("submitted_reusing"),
         count(paid_fee).label("fee_completed"),
-        count(and_(paid_fee, Dossier.paid_at.is_not(None))).label("paid_online"),
+        # Fees paid before desk payments existed carry no paid_via: they went through the gateway.
+        count(and_(paid_fee, Dossier.paid_at.is_not(None), or_(Dossier.paid_via.is_(None),
+                                                               Dossier.paid_via != PaidVia.desk))).label("paid_online"),
+        count(and_(paid_fee, Dossier.paid_via == PaidVia.desk)).label("desk_payment"),
+        *(count(and_(within(Dossier.received_at), Dossier.channel == channel)).label(f"received_{channel}")
+          for channel in Channel),
+        count(and_(within(Dossier.received_at), Dossier.digitised_at.is_not(None))).label("digitised"),
+        count(and_(done, Dossier.return_method == Channel.postal)).label("returned_by_post"),
         func.sum(case((done, Dossier.processing_days), else_=None)).label("processing_sum"),
         func.count(case((done, Dossier.processing_days), else_=None)).label("processing_n"),
         func.sum(case((within(Dossier.rated_at), Dossier.rating_score), else_=None)).label("rating_sum"),

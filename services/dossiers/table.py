@@ -33,6 +33,10 @@ LABELS: dict[str, tuple[str, str]] = {
 NATIONAL_STATUS = {S.submitted: 1, S.received: 2, S.in_progress: 4, S.supplement_requested: 5, S.withdrawn: 7,
                    S.rejected: 3, S.approved: 9, S.completed: 10}
 
+# Moves the receiving centre's officials make too, also after forwarding the dossier: the counter takes
+# the fee and scans the papers brought in (Decree 118/2025).
+AT_CENTRE = frozenset({"record_desk_payment", "scan"})
+
 CITIZEN, OFFICIAL, SYSTEM = ActorKind.citizen, ActorKind.official, ActorKind.system
 # Audiences (services.dossiers.lifecycle resolves them): the applicant, the agency's officials.
 APPLICANT, OFFICIALS = "applicant", "officials"
@@ -57,6 +61,14 @@ TABLE = (
     # Starting an online payment (services.money.payments), offered while a fee is due; the money
     # itself is recorded by record_payment.
     transition("pay", PAYABLE, STAY, CITIZEN, requires=("fee_due",)),
+    # A walk-in or postal dossier, filed and received at once by a centre's official (services.dossiers.desk).
+    transition("receive_at_desk", {S.draft}, S.received, OFFICIAL, effect="receive_at_desk",
+               inputs=("variant", "papers"),
+               requires=("procedure_active", "form_valid"), tells=_tell_status(S.received), listed=False),
+    # The desk's scan of a paper (services.dossiers.attachments), while the dossier is at the desk's hands.
+    transition("scan", {S.received, S.in_progress, S.supplement_requested}, STAY, OFFICIAL, listed=False),
+    transition("record_desk_payment", PAYABLE, STAY, OFFICIAL, inputs=("amount_vnd", "method", "receipt_no"),
+               requires=("fee_due",), effect="record_desk_payment", tells=((APPLICANT, "payment.desk"),)),
     transition("receive", {S.submitted}, S.received, OFFICIAL, effect="receive", inputs=("variant",),
                requires=("predecessor_completed",), tells=_tell_status(S.received)),
     # A centre that is not competent forwards what it received (Decree 118/2025); the clock runs on.
@@ -67,7 +79,7 @@ TABLE = (
                inputs=("note",), effect="pause", tells=_tell_status(S.supplement_requested)),
     transition("approve", {S.in_progress}, S.approved, OFFICIAL, tells=_tell_status(S.approved)),
     transition("reject", {S.submitted, S.received, S.in_progress}, S.rejected, OFFICIAL, inputs=("reason",),
-               effect="close", tells=_tell_status(S.rejected)),
+               effect="reject", tells=_tell_status(S.rejected)),
     transition("return_result", {S.approved}, S.completed, OFFICIAL, requires=("fee_paid",),
                effect="return_result", tells=_tell_status(S.completed)),
     transition("apologize", CLOCK_RUNNING, STAY, OFFICIAL, requires=("overdue",), inputs=("reason", "new_due_at"),

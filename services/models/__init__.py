@@ -11,6 +11,7 @@ from services.models.catalog import (
     ProcedureGroupMember,
     RequiredDocument,
 )
+from services.models.desk import DeskDocument, DeskPayment, DocumentCounter, Shipment, ShipmentEvent
 from services.models.dossier import (
     Attachment,
     Dossier,
@@ -36,6 +37,9 @@ __all__ = [
     "ProcedureGroupMember",
     "RequiredDocument",
     "Attachment",
+    "DeskDocument",
+    "DeskPayment",
+    "DocumentCounter",
     "Dossier",
     "DossierBundle",
     "DossierCodeCounter",
@@ -51,6 +55,8 @@ __all__ = [
     "PaymentCallback",
     "ReceiptCounter",
     "RefreshToken",
+    "Shipment",
+    "ShipmentEvent",
     "StaffRole",
     "UsedEidToken",
     "User",

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.db import Base, IdMixin, StrEnumColumn, utcnow
 from services.models.catalog import Agency, Procedure, ProcedureGroup
 from services.models.identity import User
-from vocab import AttachmentKind, Channel, DossierStatus
+from vocab import AttachmentKind, Channel, DossierStatus, PaidVia
 
 if TYPE_CHECKING:
     from services.models.payment import Payment
@@ -82,6 +82,12 @@ class Dossier(IdMixin, Base):
     # The fee as it stood at submission (the procedure's fee may change later).
     fee_vnd: Mapped[int] = mapped_column(Integer, default=0)
     paid_at: Mapped[datetime | None]
+    # Where the fee was paid (gateway or counter): the statistics count them apart.
+    paid_via: Mapped[PaidVia | None] = mapped_column(StrEnumColumn(PaidVia, 8))
+    # The applicant's phone and address as given at the desk (a walk-in or postal filing).
+    applicant_contact: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # When every mandatory paper was held as a file (uploaded online, or scanned at the desk).
+    digitised_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     status_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
@@ -167,6 +173,8 @@ class Attachment(IdMixin, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # The wallet item it was taken from (no bytes moved); kept after the item is deleted, for reuse_rate.
     wallet_item_id: Mapped[str | None] = mapped_column(String(36))
+    # A scan the desk made of a paper brought in person (the citizen's uploads are files already).
+    digitised: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     blob: Mapped[StoredFile] = relationship(lazy="joined", innerjoin=True)
 

@@ -18,17 +18,17 @@ from sqlalchemy.orm import Session
 
 from services import audit, idempotency
 from services.actors import Actor
-from services.calendar import TZ, WorkingCalendar
+from services.calendar import WorkingCalendar
 from services.clock import clock
-from services.counters import next_number
 from services.db import rowcount, transaction
 from services.dossiers.access import get_own
 from services.dossiers.lifecycle import DOSSIER, SYSTEM_ACTOR, apply
 from services.dossiers.rules import payment_status
 from services.errors import Conflict, NotFound
 from services.idempotency import IdempotentRequest
-from services.models import Payment, PaymentCallback, ReceiptCounter
+from services.models import Payment, PaymentCallback
 from services.money import vnpay
+from services.money.receipts import next_receipt
 from services.notices import alerts
 from services.pagination import Page, keyset_page
 from services.settings import Settings
@@ -108,10 +108,8 @@ def get(session: Session, actor: Actor, payment_id: str) -> Payment:
 
 
 def _next_receipt(session: Session, payment: Payment) -> str:
-    """BL-{agency}-{year}-{NNNNNN}: gap-free per agency and local year (services.counters)."""
-    year = clock.now().astimezone(TZ).year
-    agency = payment.dossier.agency
-    return f"BL-{agency.code}-{year}-{next_number(session, ReceiptCounter, agency_id=agency.id, year=year):06d}"
+    """The same gap-free series as receipts at the desk (services.money.receipts)."""
+    return next_receipt(session, payment.dossier.agency, clock.now())
 
 
 def _verdict(session: Session, params: dict[str, str], settings: Settings,

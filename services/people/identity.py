@@ -15,7 +15,7 @@ import secrets
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import jwt
@@ -33,7 +33,7 @@ from services.people import cccd as cccd_rules
 from services.people.eid import EidIdentity, check_times
 from services.province.catalog import get_agency
 from services.settings import Settings
-from vocab import Role
+from vocab import Gender, Role
 
 log = logging.getLogger(__name__)
 ACCESS_ISSUER = "smartqn"
@@ -164,11 +164,42 @@ def sign_in(session: Session, identity: EidIdentity, *, settings: Settings) -> S
                 user = _locked_user(session, identity.cccd)
                 if user is None:
                     raise
+        if not user.eid_subject:  # first sign-in of a person filed for at the desk: the eID has the last word
+            user.date_of_birth, user.gender = identity.date_of_birth, Gender(identity.gender)
         # The provider is the source of truth for the name and the account level.
         user.full_name, user.eid_level, user.eid_subject = identity.full_name, identity.eid_level, identity.subject
         user.last_sign_in_at = clock.now()
         session.flush()
         return _issue(session, user, settings=settings)
+
+
+def person_at_desk(session: Session, *, cccd: str, full_name: str, date_of_birth: date, gender: str) -> User:
+    """The person a desk official files for, inside the caller's transaction: the citizen with this CCCD,
+    else a new one with no eID sign-in yet (eid_level 0, no subject), whom their first VNeID sign-in
+    (`sign_in`, which finds people by CCCD) turns into the same account, dossiers and inbox included.
+    The CCCD is checked against the birth date and gender as the eID provider checks it."""
+    errors: dict[str, list[str]] = {}
+    if found := cccd_rules.problems(cccd, date_of_birth=date_of_birth, gender=gender):
+        errors["applicant.cccd"] = found
+    if errors:
+        raise ValidationFailed("the citizen number disagrees with the birth date or gender", errors=errors)
+    user = _locked_user(session, cccd)
+    if user is not None:
+        if (user.date_of_birth, user.gender) != (date_of_birth, Gender(gender)):
+            raise ValidationFailed("this citizen number belongs to a person with another birth date or gender",
+                                   errors={"applicant": ["Does not match the person known by this CCCD."]})
+        return user
+    user = User(cccd=cccd, full_name=full_name, date_of_birth=date_of_birth, gender=Gender(gender), eid_level=0,
+                eid_subject="", created_at=clock.now(), last_sign_in_at=clock.now())
+    try:
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError:  # filed for at two desks at once, or signing in right now
+        user = _locked_user(session, cccd)
+        if user is None:
+            raise
+    log.info("citizen created at the desk", extra={"cccd": cccd_rules.masked(cccd)})
+    return user
 
 
 def forget_used_tokens(session: Session) -> int:

@@ -15,7 +15,8 @@ from vocab import DossierStatus
 
 INPUTS = {"note": "Thiếu bản sao giấy khai sinh", "reason": "Không thuộc thẩm quyền",
           "new_due_at": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
-          "agency_code": "000.20.17.H15"}  # another commune: competent for SIMPLE's commune procedure
+          "agency_code": "000.20.17.H15",  # another commune: competent for SIMPLE's commune procedure
+          "amount_vnd": 8000, "method": "cash"}  # a desk payment (of a fee set below: SIMPLE is free)
 
 
 def put_in(session, dossier_id: str, status: str) -> None:
@@ -40,6 +41,8 @@ def people(client, session):
 def test_every_official_action_in_every_status(client, session, people, status, action):
     citizen, official = people
     dossier = submitted(client, citizen)
+    if action == "record_desk_payment":
+        session.get(Dossier, dossier["id"]).fee_vnd = 8000
     put_in(session, dossier["id"], status)
     transition = DOSSIER.by_action[action]
     body = {name: INPUTS[name] for name in INPUTS if name in transition.inputs}

@@ -114,7 +114,8 @@ def test_the_inbox_speaks_the_request_language(client, session, citizen):
     assert en["title"] == f"Dossier {dossier['code']} needs more papers"
     assert vi["data"] == {"kind": "dossier.supplement_requested", "dossier_id": dossier["id"],
                           "dossier_code": dossier["code"], "status": "supplement_requested",
-                          "notification_id": vi["id"]}
+                          "notification_id": vi["id"], "form_no": "02",  # the supplement request, form 02
+                          "document_id": vi["data"]["document_id"]}
 
 
 def test_officials_hear_of_new_submissions_and_resubmissions(client, session, citizen):

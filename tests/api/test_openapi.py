@@ -9,8 +9,8 @@ from api.openapi import RESPONSES
 
 # Documentation itself, the stand-ins for the eID provider and the bank, and the admin portal's HTML
 # pages (all documented in the README).
-UNDOCUMENTED_BLUEPRINTS = {"swagger_assets", "api-docs", "mock_eid", "mock_gateway", "portal", "dashboard",
-                           "metrics"}  # Prometheus text for the scraper, not the API
+UNDOCUMENTED_BLUEPRINTS = {"swagger_assets", "api-docs", "mock_eid", "mock_gateway", "mock_carrier", "portal",
+                           "dashboard", "metrics"}  # Prometheus text for the scraper, not the API
 
 
 def openapi_path(rule: str) -> str:

@@ -59,7 +59,7 @@ def crafted(session):
     make(status="withdrawn", closed_at=at(11, 30, 23, 30))
     # 9: received ten minutes into November, completed on its due day (on time), fee paid at the desk.
     make(status="completed", received_at=at(11, 1, 0, 10), completed_at=at(11, 12, 16), closed_at=at(11, 12, 16),
-         due_at=at(11, 12, 17), processing_days=8, fee_vnd=100_000)
+         due_at=at(11, 12, 17), processing_days=8, fee_vnd=100_000, paid_at=at(11, 1, 0, 20), paid_via="desk")
     # Agency B: received and completed late, paid online.
     make(B, status="completed", received_at=at(11, 10), completed_at=at(11, 20), closed_at=at(11, 20),
          due_at=at(11, 15, 17), processing_days=7, fee_vnd=200_000, paid_at=at(11, 11))
@@ -98,7 +98,11 @@ def test_figures_per_agency_and_for_the_province(client, crafted, admin):
     assert total == {"received": 7, "completed": 4, "completed_on_time": 2, "completed_late": 2, "overdue_open": 2,
                      "rejected": 1, "withdrawn": 1, "refunds_due": 0, "on_time_rate": 0.5,
                      "online_payment_rate": 0.6667, "avg_processing_days": 6.5, "satisfaction_avg": 3.0,
-                     "submitted": 0, "submitted_reusing": 0, "reuse_rate": None}  # tests/api/test_wallet_stats.py
+                     "submitted": 0, "submitted_reusing": 0, "reuse_rate": None,  # tests/api/test_wallet_stats.py
+                     # Every crafted dossier is online (the default channel) and none was digitised.
+                     "received_online": 7, "received_desk": 0, "received_postal": 0, "online_rate": 1.0,
+                     "digitised": 0, "digitised_rate": 0.0, "desk_payment": 1, "desk_payment_rate": 0.3333,
+                     "returned_by_post": 0}
     assert body["from"] == "2026-11-01" and body["to"] == "2026-11-30"
 
 

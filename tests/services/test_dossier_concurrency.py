@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session
 from api.context import state_of
 from services.actors import Actor
 from services.dossiers import attachments, citizen, staff
+from services.dossiers.documents import Press
 from services.errors import DomainError
 from services.idempotency import IdempotentRequest
 from services.models import (
     Attachment,
+    DeskDocument,
     Dossier,
     DossierCodeCounter,
     IdempotencyKey,
@@ -87,6 +89,9 @@ def committed(app):
         session.execute(delete(DossierCodeCounter).where(DossierCodeCounter.agency_id == agency))
         session.execute(delete(TimelineEntry).where(TimelineEntry.dossier_id.in_(mine)))
         session.execute(delete(Attachment).where(Attachment.dossier_id.in_(mine)))
+        pdfs = list(session.scalars(select(DeskDocument.sha256).where(DeskDocument.dossier_id.in_(mine))))
+        session.execute(delete(DeskDocument).where(DeskDocument.dossier_id.in_(mine)))
+        session.execute(delete(StoredFile).where(StoredFile.sha256.in_(pdfs)))  # the forms' PDFs, left by no one
         session.execute(delete(Dossier).where(Dossier.applicant_id == user.id))
         session.execute(delete(IdempotencyKey).where(IdempotencyKey.user_id == user.id))
         session.execute(delete(StoredFile).where(StoredFile.sha256 == sha))
@@ -109,8 +114,9 @@ def test_simultaneous_submissions_get_unique_gap_free_codes(committed):
     assert numbers == list(range(1, 7))
 
 
-def test_two_officials_acting_at_once_exactly_one_succeeds(committed):
+def test_two_officials_acting_at_once_exactly_one_succeeds(committed, tmp_path):
     engine, actor, make_drafts = committed
+    press = Press(LocalStorage(str(tmp_path / "storage")), "http://127.0.0.1:5000")  # both moves issue a form
     [dossier_id] = make_drafts(1)
     with Session(engine, expire_on_commit=False) as session:
         version = citizen.submit(session, actor, dossier_id, calendar=CALENDAR, request=None).version
@@ -120,7 +126,7 @@ def test_two_officials_acting_at_once_exactly_one_succeeds(committed):
         def work() -> str:
             with Session(engine, expire_on_commit=False) as session:
                 return staff.act(session, official, dossier_id, action, expected_version=version,
-                                 calendar=CALENDAR, **inputs).status
+                                 calendar=CALENDAR, press=press, **inputs).status
         return work
 
     results, errors = race([move("receive"), move("reject", reason="trùng hồ sơ")])

@@ -59,6 +59,10 @@ def test_production_starts_with_a_real_secret_postgresql_and_no_mock_eid():
     with pytest.raises(ConfigError, match="PAYMENT_MOCK"):
         Settings.from_env(production)
     production.update(SMARTQN_PAYMENT_MOCK_ENABLED="false", SMARTQN_VNPAY_HASH_SECRET="s" * 32)
+    with pytest.raises(ConfigError, match="POSTAL_MOCK"):
+        Settings.from_env(production)
+    production.update(SMARTQN_POSTAL_MOCK_ENABLED="false", SMARTQN_POSTAL_HMAC_SECRET="p" * 32,
+                      SMARTQN_POSTAL_CARRIER_URL="https://carrier.example.vn/api")
     with pytest.raises(ConfigError, match="EID_MOCK"):
         Settings.from_env(production)
     production.update(SMARTQN_EID_MOCK_ENABLED="false", SMARTQN_EID_ISSUER="https://vneid.example.gov.vn")

@@ -13,6 +13,7 @@ from services.actors import Actor
 from services.clock import clock
 from services.db import transaction
 from services.dossiers.access import find
+from services.dossiers.documents import Press
 from services.dossiers.lifecycle import apply
 from services.dossiers.table import CITIZEN, FINAL, TABLE
 from services.models import Attachment, StoredFile, WalletItem
@@ -51,7 +52,9 @@ def test_every_final_move_files_the_results_it_produces(app, client, session, mo
         role = "citizen" if move.actor == CITIZEN else "admin"
         actor = Actor(user_id=dossier.applicant_id, role=role)
         inputs = {k: v for k, v in {"note": "ghi chú", "reason": "lý do"}.items() if k in move.inputs}
-        apply(session, dossier, move.action, actor, calendar=state_of(app).runtime.calendar, **inputs)
+        runtime = state_of(app).runtime
+        apply(session, dossier, move.action, actor, calendar=runtime.calendar,
+              press=Press(runtime.storage, runtime.settings.base_url), **inputs)
         assert dossier.status == move.target
         applicant, code = dossier.applicant_id, dossier.code
     filed = session.scalars(select(WalletItem).where(WalletItem.owner_id == applicant)).all()

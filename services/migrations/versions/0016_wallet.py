@@ -1,7 +1,7 @@
 """The citizen's document wallet: items, single-use shares, expiry reminders; attachments taken from it
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 Create Date: 2026-11-25 22:40:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import services.db
 
 revision = '0016'
-down_revision = '0013'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

@@ -112,3 +112,19 @@ class Platform(StrEnum):
 class AttachmentKind(StrEnum):
     document = "document"  # the applicant's papers
     result = "result"  # the certificate an official uploads
+
+
+class ReportStatus(StrEnum):
+    """A field report (phản ánh hiện trường) from filing to its fix."""
+
+    new = "new"
+    accepted = "accepted"
+    in_progress = "in_progress"
+    resolved = "resolved"
+    rejected = "rejected"
+    reopened = "reopened"
+
+
+class ReportPhotoKind(StrEnum):
+    report = "report"  # the reporter's, at filing
+    after = "after"  # the agency's, showing the fix

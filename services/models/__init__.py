@@ -23,6 +23,15 @@ from services.models.dossier import (
 from services.models.identity import RefreshToken, StaffRole, UsedEidToken, User
 from services.models.notification import Announcement, DeadlineAlert, Device, Notification, PushJob
 from services.models.payment import Payment, PaymentCallback, ReceiptCounter
+from services.models.reports import (
+    Open311Key,
+    Report,
+    ReportCategory,
+    ReportCodeCounter,
+    ReportEntry,
+    ReportFollower,
+    ReportPhoto,
+)
 
 __all__ = [
     "AuditEntry",
@@ -49,6 +58,13 @@ __all__ = [
     "Payment",
     "PaymentCallback",
     "ReceiptCounter",
+    "Open311Key",
+    "Report",
+    "ReportCategory",
+    "ReportCodeCounter",
+    "ReportEntry",
+    "ReportFollower",
+    "ReportPhoto",
     "RefreshToken",
     "StaffRole",
     "UsedEidToken",

@@ -20,6 +20,7 @@ from api import (
     notifications,
     payments,
     portal,
+    reports,
     staff,
     stats,
 )
@@ -51,6 +52,11 @@ GUARDS: dict[str, Guard] = {
     "admin_catalog": ADMIN,
     "admin_announcements": ADMIN,
     "admin_payments": ADMIN,
+    "report_categories": PUBLIC,
+    "public_reports": PUBLIC,  # the public map: nothing about the reporter
+    "reports": CITIZEN,  # another person's report is its public view
+    "admin_reports": OFFICIAL,  # an official sees their agency's reports only
+    "admin_report_categories": ADMIN,
     "portal": PUBLIC,  # the admin portal's sign-in pages and its scripts and styles
     "dashboard": STAFF_PAGE,  # the same scope as admin_stats, signed in by the portal's cookie
 }
@@ -59,7 +65,8 @@ GUARDS: dict[str, Guard] = {
 def register(app: Flask, api: Api, limiter: Limiter | None, settings: Settings) -> None:
     for blueprint in (health.blp, catalog.blp, auth.blp, auth.me_blp, dossiers.blp, bundles.blp, lookup.blp,
                       payments.blp, payments.gateway_blp, payments.admin_blp, dossiers_admin.blp, stats.blp, staff.blp,
-                      audit.blp, catalog_admin.blp, notifications.blp, notifications.admin_blp):
+                      audit.blp, catalog_admin.blp, notifications.blp, notifications.admin_blp, reports.blp,
+                      reports.categories_blp, reports.public_blp, reports.admin_blp, reports.admin_categories_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(portal.blp)
     app.register_blueprint(dashboard.blp)

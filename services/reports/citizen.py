@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from typing import BinaryIO, TypeVar
+from typing import IO, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -35,7 +35,7 @@ T = TypeVar("T")
 Upload = tuple[bytes, str]  # a photo's public copy and its type
 
 
-def prepare_photos(streams: list[BinaryIO], *, max_bytes: int, already: int = 0) -> list[Upload]:
+def prepare_photos(streams: list[IO[bytes]], *, max_bytes: int, already: int = 0) -> list[Upload]:
     """The public copies of uploaded photos (415 for anything not a JPEG or PNG by its bytes)."""
     if already + len(streams) > photos.MAX_PHOTOS:
         raise ValidationFailed("too many photos", errors={"file": [f"At most {photos.MAX_PHOTOS} photos."]})
@@ -110,7 +110,7 @@ def file_report(session: Session, actor: Actor | None, *, category_code: str, de
     return store_photos(session, storage, uploads, work)
 
 
-def add_photos(session: Session, actor: Actor, report_id: str, *, streams: list[BinaryIO], storage: Storage,
+def add_photos(session: Session, actor: Actor, report_id: str, *, streams: list[IO[bytes]], storage: Storage,
                max_bytes: int, kind: ReportPhotoKind = ReportPhotoKind.report) -> list[ReportPhoto]:
     """More photos of an open report, by its reporter (up to five in all)."""
     with transaction(session):

@@ -8,7 +8,7 @@ then saved with no metadata at all, so nothing of the reporter leaves with the p
 from __future__ import annotations
 
 import io
-from typing import BinaryIO
+from typing import IO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -20,7 +20,7 @@ FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
 Image.MAX_IMAGE_PIXELS = 50_000_000  # a decompression bomb is refused, not decoded
 
 
-def public_copy(stream: BinaryIO, *, max_bytes: int) -> tuple[bytes, str]:
+def public_copy(stream: IO[bytes], *, max_bytes: int) -> tuple[bytes, str]:
     """The bytes to store and their type; 415 when the bytes are not a JPEG or PNG image."""
     data = stream.read(max_bytes + 1)
     if len(data) > max_bytes:

@@ -22,7 +22,7 @@ from services.models import Report, ReportFollower
 from services.pagination import Page, keyset_page
 from services.province.catalog import agency_scope
 from services.reports import geo
-from services.reports.categories import get_category
+from services.reports.categories import find_category
 from services.reports.table import OPEN, RECENT_DAYS
 from vocab import ReportStatus, Role
 
@@ -82,6 +82,12 @@ def list_own(session: Session, actor: Actor, *, after: Sequence[Any] | None = No
                        after=after, limit=limit, descending=True)
 
 
+def _category_id(session: Session, code: str) -> str:
+    """A filter by category: an unknown code matches nothing (a list, not an error)."""
+    category = find_category(session, code)
+    return category.id if category is not None else ""
+
+
 QUEUE_KEY = [Report.due_at, Report.id]
 
 
@@ -100,7 +106,7 @@ def queue(session: Session, actor: Actor, *, status: str | None = None, overdue:
     elif overdue is False:
         stmt = stmt.where(or_(Report.due_at >= now, Report.status.not_in(OPEN)))
     if category_code:
-        stmt = stmt.where(Report.category_id == get_category(session, category_code, field="category_code").id)
+        stmt = stmt.where(Report.category_id == _category_id(session, category_code))
     return keyset_page(session, stmt, QUEUE_KEY, lambda r: (r.due_at.isoformat(), r.id), after=after, limit=limit)
 
 
@@ -138,17 +144,17 @@ def public_map(session: Session, box: Box, *, category_code: str | None = None,
         Report.lat.between(box.south, box.north), Report.lon.between(box.west, box.east),
         or_(Report.status.in_(OPEN), and_(Report.status == ReportStatus.resolved, Report.resolved_at >= since)))
     if category_code:
-        stmt = stmt.where(Report.category_id == get_category(session, category_code, field="category_code").id)
+        stmt = stmt.where(Report.category_id == _category_id(session, category_code))
     return list(session.scalars(stmt.order_by(Report.created_at.desc(), Report.id).limit(limit)).unique())
 
 
 def nearby(session: Session, category_code: str, lat: float, lon: float,
            radius_m: float = DUPLICATE_RADIUS_M) -> list[tuple[Report, float]]:
     """Open reports of the category within `radius_m`: possible duplicates, nearest first."""
-    category = get_category(session, category_code, field="category_code")
+    category_id = _category_id(session, category_code)
     south, west, north, east = geo.around(lat, lon, radius_m)
     stmt = select(Report).where(
-        Report.category_id == category.id, Report.status.in_(OPEN),
+        Report.category_id == category_id, Report.status.in_(OPEN),
         _in_cells(geo.cell_ranges(south, west, north, east)),
         Report.lat.between(south, north), Report.lon.between(west, east))
     found = [(r, geo.distance_m((lat, lon), (r.lat, r.lon))) for r in session.scalars(stmt).unique()]

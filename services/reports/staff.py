@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from sqlalchemy.orm import Session
 
@@ -12,7 +12,7 @@ from services.db import transaction
 from services.errors import Conflict, InvalidTransition, PreconditionFailed, PreconditionRequired, ValidationFailed
 from services.models import Report, ReportPhoto
 from services.reports import photos
-from services.reports.citizen import attach_photos, store_photos, prepare_photos
+from services.reports.citizen import attach_photos, prepare_photos, store_photos
 from services.reports.lifecycle import apply
 from services.reports.queries import get_handled
 from services.reports.table import OFFICIAL_ACTIONS, OPEN
@@ -35,7 +35,7 @@ def act(session: Session, actor: Actor, report_id: str, action: str, *, expected
         return report
 
 
-def add_after_photo(session: Session, actor: Actor, report_id: str, *, stream: BinaryIO, storage: Storage,
+def add_after_photo(session: Session, actor: Actor, report_id: str, *, stream: IO[bytes], storage: Storage,
                     max_bytes: int) -> ReportPhoto:
     """The agency's "after" photo, shown with the fix (before or right after `resolve`)."""
     with transaction(session):

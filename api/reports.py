@@ -62,7 +62,7 @@ _report = ReportSchema()
 _DIGITS = re.compile(r"(?<!\d)(?:\+?84|0)?[\d][\d .-]{7,14}\d(?!\d)")
 
 
-def _masked(text: str | None) -> str | None:
+def masked(text: str | None) -> str | None:
     return _DIGITS.sub("***", text) if text else text
 
 
@@ -88,13 +88,13 @@ def public_view(report: Report, followers: int = 0) -> dict[str, Any]:
         "id": report.id, "code": report.code, "category_code": category.code,
         "category_name": (category.name_en or category.name) if lang == "en" else category.name,
         "status": report.status, "status_label": label(report.status, lang),
-        "description": _masked(report.description), "lat": report.lat, "lon": report.lon,
-        "address": _masked(report.address), "agency_code": report.agency.code, "agency_name": report.agency.name,
+        "description": masked(report.description), "lat": report.lat, "lon": report.lon,
+        "address": masked(report.address), "agency_code": report.agency.code, "agency_name": report.agency.name,
         "created_at": report.created_at, "updated_at": report.status_changed_at, "resolved_at": report.resolved_at,
         "resolution_note": report.resolution_note, "followers": followers,
         "photos": [photo_view(report, p) for p in report.photos],
         "timeline": [{"action": e.action, "status": e.status, "status_label": label(e.status, lang), "at": e.at,
-                      "note": _masked(e.note) if e.action == "reopen" else e.note, "agency_code": e.agency_code}
+                      "note": masked(e.note) if e.action == "reopen" else e.note, "agency_code": e.agency_code}
                      for e in report.timeline],
     }
 

@@ -18,6 +18,7 @@ from api import (
     health,
     lookup,
     notifications,
+    open311,
     payments,
     portal,
     reports,
@@ -57,6 +58,8 @@ GUARDS: dict[str, Guard] = {
     "reports": CITIZEN,  # another person's report is its public view
     "admin_reports": OFFICIAL,  # an official sees their agency's reports only
     "admin_report_categories": ADMIN,
+    "open311": PUBLIC,  # GeoReport v2: reads are public and anonymous; a POST checks its api_key
+    "admin_open311": ADMIN,
     "portal": PUBLIC,  # the admin portal's sign-in pages and its scripts and styles
     "dashboard": STAFF_PAGE,  # the same scope as admin_stats, signed in by the portal's cookie
 }
@@ -66,7 +69,8 @@ def register(app: Flask, api: Api, limiter: Limiter | None, settings: Settings) 
     for blueprint in (health.blp, catalog.blp, auth.blp, auth.me_blp, dossiers.blp, bundles.blp, lookup.blp,
                       payments.blp, payments.gateway_blp, payments.admin_blp, dossiers_admin.blp, stats.blp, staff.blp,
                       audit.blp, catalog_admin.blp, notifications.blp, notifications.admin_blp, reports.blp,
-                      reports.categories_blp, reports.public_blp, reports.admin_blp, reports.admin_categories_blp):
+                      reports.categories_blp, reports.public_blp, reports.admin_blp, reports.admin_categories_blp,
+                      open311.blp, open311.admin_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(portal.blp)
     app.register_blueprint(dashboard.blp)

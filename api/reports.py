@@ -3,6 +3,8 @@ the agency's queue."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +16,7 @@ from api.guards import current_actor
 from api.http import IDEMPOTENCY_HEADER, IF_MATCH_HEADER, etag, expected_version, idempotent_request, json_response
 from api.i18n import current_language
 from api.openapi import BINARY, documented
+from api.stats import date_range
 from schemas.common import encode_cursor
 from schemas.reports import (
     CategoryListSchema,
@@ -35,12 +38,16 @@ from schemas.reports import (
     ReportPageSchema,
     ReportRatingSchema,
     ReportSchema,
+    ReportStatsArgs,
+    ReportStatsSchema,
 )
 from services.actors import Actor
 from services.clock import clock
 from services.errors import NotFound, ValidationFailed
 from services.reports import categories, citizen, queries, staff
+from services.reports import stats as report_stats
 from services.reports.lifecycle import allowed_actions
+from services.reports.stats import COLUMNS as STATS_COLUMNS
 from services.reports.table import label
 from services.storage import check_sha256
 
@@ -54,6 +61,8 @@ public_blp = Blueprint("public_reports", __name__, url_prefix="/api/v1/public/re
                        description="The public map of field reports: nothing about the reporter")
 admin_blp = Blueprint("admin_reports", __name__, url_prefix="/api/v1/admin/reports",
                       description="The agency's field reports")
+stats_blp = Blueprint("admin_report_stats", __name__, url_prefix="/api/v1/admin/stats",
+                      description="Figures of field reports per agency and category")
 admin_categories_blp = Blueprint("admin_report_categories", __name__, url_prefix="/api/v1/admin/report-categories",
                                  description="Report categories (admin)")
 _report = ReportSchema()
@@ -378,3 +387,49 @@ def after_photo(files: dict[str, Any], report_id: str) -> dict[str, Any]:
     added = staff.add_after_photo(session, current_actor(), report_id, stream=files["file"].stream,
                                   storage=storage(), max_bytes=_max_bytes())
     return photo_view(queries.get_report(session, report_id), added)
+
+
+# --- figures --------------------------------------------------------------------------------------------
+
+_figures = ReportStatsSchema()
+
+
+def figures(args: dict[str, Any]) -> report_stats.ReportStats:
+    start, end = date_range(args)
+    return report_stats.report_stats(get_session(), current_actor(), start=start, end=end,
+                                     agency_code=args.get("agency_code"))
+
+
+def figures_csv(result: report_stats.ReportStats) -> Response:
+    out = io.StringIO()
+    out.write("\ufeff")  # Excel reads UTF-8 only with a BOM
+    writer = csv.writer(out)
+    writer.writerow(STATS_COLUMNS)
+    dumped = _figures.dump(result)
+    for row in [*dumped["items"], dumped["total"]]:
+        writer.writerow(["" if row[c] is None else row[c] for c in STATS_COLUMNS])
+    name = f"phan-anh-{result.start:%Y%m%d}-{result.end:%Y%m%d}.csv"
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@stats_blp.get("/reports")
+@stats_blp.arguments(ReportStatsArgs, location="query")
+@stats_blp.response(200, ReportStatsSchema)
+@stats_blp.alt_response(404, response="NOT_FOUND")
+@stats_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def get_figures(args: dict[str, Any]) -> report_stats.ReportStats:
+    """Per agency and category: received, resolved on time and late, open overdue, reopened, rejected,
+    satisfaction (an official: their agency's)."""
+    return figures(args)
+
+
+@stats_blp.get("/reports.csv")
+@stats_blp.arguments(ReportStatsArgs, location="query")
+@stats_blp.response(200, description="the same table as CSV (UTF-8 with BOM, for Excel)", content_type="text/csv")
+@documented(200, content={"text/csv": {"schema": {"type": "string"}}})
+@stats_blp.alt_response(404, response="NOT_FOUND")
+@stats_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def get_figures_csv(args: dict[str, Any]) -> Response:
+    """The report figures as a spreadsheet."""
+    return figures_csv(figures(args))

@@ -58,6 +58,7 @@ GUARDS: dict[str, Guard] = {
     "reports": CITIZEN,  # another person's report is its public view
     "admin_reports": OFFICIAL,  # an official sees their agency's reports only
     "admin_report_categories": ADMIN,
+    "admin_report_stats": OFFICIAL,  # an official sees their agency's figures only
     "open311": PUBLIC,  # GeoReport v2: reads are public and anonymous; a POST checks its api_key
     "admin_open311": ADMIN,
     "portal": PUBLIC,  # the admin portal's sign-in pages and its scripts and styles
@@ -70,7 +71,7 @@ def register(app: Flask, api: Api, limiter: Limiter | None, settings: Settings) 
                       payments.blp, payments.gateway_blp, payments.admin_blp, dossiers_admin.blp, stats.blp, staff.blp,
                       audit.blp, catalog_admin.blp, notifications.blp, notifications.admin_blp, reports.blp,
                       reports.categories_blp, reports.public_blp, reports.admin_blp, reports.admin_categories_blp,
-                      open311.blp, open311.admin_blp):
+                      reports.stats_blp, open311.blp, open311.admin_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(portal.blp)
     app.register_blueprint(dashboard.blp)

@@ -200,3 +200,33 @@ class Open311KeySchema(ma.Schema):
     name = fields.String(required=True)
     api_key = fields.String(metadata={"description": "shown this once"})
     created_at = fields.DateTime(required=True)
+
+
+class ReportStatsArgs(ma.Schema):
+    from_ = fields.Date(data_key="from", metadata={"description": "local date; default: the 1st of this month"})
+    to = fields.Date(metadata={"description": "local date, included; default: today"})
+    agency_code = fields.String(validate=validate.Length(1, 40))
+
+
+class ReportFiguresSchema(ma.Schema):
+    agency_code = fields.String(required=True)
+    agency_name = fields.String(required=True)
+    category_code = fields.String(required=True)
+    category_name = fields.String(required=True)
+    received = fields.Integer(required=True)
+    resolved = fields.Integer(required=True)
+    resolved_on_time = fields.Integer(required=True)
+    resolved_late = fields.Integer(required=True)
+    open_overdue = fields.Integer(required=True, metadata={"description": "open now and past due"})
+    reopened = fields.Integer(required=True, metadata={"description": "reopenings within the range"})
+    rejected = fields.Integer(required=True)
+    on_time_rate = fields.Float(allow_none=True, required=True)
+    rated = fields.Integer(required=True)
+    satisfaction_avg = fields.Float(allow_none=True, required=True, metadata={"description": "1–5"})
+
+
+class ReportStatsSchema(ma.Schema):
+    start = fields.Date(data_key="from", required=True)
+    end = fields.Date(data_key="to", required=True)
+    items = fields.List(fields.Nested(ReportFiguresSchema), required=True)
+    total = fields.Nested(ReportFiguresSchema, required=True)

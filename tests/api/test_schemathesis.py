@@ -39,7 +39,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 CROSS_FIELD = {"/api/v1/admin/stats", "/api/v1/admin/stats.csv", "/api/v1/admin/stats/weekly",
                "/api/v1/admin/procedures", "/api/v1/admin/procedures/{code}",
                "/api/v1/reports", "/api/v1/public/reports", "/api/v1/admin/report-categories/{code}",
-               "/open311/v2/requests.json"}
+               "/open311/v2/requests.json", "/api/v1/admin/stats/reports", "/api/v1/admin/stats/reports.csv"}
 
 
 def excluded(case) -> list:

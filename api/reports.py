@@ -89,8 +89,9 @@ def photo_view(report: Report, photo: ReportPhoto) -> dict[str, Any]:
             "url": url_for("public_reports.photo", report_id=report.id, photo_id=photo.id)}
 
 
-def public_view(report: Report, followers: int = 0) -> dict[str, Any]:
-    """Nothing about who reported it, followed it or handled it; the reporter's texts with numbers masked."""
+def pin_view(report: Report, followers: int = 0) -> dict[str, Any]:
+    """A map pin: nothing about who reported it, followed it or handled it; the reporter's texts with
+    numbers masked."""
     lang = current_language()
     category = report.category
     return {
@@ -102,6 +103,14 @@ def public_view(report: Report, followers: int = 0) -> dict[str, Any]:
         "created_at": report.created_at, "updated_at": report.status_changed_at, "resolved_at": report.resolved_at,
         "resolution_note": report.resolution_note, "followers": followers,
         "photos": [photo_view(report, p) for p in report.photos],
+    }
+
+
+def public_view(report: Report, followers: int = 0) -> dict[str, Any]:
+    """A pin with its timeline (what happened, when; never who)."""
+    lang = current_language()
+    return {
+        **pin_view(report, followers),
         "timeline": [{"action": e.action, "status": e.status, "status_label": label(e.status, lang), "at": e.at,
                       "note": masked(e.note) if e.action == "reopen" else e.note, "agency_code": e.agency_code}
                      for e in report.timeline],
@@ -312,7 +321,7 @@ def public_map(bbox: str, category_code: str | None = None) -> dict[str, Any]:
     session = get_session()
     found = queries.public_map(session, queries.Box.parse(bbox), category_code=category_code)
     counts = queries.follower_counts(session, [r.id for r in found])
-    return {"items": [public_view(r, counts.get(r.id, 0)) for r in found]}
+    return {"items": [pin_view(r, counts.get(r.id, 0)) for r in found]}
 
 
 @public_blp.get("/<string:report_id>/photos/<string:photo_id>")

@@ -97,8 +97,8 @@ class ReportEntrySchema(ma.Schema):
     agency_code = fields.String(allow_none=True)
 
 
-class PublicReportSchema(ma.Schema):
-    """What anyone may see: nothing about the reporter."""
+class PinSchema(ma.Schema):
+    """A report on the public map: nothing about the reporter."""
 
     id = fields.String(required=True)
     code = fields.String(required=True, metadata={"example": "PA-261125-00001"})
@@ -118,6 +118,11 @@ class PublicReportSchema(ma.Schema):
     resolution_note = fields.String(allow_none=True)
     followers = fields.Integer(required=True)
     photos = fields.List(fields.Nested(PhotoSchema), required=True)
+
+
+class PublicReportSchema(PinSchema):
+    """What anyone may see of a report: the pin and its timeline (what happened and when, never who)."""
+
     timeline = fields.List(fields.Nested(ReportEntrySchema), required=True)
 
 
@@ -159,7 +164,7 @@ class MapArgs(ma.Schema):
 
 
 class MapSchema(ma.Schema):
-    items = fields.List(fields.Nested(PublicReportSchema), required=True)
+    items = fields.List(fields.Nested(PinSchema), required=True)
 
 
 class NearbyArgs(ma.Schema):

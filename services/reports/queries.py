@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, raiseload
 
 from services.actors import Actor
 from services.clock import clock
@@ -145,6 +145,8 @@ def public_map(session: Session, box: Box, *, category_code: str | None = None,
         or_(Report.status.in_(OPEN), and_(Report.status == ReportStatus.resolved, Report.resolved_at >= since)))
     if category_code:
         stmt = stmt.where(Report.category_id == _category_id(session, category_code))
+    # A map pin needs no timeline: it is not loaded (and reading it would raise).
+    stmt = stmt.options(raiseload(Report.timeline))
     return list(session.scalars(stmt.order_by(Report.created_at.desc(), Report.id).limit(limit)).unique())
 
 

@@ -114,9 +114,10 @@ def prepare(count: int, tmp: str) -> str:
     try:
         with Session(engine) as session, session.begin():
             have = session.scalar(select(func.count()).select_from(Report))
-            categories = list(session.scalars(select(ReportCategory)))
+            categories = list(session.execute(select(ReportCategory.id, ReportCategory.agency_id,
+                                                     ReportCategory.by_ward, ReportCategory.sla_days)))
             ward_agency = dict(session.execute(select(AgencyWard.ward_code, Agency.id).join(
-                Agency, Agency.id == AgencyWard.agency_id)).tuples().all())
+                Agency, Agency.id == AgencyWard.agency_id)).all())
         if have != count:
             started = time.perf_counter()
             with Session(engine) as session, session.begin():

@@ -8,17 +8,17 @@ the grid-cell index (services.reports.geo) and check the exact box or distance o
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, raiseload
+from sqlalchemy.orm import Session
 
 from services.actors import Actor
 from services.clock import clock
 from services.errors import NotFound, ValidationFailed
-from services.models import Report, ReportFollower
+from services.models import Agency, Report, ReportCategory, ReportFollower, ReportPhoto
 from services.pagination import Page, keyset_page
 from services.province.catalog import agency_scope
 from services.reports import geo
@@ -135,19 +135,57 @@ class Box:
         return cls(south, west, north, east)
 
 
+@dataclass(frozen=True)
+class Pin:
+    """A report on the public map, read as plain columns (no ORM objects: a city box holds hundreds)."""
+
+    id: str
+    code: str
+    category_code: str
+    category_name: str
+    category_name_en: str | None
+    status: str
+    description: str
+    lat: float
+    lon: float
+    address: str | None
+    agency_code: str
+    agency_name: str
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    resolution_note: str | None
+    photos: list[tuple[str, str, str]]  # (id, kind, content_type)
+    followers: int
+
+
 def public_map(session: Session, box: Box, *, category_code: str | None = None,
-               limit: int = MAP_LIMIT) -> list[Report]:
+               limit: int = MAP_LIMIT) -> list[Pin]:
     """Open reports and those resolved in the last RECENT_DAYS days inside the box, newest first."""
     since = clock.now() - timedelta(days=RECENT_DAYS)
-    stmt = select(Report).where(
-        _in_cells(geo.cell_ranges(box.south, box.west, box.north, box.east)),
-        Report.lat.between(box.south, box.north), Report.lon.between(box.west, box.east),
-        or_(Report.status.in_(OPEN), and_(Report.status == ReportStatus.resolved, Report.resolved_at >= since)))
+    stmt = (select(Report.id, Report.code, ReportCategory.code, ReportCategory.name, ReportCategory.name_en,
+                   Report.status, Report.description, Report.lat, Report.lon, Report.address, Agency.code,
+                   Agency.name, Report.created_at, Report.status_changed_at, Report.resolved_at,
+                   Report.resolution_note)
+            .join(ReportCategory, ReportCategory.id == Report.category_id).join(Agency, Agency.id == Report.agency_id)
+            .where(_in_cells(geo.cell_ranges(box.south, box.west, box.north, box.east)),
+                   Report.lat.between(box.south, box.north), Report.lon.between(box.west, box.east),
+                   or_(Report.status.in_(OPEN), and_(Report.status == ReportStatus.resolved,
+                                                     Report.resolved_at >= since))))
     if category_code:
         stmt = stmt.where(Report.category_id == _category_id(session, category_code))
-    # A map pin needs no timeline: it is not loaded (and reading it would raise).
-    stmt = stmt.options(raiseload(Report.timeline))
-    return list(session.scalars(stmt.order_by(Report.created_at.desc(), Report.id).limit(limit)).unique())
+    rows = session.execute(stmt.order_by(Report.created_at.desc(), Report.id).limit(limit)).all()
+    ids = [row[0] for row in rows]
+    photos: dict[str, list[tuple[str, str, str]]] = {}
+    if ids:
+        for report_id, photo_id, kind, content_type in session.execute(
+                select(ReportPhoto.report_id, ReportPhoto.id, ReportPhoto.kind, ReportPhoto.content_type)
+                .where(ReportPhoto.report_id.in_(ids)).order_by(ReportPhoto.created_at)):
+            photos.setdefault(report_id, []).append((photo_id, str(kind), content_type))
+    counts = follower_counts(session, ids)
+    names = [f.name for f in fields(Pin)][:-2]  # the selected columns, in order
+    return [Pin(**dict(zip(names, row, strict=True)), photos=photos.get(row[0], []), followers=counts.get(row[0], 0))
+            for row in rows]
 
 
 def nearby(session: Session, category_code: str, lat: float, lon: float,

@@ -184,11 +184,11 @@ def throughput(url: str, tmp: str, seconds: int) -> dict[str, dict[str, float]]:
     env = environment(url, tmp)
     results: dict[str, dict[str, float]] = {}
     with gunicorn("bare:app", env, ROOT / "bench") as bare:
-        results["bare"] = wrk(f"{bare}/", seconds, 8)
+        results["bare"] = wrk(f"{bare}/bare", seconds, 8)
     with gunicorn("wsgi:app", env, ROOT) as ours:
         results["map_5km"] = wrk(f"{ours}/api/v1/public/reports?bbox={box_around(*CENTRE, BOX_KM)}", seconds, 8)
     with gunicorn("bare:app", env, ROOT / "bench") as bare:
-        again = wrk(f"{bare}/", seconds, 8)
+        again = wrk(f"{bare}/bare", seconds, 8)
     results["bare"] = {k: (results["bare"][k] + again[k]) / 2 for k in again}
     return results
 

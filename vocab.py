@@ -156,3 +156,19 @@ class ShipmentStatus(StrEnum):
     delivered = "delivered"
     returned = "returned"
     failed = "failed"
+
+
+class ReportStatus(StrEnum):
+    """A field report (phản ánh hiện trường) from filing to its fix."""
+
+    new = "new"
+    accepted = "accepted"
+    in_progress = "in_progress"
+    resolved = "resolved"
+    rejected = "rejected"
+    reopened = "reopened"
+
+
+class ReportPhotoKind(StrEnum):
+    report = "report"  # the reporter's, at filing
+    after = "after"  # the agency's, showing the fix

@@ -10,12 +10,14 @@ from marshmallow import EXCLUDE, ValidationError
 from api.context import calendar, get_session
 from api.guards import current_actor
 from api.portal import page_error
+from api.reports import figures_csv
 from api.stats import csv_response, date_range
 from schemas.stats import FiguresSchema, StatsArgs, WeekSchema
 from services.calendar import TZ
 from services.dossiers import stats
 from services.dossiers.table import LABELS
 from services.errors import DomainError, ValidationFailed
+from services.reports import stats as report_stats
 
 blp = Blueprint("dashboard", __name__, url_prefix="/admin")
 blp.register_error_handler(DomainError, page_error)
@@ -49,10 +51,11 @@ def dashboard() -> Response:
     report = stats.report(session, actor, start=start, end=end, agency_code=code)
     weeks = stats.weekly(session, actor, start=start, end=end, agency_code=code)
     late = stats.overdue(session, actor, calendar=calendar(), agency_code=code, limit=10)
+    report_figures = report_stats.report_stats(session, actor, start=start, end=end, agency_code=code)
     chart = {"agencies": [_figures.dump(f) for f in report.items], "weeks": _weeks.dump(weeks)}
     page = render_template("admin/dashboard.html", report=report, chart=chart, late=late.items, labels=LABELS,
-                           errors=errors, agencies=stats.scope(session, actor, None), agency_code=code,
-                           actor=actor, tz=TZ, query=request.query_string.decode())
+                           errors=errors, report_figures=report_figures, agencies=stats.scope(session, actor, None),
+                           agency_code=code, actor=actor, tz=TZ, query=request.query_string.decode())
     return Response(page, status=422 if errors else 200, headers=HEADERS)
 
 
@@ -63,3 +66,13 @@ def dashboard_csv() -> Response:
     if errors:
         raise ValidationFailed("bad range", errors=errors)
     return csv_response(stats.report(get_session(), current_actor(), start=start, end=end, agency_code=code))
+
+
+@blp.get("/dashboard/reports.csv")
+def reports_csv() -> Response:
+    """The field-report figures of the page as CSV, for the browser."""
+    start, end, code, errors = _query()
+    if errors:
+        raise ValidationFailed("bad range", errors=errors)
+    return figures_csv(report_stats.report_stats(get_session(), current_actor(), start=start, end=end,
+                                                 agency_code=code))

@@ -19,10 +19,12 @@ from api import (
     health,
     lookup,
     notifications,
+    open311,
     openapi,
     payments,
     portal,
     postal,
+    reports,
     staff,
     stats,
     wallet,
@@ -64,6 +66,14 @@ GUARDS: dict[str, Guard] = {
     "admin_catalog": ADMIN,
     "admin_announcements": ADMIN,
     "admin_payments": ADMIN,
+    "report_categories": PUBLIC,
+    "public_reports": PUBLIC,  # the public map: nothing about the reporter
+    "reports": CITIZEN,  # another person's report is its public view
+    "admin_reports": OFFICIAL,  # an official sees their agency's reports only
+    "admin_report_categories": ADMIN,
+    "admin_report_stats": OFFICIAL,  # an official sees their agency's figures only
+    "open311": PUBLIC,  # GeoReport v2: reads are public and anonymous; a POST checks its api_key
+    "admin_open311": ADMIN,
     "portal": PUBLIC,  # the admin portal's sign-in pages and its scripts and styles
     "dashboard": STAFF_PAGE,  # the same scope as admin_stats, signed in by the portal's cookie
 }
@@ -74,7 +84,9 @@ def register(app: Flask, api: Api, limiter: Limiter | None, settings: Settings) 
                       payments.blp, payments.gateway_blp, payments.admin_blp, dossiers_admin.blp, stats.blp, staff.blp,
                       audit.blp, catalog_admin.blp, notifications.blp, notifications.admin_blp, wallet.blp,
                       wallet.shared_blp, desk.blp, desk.documents_blp, desk.admin_documents_blp, desk.verify_blp,
-                      postal.blp, postal.callback_blp):
+                      postal.blp, postal.callback_blp, reports.blp, reports.categories_blp, reports.public_blp,
+                      reports.admin_blp, reports.admin_categories_blp, reports.stats_blp, open311.blp,
+                      open311.admin_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(portal.blp)
     app.register_blueprint(dashboard.blp)

@@ -25,6 +25,7 @@ from notifications.worker import PushWorker
 from services import db, migrations
 from services.clock import clock
 from services.province.seed import seed_catalog
+from services.reports.categories import seed_categories
 from services.settings import Settings
 from standins import fcm_emulator
 from standins.tables import create_tables
@@ -64,6 +65,7 @@ def app(settings: Settings) -> Iterator[Flask]:
     app = create_app(settings)
     runtime = state_of(app).runtime
     seed_catalog(runtime.session())
+    seed_categories(runtime.session())
     runtime.end_session()
     server = make_server("127.0.0.1", int(settings.base_url.rsplit(":", 1)[1]), app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -25,10 +25,13 @@ schemathesis.openapi.format(
 # (from ≤ to, at most 3 years), a procedure's form_schema being itself a valid JSON Schema, unique
 # document types, a CCCD that agrees with the birth date and gender, a wallet paper's document type
 # from the catalog and its expiry not before its issue. Only on these operations is "valid data is
-# accepted" not checked.
+# accepted" not checked. Field reports: a location inside the province, a photo for some categories, a
+# bbox west < east and south < north at most 0.5° a side, a new category's required fields.
 CROSS_FIELD = {"/api/v1/admin/stats", "/api/v1/admin/stats.csv", "/api/v1/admin/stats/weekly",
                "/api/v1/admin/procedures", "/api/v1/admin/procedures/{code}", "/mock-eid/token",
-               "/api/v1/me/wallet"}
+               "/api/v1/me/wallet", "/api/v1/reports", "/api/v1/public/reports",
+               "/api/v1/admin/report-categories/{code}", "/open311/v2/requests.json", "/api/v1/admin/stats/reports",
+               "/api/v1/admin/stats/reports.csv"}
 # Signed in, more rules apply that depend on stored data, not on the request's shape: the agency must
 # be competent for the procedure, a paper's type one the procedure asks for, the form valid against
 # the procedure's own form_schema at submit, an agency's parent must exist.

@@ -13,6 +13,7 @@ from services.money import payments
 from services.people import identity
 from services.province.catalog_file import DEFAULT_FILE
 from services.province.seed import seed_catalog
+from services.reports.categories import seed_categories
 from services.settings import Settings
 
 # The demo people of the mock eID consent page who are staff after `seed --demo-staff`.
@@ -73,6 +74,7 @@ def seed(demo_staff: bool, path: str | None) -> None:
             click.echo(f"{where}: {'; '.join(problems)}", err=True)
         raise click.ClickException(f"nothing loaded: {exc.detail}") from exc
     click.echo(f"catalog: {report.created} created, {report.updated} updated, {report.unchanged} unchanged")
+    click.echo(f"report categories: {seed_categories(get_session())} created")
     if demo_staff:
         from standins.eid import DEMO_CITIZENS  # the demo people are the mock eID's
 

@@ -24,6 +24,15 @@ from services.models.dossier import (
 from services.models.identity import RefreshToken, StaffRole, UsedEidToken, User
 from services.models.notification import Announcement, DeadlineAlert, Device, Notification, PushJob
 from services.models.payment import Payment, PaymentCallback, ReceiptCounter
+from services.models.reports import (
+    Open311Key,
+    Report,
+    ReportCategory,
+    ReportCodeCounter,
+    ReportEntry,
+    ReportFollower,
+    ReportPhoto,
+)
 from services.models.wallet import WalletAlert, WalletItem, WalletShare
 
 __all__ = [
@@ -54,6 +63,13 @@ __all__ = [
     "Payment",
     "PaymentCallback",
     "ReceiptCounter",
+    "Open311Key",
+    "Report",
+    "ReportCategory",
+    "ReportCodeCounter",
+    "ReportEntry",
+    "ReportFollower",
+    "ReportPhoto",
     "RefreshToken",
     "Shipment",
     "ShipmentEvent",

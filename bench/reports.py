@@ -1,0 +1,232 @@
+"""Field-report benchmarks on PostgreSQL: the public map for a 5 km box with 100,000 reports (p99, and
+requests/s as a ratio to the bare app), the duplicate search (p99), and the agency queue at 10 thousand
+vs a large number of reports (p99 within 1.5×).
+
+Databases are kept between runs (smartqn_bench_reports_<n>): migrated, seeded (catalog and report
+categories) and filled by COPY with reports: 60 % in Đà Nẵng's urban core, 40 % anywhere in the
+province's outline, routed as filing routes them (the ward's commune for commune-level categories),
+statuses by age (recent ones open, older ones mostly resolved, a few stuck and overdue). A database
+that already holds the right number is reused. The map, the duplicate search and the queue are timed
+in process (Flask test client); the map's throughput also with gunicorn and wrk against bench/bare.py.
+Usage: `.venv/bin/python bench/reports.py [--big 1000000] [--samples 500] [--seconds 10]`; `--drop`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from common import BIN, ROOT, drop_database, gunicorn, kept_database, percentiles, table, wrk
+
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import Engine, func, select, text  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from services.db import make_engine  # noqa: E402
+from services.models import Agency, AgencyWard, Report, ReportCategory  # noqa: E402
+from services.reports import geo  # noqa: E402
+
+CITIZEN = {"cccd": "049085001234", "full_name": "Nguyễn Văn An", "date_of_birth": "1985-03-12", "gender": "male",
+           "eid_level": 2}
+OFFICIAL = {"cccd": "048078002345", "full_name": "Phạm Quốc Dũng", "date_of_birth": "1978-05-05",
+            "gender": "male", "eid_level": 2}
+AGENCY = "000.20.05.H15"  # phường Hải Châu: the official's ward
+CENTRE = (16.0678, 108.2208)  # Hải Châu
+BOX_KM = 5.0
+CORE = (15.98, 108.14, 16.10, 108.26)  # south, west, north, east of the urban core
+STATUSES = ("new", "accepted", "in_progress", "resolved", "rejected", "reopened")
+BY_AGE = ((3, (40, 25, 25, 8, 2, 0)), (30, (5, 10, 15, 60, 7, 3)), (366, (1, 1, 2, 88, 7, 1)))
+COLUMNS = ("id", "code", "category_id", "agency_id", "description", "lat", "lon", "cell", "ward_code", "urgent",
+           "status", "created_at", "status_changed_at", "due_at", "resolved_at", "closed_at", "reopen_count",
+           "rating_score", "rated_at", "version")
+WORDS = ["Ổ gà", "Đèn hỏng", "Rác tồn đọng", "Ngập nước", "Cây đổ", "Lấn chiếm vỉa hè", "Cống nghẹt", "Biển báo mờ"]
+
+
+def _where(r: random.Random) -> tuple[float, float]:
+    if r.random() < 0.6:
+        return r.uniform(CORE[0], CORE[2]), r.uniform(CORE[1], CORE[3])
+    outline = geo.areas().outline
+    south, north = min(p[0] for p in outline), max(p[0] for p in outline)
+    west, east = min(p[1] for p in outline), max(p[1] for p in outline)
+    while True:
+        lat, lon = r.uniform(south, north), r.uniform(west, east)
+        if geo.in_province(lat, lon):
+            return lat, lon
+
+
+def rows(count: int, categories: list[Any], ward_agency: dict[str, str], now: datetime):
+    r = random.Random(count)
+    day = now.strftime("%y%m%d")
+    for n in range(count):
+        category = r.choice(categories)
+        lat, lon = _where(r)
+        ward = geo.ward_at(lat, lon)
+        agency = ward_agency.get(ward or "", category.agency_id) if category.by_ward else category.agency_id
+        age = timedelta(days=r.random() ** 2 * 365)
+        created = now - age
+        status = r.choices(STATUSES, next(w for limit, w in BY_AGE if age.days < limit))[0]
+        due = created + timedelta(days=category.sla_days * 1.4)
+        resolved = min(now, created + timedelta(days=r.uniform(0.2, category.sla_days * 2))) \
+            if status == "resolved" else None
+        closed = resolved or (min(now, created + timedelta(days=1)) if status == "rejected" else None)
+        rated = resolved if resolved and r.random() < 0.3 else None
+        yield (str(uuid.UUID(int=r.getrandbits(128))), f"PB-{day}-{n:07d}", category.id, agency,
+               f"{r.choice(WORDS)} (bench {n})", lat, lon, geo.cell_of(lat, lon), ward, r.random() < 0.05, status,
+               created, closed or created, due, resolved, closed, int(status == "reopened"),
+               r.randint(1, 5) if rated else None, rated, 1)
+
+
+def copy(engine: Engine, table_name: str, columns: tuple[str, ...], data) -> None:
+    raw = engine.raw_connection()
+    try:
+        sql = f"COPY {table_name} ({', '.join(columns)}) FROM STDIN"
+        with raw.driver_connection.cursor() as cursor, cursor.copy(sql) as stream:
+            for row in data:
+                stream.write_row(row)
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def environment(url: str, tmp: str) -> dict[str, str]:
+    return {**os.environ, "SMARTQN_INSTANCE_DIR": tmp, "SMARTQN_DATABASE_URL": url,
+            "SMARTQN_RATELIMIT_ENABLED": "false", "SMARTQN_BASE_URL": "http://127.0.0.1:5000",
+            "SMARTQN_ACCESS_TOKEN_TTL": "3600", "SMARTQN_LOG_LEVEL": "WARNING"}
+
+
+def prepare(count: int, tmp: str) -> str:
+    name = f"smartqn_bench_reports_{count}"
+    url = kept_database(name)
+    flask = [str(BIN / "flask"), "--app", "wsgi"]
+    for command in (["db", "upgrade"], ["seed"],
+                    ["staff", "grant", OFFICIAL["cccd"], "--role", "official", "--agency", AGENCY]):
+        subprocess.run([*flask, *command], cwd=ROOT, env=environment(url, tmp), check=True, capture_output=True)
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session, session.begin():
+            have = session.scalar(select(func.count()).select_from(Report))
+            categories = list(session.execute(select(ReportCategory.id, ReportCategory.agency_id,
+                                                     ReportCategory.by_ward, ReportCategory.sla_days)))
+            ward_agency = dict(session.execute(select(AgencyWard.ward_code, Agency.id).join(
+                Agency, Agency.id == AgencyWard.agency_id)).all())
+        if have != count:
+            started = time.perf_counter()
+            with Session(engine) as session, session.begin():
+                session.execute(text("TRUNCATE reports CASCADE"))
+            copy(engine, "reports", COLUMNS, rows(count, categories, ward_agency, datetime.now(UTC)))
+            print(f"{name}: filled {count:,} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE reports"))
+    finally:
+        engine.dispose()
+    return url
+
+
+def box_around(lat: float, lon: float, km: float) -> str:
+    south, west, north, east = geo.around(lat, lon, km * 500)  # half the side each way
+    return f"{west:.6f},{south:.6f},{east:.6f},{north:.6f}"
+
+
+def in_process(url: str, tmp: str, samples: int) -> dict[str, dict[str, float]]:
+    os.environ.update(environment(url, tmp))
+    from api import create_app
+    from api.context import get_session, settings
+    from services.people.eid import EidIdentity
+    from services.people.identity import sign_in as sign_in_eid
+
+    app = create_app()
+    client = app.test_client()
+
+    def bearer(person: dict) -> dict[str, str]:
+        identity = EidIdentity(**{**person, "date_of_birth": date.fromisoformat(person["date_of_birth"])},
+                               subject=f"bench-{person['cccd']}")
+        with app.app_context():
+            return {"Authorization": f"Bearer {sign_in_eid(get_session(), identity, settings=settings()).access_token}"}
+
+    def timed(path: str, headers: dict[str, str] | None = None) -> float:
+        started = time.perf_counter()
+        response = client.get(path, headers=headers or {})
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 200:
+            raise RuntimeError(f"{path}: {response.status_code} {response.get_data(as_text=True)[:300]}")
+        return elapsed
+
+    official, citizen = bearer(OFFICIAL), bearer(CITIZEN)
+    r = random.Random(7)
+    paths = {
+        "map_5km": lambda: f"/api/v1/public/reports?bbox={box_around(*CENTRE, BOX_KM)}",
+        "nearby_50m": lambda: (f"/api/v1/reports/nearby?lat={r.uniform(CORE[0], CORE[2]):.6f}"
+                               f"&lon={r.uniform(CORE[1], CORE[3]):.6f}&category_code=road_damage"),
+        "queue": lambda: "/api/v1/admin/reports?limit=20",
+        "queue_overdue": lambda: "/api/v1/admin/reports?limit=20&overdue=true",
+    }
+    results = {}
+    for name, path in paths.items():
+        headers = official if name.startswith("queue") else citizen
+        for _ in range(20):
+            timed(path(), headers)
+        results[name] = percentiles([timed(path(), headers) for _ in range(samples)])
+        sample = client.get(path(), headers=headers).json["items"]
+        results[name]["items"] = len(sample)
+    return results
+
+
+def throughput(url: str, tmp: str, seconds: int) -> dict[str, dict[str, float]]:
+    env = environment(url, tmp)
+    results: dict[str, dict[str, float]] = {}
+    with gunicorn("bare:app", env, ROOT / "bench") as bare:
+        results["bare"] = wrk(f"{bare}/bare", seconds, 8)
+    with gunicorn("wsgi:app", env, ROOT) as ours:
+        results["map_5km"] = wrk(f"{ours}/api/v1/public/reports?bbox={box_around(*CENTRE, BOX_KM)}", seconds, 8)
+    with gunicorn("bare:app", env, ROOT / "bench") as bare:
+        again = wrk(f"{bare}/bare", seconds, 8)
+    results["bare"] = {k: (results["bare"][k] + again[k]) / 2 for k in again}
+    return results
+
+
+def show(name: str, figures: dict[str, float]) -> None:
+    print(f"{name:<16}{figures['p50_ms']:>9.2f}{figures['p99_ms']:>9.2f}{int(figures.get('items', 0)):>7}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--big", type=int, default=1_000_000, help="reports in the large queue database")
+    parser.add_argument("--samples", type=int, default=500)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--drop", action="store_true")
+    args = parser.parse_args()
+    sizes = sorted({10_000, 100_000, args.big})
+    if args.drop:
+        for count in sizes:
+            drop_database(f"smartqn_bench_reports_{count}")
+        return 0
+    measured: dict[int, dict[str, dict[str, float]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        urls = {count: prepare(count, tmp) for count in sizes}
+        for count in sizes:  # an app per database (settings come from the environment)
+            measured[count] = in_process(urls[count], tmp, args.samples)
+            print(f"\n{count:,} reports (in process, ms){'':<4}p50      p99  items")
+            for name, figures in measured[count].items():
+                show(name, figures)
+        print(f"\nThe public map ({BOX_KM:.0f} km box) with 100,000 reports, gunicorn 2 workers, wrk -c8:")
+        ok = table(throughput(urls[100_000], tmp, args.seconds), {})
+    small, big = measured[10_000], measured[max(sizes)]
+    for name in ("queue", "queue_overdue"):
+        ratio = big[name]["p99_ms"] / small[name]["p99_ms"]
+        print(f"{name} p99 at {max(sizes):,} vs 10,000: {ratio:.2f}x (target ≤ 1.5x) "
+              f"{'ok' if ratio <= 1.5 else 'MISS'}")
+        ok &= ratio <= 1.5
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -22,6 +22,7 @@ from api import (
     portal,
     staff,
     stats,
+    webhooks,
 )
 from api.guards import ADMIN, CITIZEN, OFFICIAL, PUBLIC, STAFF_PAGE, Guard
 from api.ratelimit import limit
@@ -51,6 +52,7 @@ GUARDS: dict[str, Guard] = {
     "admin_catalog": ADMIN,
     "admin_announcements": ADMIN,
     "admin_payments": ADMIN,
+    "admin_webhooks": ADMIN,
     "portal": PUBLIC,  # the admin portal's sign-in pages and its scripts and styles
     "dashboard": STAFF_PAGE,  # the same scope as admin_stats, signed in by the portal's cookie
 }
@@ -59,7 +61,8 @@ GUARDS: dict[str, Guard] = {
 def register(app: Flask, api: Api, limiter: Limiter | None, settings: Settings) -> None:
     for blueprint in (health.blp, catalog.blp, auth.blp, auth.me_blp, dossiers.blp, bundles.blp, lookup.blp,
                       payments.blp, payments.gateway_blp, payments.admin_blp, dossiers_admin.blp, stats.blp, staff.blp,
-                      audit.blp, catalog_admin.blp, notifications.blp, notifications.admin_blp):
+                      audit.blp, catalog_admin.blp, notifications.blp, notifications.admin_blp,
+                      webhooks.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(portal.blp)
     app.register_blueprint(dashboard.blp)

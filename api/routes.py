@@ -15,6 +15,7 @@ from api import (
     dashboard,
     dossiers,
     dossiers_admin,
+    events,
     health,
     lookup,
     notifications,
@@ -53,6 +54,8 @@ GUARDS: dict[str, Guard] = {
     "admin_announcements": ADMIN,
     "admin_payments": ADMIN,
     "admin_webhooks": ADMIN,
+    "me_events": CITIZEN,  # the caller's own events only (services.events.stream.Audience)
+    "admin_events": OFFICIAL,  # the official's agency's events only
     "portal": PUBLIC,  # the admin portal's sign-in pages and its scripts and styles
     "dashboard": STAFF_PAGE,  # the same scope as admin_stats, signed in by the portal's cookie
 }
@@ -62,7 +65,7 @@ def register(app: Flask, api: Api, limiter: Limiter | None, settings: Settings) 
     for blueprint in (health.blp, catalog.blp, auth.blp, auth.me_blp, dossiers.blp, bundles.blp, lookup.blp,
                       payments.blp, payments.gateway_blp, payments.admin_blp, dossiers_admin.blp, stats.blp, staff.blp,
                       audit.blp, catalog_admin.blp, notifications.blp, notifications.admin_blp,
-                      webhooks.blp):
+                      webhooks.blp, events.me_blp, events.admin_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(portal.blp)
     app.register_blueprint(dashboard.blp)

@@ -7,9 +7,10 @@ from typing import Any
 from api.blueprint import Blueprint
 from api.context import get_session, settings
 from api.guards import current_actor
-from schemas.common import PageArgs, encode_cursor
+from schemas.common import encode_cursor
 from schemas.webhooks import (
     AttemptPageSchema,
+    TimedPageArgs,
     WebhookCreatedSchema,
     WebhookCreateSchema,
     WebhookPageSchema,
@@ -23,7 +24,7 @@ blp = Blueprint("admin_webhooks", __name__, url_prefix="/api/v1/admin/webhooks",
 
 
 @blp.get("")
-@blp.arguments(PageArgs, location="query", as_kwargs=True)
+@blp.arguments(TimedPageArgs, location="query", as_kwargs=True)
 @blp.response(200, WebhookPageSchema)
 def list_webhooks(limit: int, cursor: list[Any] | None = None) -> dict[str, Any]:
     """Every subscription, newest first (secrets are never shown again)."""
@@ -66,7 +67,7 @@ def delete_webhook(webhook_id: str) -> None:
 
 
 @blp.get("/<string:webhook_id>/deliveries")
-@blp.arguments(PageArgs, location="query", as_kwargs=True)
+@blp.arguments(TimedPageArgs, location="query", as_kwargs=True)
 @blp.response(200, AttemptPageSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def list_deliveries(webhook_id: str, limit: int, cursor: list[Any] | None = None) -> dict[str, Any]:

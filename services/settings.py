@@ -127,6 +127,7 @@ class Settings:
     stream_heartbeat_seconds: float = 15.0
     stream_replay_hours: float = 24.0
     stream_poll_seconds: float = 0.1
+    stream_dev_seconds: float = 30.0  # a stream served by the Flask app (make run) ends after this
     stream_queue_size: int = 256  # messages waiting for a client that does not read; then it is dropped
     # The bearer token Prometheus must send to /metrics (empty: open; keep /metrics off the public proxy).
     metrics_token: str = ""

@@ -99,3 +99,89 @@ class Receiver:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
+
+
+@dataclass
+class Message:
+    id: str | None
+    event: str
+    data: Any
+
+
+class SseClient:
+    """A blocking Server-Sent Events client over a raw socket (the bench opens many in asyncio instead)."""
+
+    def __init__(self, port: int, path: str, token: str | None, *, last_event_id: str | None = None,
+                 rcvbuf: int | None = None) -> None:
+        import socket
+
+        self.sock = socket.socket()
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.connect(("127.0.0.1", port))
+        self.buffer = b""
+        lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1", "Accept: text/event-stream"]
+        if token:
+            lines.append(f"Authorization: Bearer {token}")
+        if last_event_id:
+            lines.append(f"Last-Event-ID: {last_event_id}")
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        status_line = self._line(5.0) or ""
+        self.status = int(status_line.split(" ")[1])
+        self.headers: dict[str, str] = {}
+        while (line := (self._line(5.0) or "").strip()):
+            name, _, value = line.partition(":")
+            self.headers[name.strip().lower()] = value.strip()
+        length = int(self.headers.get("content-length", "0"))
+        while len(self.buffer) < length and self._fill(5.0):
+            pass
+        self.body, self.buffer = self.buffer[:length], self.buffer[length:]
+
+    def _fill(self, timeout: float) -> bool:
+        self.sock.settimeout(max(timeout, 0.001))
+        try:
+            chunk = self.sock.recv(65536)
+        except TimeoutError:
+            return False
+        if not chunk:
+            raise EOFError
+        self.buffer += chunk
+        return True
+
+    def _line(self, timeout: float) -> str | None:
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buffer:
+            if not self._fill(deadline - time.monotonic()):
+                return None
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line.decode().rstrip("\r")
+
+    def next(self, timeout: float = 5.0) -> Message | None:
+        """The next message (heartbeats skipped), or None when nothing came within `timeout` or it ended."""
+        deadline = time.monotonic() + timeout
+        fields: dict[str, str] = {}
+        try:
+            while (line := self._line(deadline - time.monotonic())) is not None:
+                if line == "":
+                    if "data" in fields:
+                        return Message(fields.get("id"), fields.get("event", "message"), json.loads(fields["data"]))
+                    fields = {}
+                elif not line.startswith(":"):
+                    name, _, value = line.partition(":")
+                    fields[name] = value.removeprefix(" ")
+        except EOFError:
+            return None
+        return None
+
+    def until(self, predicate: Any, timeout: float = 5.0) -> Message | None:
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            message = self.next(left)
+            if message is None:
+                return None
+            if predicate(message):
+                return message
+        return None
+
+    def close(self) -> None:
+        self.sock.close()

@@ -33,3 +33,15 @@ def replay(since: str, until: str | None, subscription_id: str) -> None:
     count = webhooks.replay(runtime.session(), subscription_id, since=_when(since),
                             until=_when(until) if until else None, settings=runtime.settings)
     click.echo(f"queued: {count}")
+
+
+@events_cli.command("stream")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8081, show_default=True, type=int)
+def stream_server(host: str, port: int) -> None:
+    """Serve GET /api/v1/me/events and /api/v1/admin/events (SSE) from one asyncio process: thousands
+    of streams, one poll of the event log for all of them. Route these two paths here at the proxy."""
+    from api.stream import serve
+
+    click.echo(f"live streams on http://{host}:{port}/api/v1/me/events and /api/v1/admin/events")
+    serve(state_of(current_app).runtime, host, port)

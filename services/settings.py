@@ -115,7 +115,7 @@ class Settings:
     device_retention_days: int = 270
     # Webhooks (services.events.delivery), sent by the same worker processes as pushes
     webhook_timeout_seconds: float = 5.0  # per POST, connect and read
-    webhook_per_endpoint: int = 4  # POSTs in flight to one subscription, per worker
+    webhook_per_endpoint: int = 8  # POSTs in flight to one subscription, per worker
     webhook_threads: int = 16  # POSTs in flight per worker, all subscriptions together
     webhook_lease_seconds: int = 60  # a delivery claimed by a worker that died is due again after this
     webhook_backoff_seconds: float = 10.0  # the first retry's delay; doubled each time, with jitter

@@ -37,6 +37,7 @@ class Arrival:
     event: dict[str, Any]
     at: float  # time.monotonic() when it arrived
     signature: str
+    wall: float = 0.0  # time.time() when it arrived
 
 
 @dataclass
@@ -85,7 +86,7 @@ class Receiver:
                     else:
                         status = 200
                     if status == 200:
-                        receiver.arrivals.append(Arrival(json.loads(body), time.monotonic(), header))
+                        receiver.arrivals.append(Arrival(json.loads(body), time.monotonic(), header, time.time()))
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

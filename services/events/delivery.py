@@ -37,10 +37,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, insert, select, text, update
+from sqlalchemy import Table, and_, bindparam, insert, literal_column, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from services import audit
@@ -122,6 +122,15 @@ class Stats:
 
 
 Poster = Callable[[str, bytes, dict[str, str], float], Answer]
+_deliveries = cast(Table, WebhookDelivery.__table__)
+# 'pending' written into the SQL, not bound: a prepared statement's generic plan can then still use
+# the partial indexes (WHERE status = 'pending'); with a parameter PostgreSQL scans every delivery.
+PENDING = literal_column("'pending'")
+RECORD = (update(_deliveries)
+          .where(_deliveries.c.id == bindparam("job"), _deliveries.c.lease_id == bindparam("lease"))
+          .values(status=bindparam("state", type_=_deliveries.c.status.type),
+                  delivered_at=bindparam("done_at", type_=_deliveries.c.delivered_at.type),
+                  next_attempt_at=bindparam("next_at", type_=_deliveries.c.next_attempt_at.type), lease_id=None))
 
 
 class Dispatcher:
@@ -170,7 +179,7 @@ class Dispatcher:
     def _due(self, session: Session, now: datetime) -> list[str]:
         return list(session.scalars(
             select(WebhookDelivery.subscription_id).join(WebhookSubscription).distinct()
-            .where(WebhookDelivery.status == DeliveryStatus.pending, WebhookDelivery.next_attempt_at <= now,
+            .where(WebhookDelivery.status == PENDING, WebhookDelivery.next_attempt_at <= now,
                    WebhookSubscription.active.is_(True))))
 
     def claim(self) -> list[Job]:
@@ -188,14 +197,16 @@ class Dispatcher:
                 free = min(self.settings.webhook_per_endpoint - self.inflight[sub_id], free_total - len(jobs))
                 if free <= 0:
                     continue
-                blocked = (select(earlier.id).where(
+                # The first pending event of the delivery's resource, read from ix_webhook_deliveries_order
+                # (ORDER BY sequence LIMIT 1 makes the planner use it even before the table has statistics;
+                # a NOT EXISTS was planned as a scan of every pending delivery per candidate).
+                head = (select(earlier.sequence).where(
                     earlier.subscription_id == WebhookDelivery.subscription_id,
-                    earlier.resource_key == WebhookDelivery.resource_key,
-                    earlier.status == DeliveryStatus.pending, earlier.sequence < WebhookDelivery.sequence)
-                    .exists())
+                    earlier.resource_key == WebhookDelivery.resource_key, earlier.status == PENDING)
+                    .order_by(earlier.sequence).limit(1).scalar_subquery())
                 stmt = (select(WebhookDelivery).where(
-                    WebhookDelivery.subscription_id == sub_id, WebhookDelivery.status == DeliveryStatus.pending,
-                    WebhookDelivery.next_attempt_at <= now, ~blocked)
+                    WebhookDelivery.subscription_id == sub_id, WebhookDelivery.status == PENDING,
+                    WebhookDelivery.next_attempt_at <= now, WebhookDelivery.sequence <= head)
                     .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.event_id).limit(free))
                 if self.postgresql:
                     stmt = stmt.with_for_update(skip_locked=True, of=WebhookDelivery)
@@ -257,29 +268,31 @@ class Dispatcher:
                 and_(WebhookDelivery.lease_id.in_({j.lease for j, _ in results}))).with_for_update()))
             succeeded: set[str] = set()
             failing: set[str] = set()
+            attempts, outcomes = [], []
             for job, answer in results:
-                session.add(WebhookAttempt(subscription_id=job.subscription_id, event_id=job.event_id,
-                                           attempt=job.attempt, status_code=answer.status_code, error=answer.error,
-                                           duration_ms=answer.duration_ms, at=now))
+                attempts.append({"id": new_id(), "subscription_id": job.subscription_id, "event_id": job.event_id,
+                                 "attempt": job.attempt, "status_code": answer.status_code, "error": answer.error,
+                                 "duration_ms": answer.duration_ms, "at": now})
                 if job.delivery_id not in held:
                     continue
-                values: dict[str, Any] = {"lease_id": None}
+                row = {"job": job.delivery_id, "lease": job.lease, "state": DeliveryStatus.pending, "done_at": None,
+                       "next_at": now}
                 if answer.ok:
-                    values.update(status=DeliveryStatus.delivered, delivered_at=now, next_attempt_at=now)
+                    row.update(state=DeliveryStatus.delivered, done_at=now)
                     succeeded.add(job.subscription_id)
                     self.stats.delivered += 1
                 elif answer.retryable and now < job.retry_until:
-                    values.update(next_attempt_at=now + timedelta(seconds=self._backoff(job.attempt,
-                                                                                        answer.retry_after)))
+                    row["next_at"] = now + timedelta(seconds=self._backoff(job.attempt, answer.retry_after))
                     failing.add(job.subscription_id)
                     self.stats.retried += 1
                 else:
-                    values.update(status=DeliveryStatus.failed, next_attempt_at=now)
+                    row["state"] = DeliveryStatus.failed
                     failing.add(job.subscription_id)
                     self.stats.failed += 1
-                session.execute(update(WebhookDelivery).where(WebhookDelivery.id == job.delivery_id,
-                                                              WebhookDelivery.lease_id == job.lease).values(**values),
-                                execution_options={"synchronize_session": False})
+                outcomes.append(row)
+            session.execute(insert(WebhookAttempt), attempts)
+            if outcomes:
+                session.execute(RECORD, outcomes)  # one executemany for the batch
             if succeeded:
                 session.execute(update(WebhookSubscription).where(WebhookSubscription.id.in_(succeeded))
                                 .values(last_success_at=now, failing_since=None),

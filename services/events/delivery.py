@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 from typing import cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import Table, and_, bindparam, insert, literal_column, select, text, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, insert, literal_column, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from services import audit
@@ -125,7 +125,7 @@ Poster = Callable[[str, bytes, dict[str, str], float], Answer]
 _deliveries = cast(Table, WebhookDelivery.__table__)
 # 'pending' written into the SQL, not bound: a prepared statement's generic plan can then still use
 # the partial indexes (WHERE status = 'pending'); with a parameter PostgreSQL scans every delivery.
-PENDING = literal_column("'pending'")
+PENDING: ColumnElement[str] = literal_column("'pending'")
 RECORD = (update(_deliveries)
           .where(_deliveries.c.id == bindparam("job"), _deliveries.c.lease_id == bindparam("lease"))
           .values(status=bindparam("state", type_=_deliveries.c.status.type),

@@ -46,6 +46,7 @@ def create_webhook(body: dict[str, Any]) -> Any:
 @blp.response(200, WebhookSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_webhook(webhook_id: str) -> Any:
+    """One subscription (without its secret)."""
     return webhooks.get(get_session(), webhook_id)
 
 

@@ -327,3 +327,16 @@ def test_the_backlog_is_on_metrics(client, admin, citizen, receiver):
     submitted(client, citizen)
     text = client.get("/metrics").get_data(as_text=True)
     assert "smartqn_webhook_backlog" in text and "smartqn_events_unfanned 1.0" in text
+
+
+def test_a_successful_payment_writes_payment_succeeded_once(client, session, citizen, settings):
+    from tests.api.test_payments import gateway_result, ipn, pay
+    from tests.dossier_helpers import FEE
+
+    dossier = submitted(client, citizen, FEE)
+    payment = pay(client, citizen, dossier["id"]).json
+    ipn(client, gateway_result(settings, payment))
+    ipn(client, gateway_result(settings, payment))  # the gateway repeats itself
+    paid = [e for e in events_of(session, dossier["id"]) if e.type == "payment.succeeded"]
+    assert len(paid) == 1 and paid[0].data["payment_id"] == payment["id"]
+    assert paid[0].data["amount_vnd"] == payment["amount_vnd"] and paid[0].data["receipt_no"].startswith("BL-")

@@ -84,6 +84,17 @@ def test_each_move_writes_one_event_in_its_transaction_with_a_growing_sequence(c
     assert "full_name" not in str(events[0].data) and events[0].data["code"] == dossier["code"]
 
 
+def test_a_transfer_writes_dossier_transferred_seen_by_both_agencies(client, session, citizen):
+    hoi_an, tam_ky = "000.20.24.H15", "000.20.17.H15"
+    centre = official_of(client, session, agency=hoi_an)
+    dossier = submitted(client, citizen)
+    act(client, centre, dossier["id"], "receive")
+    assert act(client, centre, dossier["id"], "transfer", agency_code=tam_ky).status_code == 200
+    moved = events_of(session, dossier["id"])[-1]
+    assert moved.type == "dossier.transferred" and moved.data["from_agency_code"] == hoi_an
+    assert moved.data["agency_code"] == tam_ky and moved.agency_id != moved.centre_id
+
+
 def test_a_refused_move_writes_no_event(client, session, citizen):
     dossier = submitted(client, citizen)
     official = official_of(client, session)

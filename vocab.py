@@ -172,3 +172,22 @@ class ReportStatus(StrEnum):
 class ReportPhotoKind(StrEnum):
     report = "report"  # the reporter's, at filing
     after = "after"  # the agency's, showing the fix
+
+
+class EventType(StrEnum):
+    """What the event log records and webhooks carry (API.md, events out)."""
+
+    dossier_submitted = "dossier.submitted"
+    dossier_status_changed = "dossier.status_changed"
+    dossier_transferred = "dossier.transferred"
+    payment_succeeded = "payment.succeeded"
+    report_created = "report.created"
+    report_status_changed = "report.status_changed"
+
+
+class DeliveryStatus(StrEnum):
+    """One event on its way to one webhook subscription."""
+
+    pending = "pending"  # due, backing off, or leased to a worker
+    delivered = "delivered"
+    failed = "failed"  # a 4xx other than 429, or retried past the retry window

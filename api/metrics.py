@@ -46,6 +46,12 @@ class LiveFigures(Collector):
                 ("smartqn_push_outbox_failed", "push jobs given up (see README)", figures.push_failed),
                 ("smartqn_deadline_alerts_owed", "overdue dossiers whose officials are not told yet",
                  figures.overdue_untold),
+                ("smartqn_webhook_backlog", "webhook deliveries to active subscriptions not made yet",
+                 figures.webhook_pending),
+                ("smartqn_webhook_oldest_seconds", "age of the oldest webhook delivery not made yet",
+                 figures.webhook_oldest_seconds),
+                ("smartqn_events_unfanned", "events not yet fanned out to webhook subscriptions",
+                 figures.events_unfanned),
                 ("smartqn_db_pool_checked_out", "database connections in use by this process",
                  getattr(rt.engine.pool, "checkedout", lambda: 0)())):
             yield GaugeMetricFamily(name, text, value=value)

@@ -1,6 +1,6 @@
 """Putting the push worker together: the configured sender, the clock, and the periodic chores
 (deadline alerts, payment expiry, device housekeeping, wallet expiry reminders) that the worker runs
-every so often."""
+every so often; and the webhook dispatcher that runs beside it in the same worker processes."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from notifications.senders import Sender, make_sender
 from notifications.worker import PushWorker
 from services.clock import clock
+from services.events.delivery import Dispatcher
 from services.money import payments
 from services.notices import alerts, devices
 from services.people import identity
@@ -52,17 +53,35 @@ def make_worker(runtime: Runtime, sender: Sender | None = None) -> PushWorker:
                       now=clock.now, periodic=periodic_tasks(runtime))
 
 
-def run(worker: PushWorker, *, once: bool) -> dict[str, int] | None:
-    """A worker process's life: drain once and report, or work until SIGTERM/SIGINT."""
+def make_dispatcher(runtime: Runtime) -> Dispatcher:
+    """The webhook dispatcher (services.events.delivery) that runs beside the push worker."""
+    return Dispatcher(runtime.sessions, runtime.settings, now=clock.now)
+
+
+def run(worker: PushWorker, *, once: bool, dispatcher: Dispatcher | None = None) -> dict[str, int] | None:
+    """A worker process's life: drain once and report, or work until SIGTERM/SIGINT. With a
+    dispatcher, webhooks are delivered too (in a thread of their own: a slow receiver never holds
+    pushes back)."""
     if once:
-        return dict(worker.drain().__dict__)
+        stats = dict(worker.drain().__dict__)
+        if dispatcher is not None:
+            hooks = dispatcher.drain()
+            dispatcher.close()
+            stats.update(webhooks_delivered=hooks.delivered, webhooks_retried=hooks.retried,
+                         webhooks_failed=hooks.failed)
+        return stats
 
     def stop(*_: Any) -> None:
         worker.stop.set()
         worker.wakeup.set()
+        if dispatcher is not None:
+            dispatcher.stop.set()
+            dispatcher.wakeup.set()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if dispatcher is not None:
+        threading.Thread(target=dispatcher.run_forever, name="webhooks", daemon=True).start()
     worker.run_forever()
     return None
 
@@ -72,4 +91,5 @@ def start_inline(runtime: Runtime) -> PushWorker:
     worker = make_worker(runtime)
     worker.wake_on_commit()
     threading.Thread(target=worker.run_forever, name="push-worker", daemon=True).start()
+    threading.Thread(target=make_dispatcher(runtime).run_forever, name="webhooks", daemon=True).start()
     return worker

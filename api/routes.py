@@ -16,6 +16,7 @@ from api import (
     desk,
     dossiers,
     dossiers_admin,
+    events,
     health,
     lookup,
     notifications,
@@ -28,6 +29,7 @@ from api import (
     staff,
     stats,
     wallet,
+    webhooks,
 )
 from api.guards import ADMIN, CITIZEN, OFFICIAL, PUBLIC, STAFF_PAGE, Guard
 from api.ratelimit import limit
@@ -74,6 +76,9 @@ GUARDS: dict[str, Guard] = {
     "admin_report_stats": OFFICIAL,  # an official sees their agency's figures only
     "open311": PUBLIC,  # GeoReport v2: reads are public and anonymous; a POST checks its api_key
     "admin_open311": ADMIN,
+    "admin_webhooks": ADMIN,
+    "me_events": CITIZEN,  # the caller's own events only (services.events.stream.Audience)
+    "admin_events": OFFICIAL,  # the official's agency's events only
     "portal": PUBLIC,  # the admin portal's sign-in pages and its scripts and styles
     "dashboard": STAFF_PAGE,  # the same scope as admin_stats, signed in by the portal's cookie
 }
@@ -86,7 +91,7 @@ def register(app: Flask, api: Api, limiter: Limiter | None, settings: Settings) 
                       wallet.shared_blp, desk.blp, desk.documents_blp, desk.admin_documents_blp, desk.verify_blp,
                       postal.blp, postal.callback_blp, reports.blp, reports.categories_blp, reports.public_blp,
                       reports.admin_blp, reports.admin_categories_blp, reports.stats_blp, open311.blp,
-                      open311.admin_blp):
+                      open311.admin_blp, webhooks.blp, events.me_blp, events.admin_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(portal.blp)
     app.register_blueprint(dashboard.blp)

@@ -122,6 +122,22 @@ class Settings:
     # Deadline alerts, payment expiry and device housekeeping, run by the worker every so often.
     push_periodic_seconds: float = 60.0
     device_retention_days: int = 270
+    # Webhooks (services.events.delivery), sent by the same worker processes as pushes
+    webhook_timeout_seconds: float = 5.0  # per POST, connect and read
+    webhook_per_endpoint: int = 8  # POSTs in flight to one subscription, per worker
+    webhook_threads: int = 16  # POSTs in flight per worker, all subscriptions together
+    webhook_lease_seconds: int = 60  # a delivery claimed by a worker that died is due again after this
+    webhook_backoff_seconds: float = 10.0  # the first retry's delay; doubled each time, with jitter
+    webhook_backoff_max_seconds: float = 3600.0
+    webhook_retry_hours: float = 72.0  # timeouts, 5xx and 429 are retried this long
+    webhook_deactivate_hours: float = 24.0  # failing this long without a success deactivates a subscription
+    webhook_poll_seconds: float = 0.1
+    # The live streams (services.events.stream, `flask events stream`): heartbeat and replay window
+    stream_heartbeat_seconds: float = 15.0
+    stream_replay_hours: float = 24.0
+    stream_poll_seconds: float = 0.1
+    stream_dev_seconds: float = 30.0  # a stream served by the Flask app (make run) ends after this
+    stream_queue_size: int = 256  # messages waiting for a client that does not read; then it is dropped
     # The bearer token Prometheus must send to /metrics (empty: open; keep /metrics off the public proxy).
     metrics_token: str = ""
     # Strict-Transport-Security on HTTPS responses (0: none; a year is 31536000 once HTTPS is certain).

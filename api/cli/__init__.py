@@ -142,10 +142,12 @@ def calendar_year(year: int) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from api.cli.events import events_cli
     from api.cli.notifications import notifications_cli
     from api.cli.storage import storage_cli
 
-    for command in (db_cli, seed, calendar_year, staff_cli, eid_cli, payments_cli, notifications_cli, storage_cli):
+    for command in (db_cli, seed, calendar_year, staff_cli, eid_cli, payments_cli, notifications_cli, storage_cli,
+                    events_cli):
         app.cli.add_command(command)
 
 

@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from api.context import state_of
-from api.push import make_worker, run
+from api.push import make_dispatcher, make_worker, run
 
 notifications_cli = AppGroup("notifications", help="Push notifications: the outbox worker and the FCM emulator.")
 
@@ -18,8 +18,10 @@ notifications_cli = AppGroup("notifications", help="Push notifications: the outb
 @notifications_cli.command("worker")
 @click.option("--once", is_flag=True, help="Send everything due now, run the periodic chores once, and exit.")
 def worker(once: bool) -> None:
-    """Drain the push outbox (run as many as you like, on as many machines: they share the work)."""
-    stats = run(make_worker(state_of(current_app).runtime), once=once)
+    """Drain the push outbox and deliver webhooks (run as many as you like, on as many machines: they
+    share the work)."""
+    runtime = state_of(current_app).runtime
+    stats = run(make_worker(runtime), once=once, dispatcher=make_dispatcher(runtime))
     if stats is not None:
         click.echo(json.dumps(stats))
 

@@ -19,11 +19,12 @@ from services.clock import clock
 from services.dossiers.documents import Press
 from services.dossiers.rules import EFFECTS, INPUTS, REQUIREMENTS
 from services.dossiers.table import APPLICANT, AT_CENTRE, CITIZEN, OFFICIAL, OFFICIALS, SYSTEM, TABLE
+from services.events import log as events
 from services.lifecycle import Lifecycle, Move, Transition
 from services.models import Dossier, TimelineEntry
 from services.notices.alerts import dossier_params, local_time, officials_of
 from services.notices.inbox import notify_all
-from vocab import DossierStatus, Role
+from vocab import DossierStatus, EventType, Role
 
 SYSTEM_ACTOR = Actor(user_id="", role=SYSTEM)
 
@@ -52,14 +53,42 @@ def _record(move: Move[Dossier]) -> None:
     d, actor, inputs = move.subject, move.actor, move.inputs
     note, reason, new_due_at = inputs.get("note"), inputs.get("reason"), inputs.get("new_due_at")
     note = note or move.extra.get("note")  # an effect's own account of the move (a desk receipt)
+    seq = len(d.timeline) + 1
     d.timeline.append(TimelineEntry(
-        dossier_id=d.id, seq=len(d.timeline) + 1, action=move.action, from_status=move.before, status=move.after,
+        dossier_id=d.id, seq=seq, action=move.action, from_status=move.before, status=move.after,
         actor_id=actor.user_id or None, actor_role=actor.role, at=move.now, note=note, reason=reason,
         new_due_at=new_due_at))
     if actor.role in (Role.official, Role.admin):
         audit.record(move.session, actor, f"dossier.{move.action}", "dossier", d.code or d.id,
                      {"from": move.before, "to": move.after, "note": note, "reason": reason,
                       "new_due_at": new_due_at.isoformat() if new_due_at else None})
+    _event(move, seq)
+
+
+def _event(move: Move[Dossier], seq: int) -> None:
+    """At most one event per move (one INSERT), numbered by the move's timeline position: a submission,
+    a transfer, a payment, or any other change of status (with the national portal's status number)."""
+    d = move.subject
+    extra: dict[str, Any] = {"previous_status": move.before, "action": move.action}
+    centre_id = d.receiving_centre_id
+    if move.action == "submit":
+        kind = EventType.dossier_submitted
+    elif move.action == "transfer":
+        kind, source = EventType.dossier_transferred, move.extra["from_agency"]
+        extra["from_agency_code"], centre_id = source.code, source.id
+    elif move.action == "record_payment":
+        kind, payment = EventType.payment_succeeded, move.inputs.get("payment")
+        if payment is not None:
+            extra.update(payment_id=payment.id, amount_vnd=payment.amount_vnd, receipt_no=payment.receipt_no)
+    elif move.action == "record_desk_payment":  # the fee taken at the counter is a payment too
+        kind, desk = EventType.payment_succeeded, move.extra["desk_payment"]
+        extra.update(amount_vnd=desk.amount_vnd, receipt_no=desk.receipt_no, paid_via="desk")
+    elif move.after != move.before:
+        kind = EventType.dossier_status_changed
+    else:
+        return
+    events.record(move.session, kind, events.DOSSIER, d.id, events.dossier_data(d, **extra), sequence=seq,
+                  user_id=d.applicant_id, agency_id=d.agency_id, centre_id=centre_id, at=move.now)
 
 
 def _tell(move: Move[Dossier], tells: list[tuple[list[str], str]]) -> None:

@@ -288,6 +288,7 @@ def _resubmit(move: DossierMove) -> None:
 def _transfer(move: DossierMove) -> None:
     """To the competent agency; the centre that received it keeps seeing it, and the clock runs on."""
     d, agency = move.subject, move.extra["agency"]
+    move.extra["from_agency"] = d.agency
     if d.receiving_centre_id is None:
         d.receiving_centre_id, d.receiving_centre = d.agency_id, d.agency
     d.agency_id, d.agency = agency.id, agency

@@ -21,6 +21,7 @@ from services.models.dossier import (
     StoredFile,
     TimelineEntry,
 )
+from services.models.event import Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from services.models.identity import RefreshToken, StaffRole, UsedEidToken, User
 from services.models.notification import Announcement, DeadlineAlert, Device, Notification, PushJob
 from services.models.payment import Payment, PaymentCallback, ReceiptCounter
@@ -52,6 +53,10 @@ __all__ = [
     "Dossier",
     "DossierBundle",
     "DossierCodeCounter",
+    "Event",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "IdempotencyKey",
     "StoredFile",
     "TimelineEntry",

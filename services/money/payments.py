@@ -134,7 +134,8 @@ def _verdict(session: Session, params: dict[str, str], settings: Settings,
         payment.receipt_no = _next_receipt(session, payment)
         if payment.dossier.paid_at is None:
             apply(session, payment.dossier, "record_payment", SYSTEM_ACTOR, calendar=calendar,
-                  note=f"Đã thanh toán {vnpay.format_vnd(payment.amount_vnd)}, biên lai {payment.receipt_no}")
+                  note=f"Đã thanh toán {vnpay.format_vnd(payment.amount_vnd)}, biên lai {payment.receipt_no}",
+                  payment=payment)  # the payment.succeeded event's details
             note = "late success honoured" if late else "succeeded"
         else:  # another payment already paid this fee: this money goes back (admins list and count it)
             payment.refund_due = True

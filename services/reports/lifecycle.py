@@ -17,13 +17,14 @@ from services import audit
 from services.actors import Actor
 from services.calendar import WorkingCalendar
 from services.clock import clock
+from services.events import log as events
 from services.lifecycle import Lifecycle, Move, Transition
 from services.models import Report, ReportEntry, ReportFollower
 from services.notices.alerts import officials_of
 from services.notices.inbox import notify_all
 from services.reports.rules import EFFECTS, INPUTS, REQUIREMENTS
 from services.reports.table import CITIZEN, OFFICIALS, PEOPLE, TABLE
-from vocab import ReportStatus, Role
+from vocab import EventType, ReportStatus, Role
 
 
 def may_act(actor: Actor, report: Report, transition: Transition) -> bool:
@@ -52,6 +53,13 @@ def _record(move: Move[Report]) -> None:
     if actor.role in (Role.official, Role.admin):
         audit.record(move.session, actor, f"report.{move.action}", "report", r.code,
                      {"from": move.before, "to": move.after, "note": note, "agency_code": agency_code})
+    if move.action == "create" or move.after != move.before:  # a rating or a follow changes no status
+        events.record(move.session, EventType.report_created if move.action == "create"
+                      else EventType.report_status_changed, events.REPORT, r.id,
+                      {"report_id": r.id, "code": r.code, "category_code": r.category.code,
+                       "agency_code": r.agency.code, "status": str(move.after),
+                       "previous_status": move.before or None, "action": move.action},
+                      sequence=len(r.timeline), user_id=r.reporter_id, agency_id=r.agency_id, at=move.now)
 
 
 # Filing is not a move of the table (there is no status before it), but it is recorded the same way.

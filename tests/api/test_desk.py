@@ -127,6 +127,10 @@ def test_a_fee_paid_at_the_desk_gets_a_receipt_from_the_same_series(client, sess
     receipt = session.scalar(select(DeskPayment).where(DeskPayment.dossier_id == d["id"]))
     assert receipt.receipt_no.startswith(f"BL-{POLICE}-") and receipt.reference == "POS-778899"
     assert paid.json["timeline"][-1]["note"].endswith(f"(pos), biên lai {receipt.receipt_no}")
+    from services.models import Event  # partners learn of it as of an online payment
+
+    event = session.scalar(select(Event).where(Event.resource_id == d["id"], Event.type == "payment.succeeded"))
+    assert event.data["paid_via"] == "desk" and event.data["receipt_no"] == receipt.receipt_no
     again = act(client, centre, d["id"], "record_desk_payment", amount_vnd=200_000, method="cash")
     assert again.status_code == 409  # paid already
     # The competent agency returns the result: the fee paid at the desk counts.

@@ -255,3 +255,21 @@ def test_queue_oldest_due_first_overdue_filter_and_keyset(client, session):
     staff = sign_in(client, OFFICIAL)
     overdue = client.get("/api/v1/admin/reports?overdue=true", headers=bearer(staff)).json["items"]
     assert urgent["id"] in {r["id"] for r in overdue} and all(r["overdue"] for r in overdue)
+
+
+def test_each_move_of_a_report_is_an_event_in_order_with_nothing_personal(client, session):
+    from services.models import Event
+
+    staff = official(client, session)
+    reporter = sign_in(client)
+    report = filed(client, reporter)
+    act(client, staff, report["id"], "accept")
+    act(client, staff, report["id"], "start")
+    client.post(f"/api/v1/reports/{report['id']}/follow", headers=bearer(sign_in(client, OTHER)))  # no event
+    logged = session.scalars(select(Event).where(Event.resource_id == report["id"]).order_by(Event.sequence)).all()
+    assert [(str(e.type), e.sequence, e.data["status"]) for e in logged] == [
+        ("report.created", 1, "new"), ("report.status_changed", 2, "accepted"),
+        ("report.status_changed", 3, "in_progress")]
+    assert logged[1].data["previous_status"] == "new" and logged[0].data["code"] == report["code"]
+    text = json.dumps([e.data for e in logged], ensure_ascii=False)
+    assert CITIZEN["cccd"] not in text and CITIZEN["full_name"] not in text and "Đèn đường" not in text

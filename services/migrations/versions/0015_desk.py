@@ -2,7 +2,7 @@
 a dossier's paid_via, desk contact and digitisation time; attachments scanned at the desk
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-11-25 22:22:15.950382
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import services.db
 
 revision = '0015'
-down_revision = '0013'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

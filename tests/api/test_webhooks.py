@@ -1,0 +1,353 @@
+"""Events out (issue 15): the event log written with the change, and signed webhooks delivered by the
+workers: retried, ordered per resource, leased, listed, redelivered, replayed, deactivated."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from api.context import state_of
+from services.clock import clock
+from services.events.delivery import Dispatcher
+from services.models import AuditEntry, Event, Notification, WebhookDelivery, WebhookSubscription
+from services.people.identity import grant_staff
+from tests.dossier_helpers import act, official_of, submitted
+from tests.event_helpers import Receiver, verify
+from tests.helpers import ADMIN, bearer, sign_in
+from vocab import DeliveryStatus
+
+ALL = ["dossier.submitted", "dossier.status_changed", "dossier.transferred", "payment.succeeded"]
+
+
+@pytest.fixture
+def admin(client, session):
+    grant_staff(session, ADMIN["cccd"], role="admin", agency_code=None)
+    return sign_in(client, ADMIN)
+
+
+@pytest.fixture
+def citizen(client):
+    return sign_in(client)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
+def dispatcher_for(app, **changes) -> Dispatcher:
+    runtime = state_of(app).runtime
+    return Dispatcher(runtime.sessions, dataclasses.replace(runtime.settings, **changes), now=clock.now)
+
+
+@pytest.fixture
+def dispatcher(app, session) -> Iterator[Dispatcher]:
+    clock.freeze(clock.now())
+    d = dispatcher_for(app, webhook_timeout_seconds=2.0)
+    yield d
+    d.close()
+
+
+def subscribe(client, admin, receiver: Receiver, events=tuple(ALL)) -> dict:
+    response = client.post("/api/v1/admin/webhooks", headers=bearer(admin),
+                           json={"url": receiver.url, "events": list(events), "description": "LGSP"})
+    assert response.status_code == 201, response.json
+    receiver.secret = response.json["secret"]
+    return response.json
+
+
+def events_of(session, dossier_id: str) -> list[Event]:
+    return list(session.scalars(select(Event).where(Event.resource_id == dossier_id).order_by(Event.id)))
+
+
+# --- the event log --------------------------------------------------------------------------------
+
+def test_each_move_writes_one_event_in_its_transaction_with_a_growing_sequence(client, session, citizen):
+    dossier = submitted(client, citizen)
+    official = official_of(client, session)
+    assert act(client, official, dossier["id"], "receive").status_code == 200
+    assert act(client, official, dossier["id"], "start_processing").status_code == 200
+    events = events_of(session, dossier["id"])
+    assert [(str(e.type), e.data["status"], e.data["national_status"]) for e in events] == [
+        ("dossier.submitted", "submitted", 1), ("dossier.status_changed", "received", 2),
+        ("dossier.status_changed", "in_progress", 4)]
+    sequences = [e.sequence for e in events]
+    assert sequences == sorted(set(sequences))
+    assert all(e.user_id == events[0].user_id and e.agency_id for e in events)
+    assert "full_name" not in str(events[0].data) and events[0].data["code"] == dossier["code"]
+
+
+def test_a_transfer_writes_dossier_transferred_seen_by_both_agencies(client, session, citizen):
+    hoi_an, tam_ky = "000.20.24.H15", "000.20.17.H15"
+    centre = official_of(client, session, agency=hoi_an)
+    dossier = submitted(client, citizen)
+    act(client, centre, dossier["id"], "receive")
+    assert act(client, centre, dossier["id"], "transfer", agency_code=tam_ky).status_code == 200
+    moved = events_of(session, dossier["id"])[-1]
+    assert moved.type == "dossier.transferred" and moved.data["from_agency_code"] == hoi_an
+    assert moved.data["agency_code"] == tam_ky and moved.agency_id != moved.centre_id
+
+
+def test_a_refused_move_writes_no_event(client, session, citizen):
+    dossier = submitted(client, citizen)
+    official = official_of(client, session)
+    assert act(client, official, dossier["id"], "approve").status_code == 409
+    assert len(events_of(session, dossier["id"])) == 1
+
+
+# --- subscriptions ------------------------------------------------------------------------------
+
+def test_admins_create_read_update_and_delete_subscriptions(client, admin, receiver):
+    created = subscribe(client, admin, receiver)
+    assert created["secret"].startswith("whsec_") and created["active"] is True
+    url = f"/api/v1/admin/webhooks/{created['id']}"
+    shown = client.get(url, headers=bearer(admin)).json
+    assert "secret" not in shown and shown["events"] == sorted(ALL)
+    assert [w["id"] for w in client.get("/api/v1/admin/webhooks", headers=bearer(admin)).json["items"]] == [
+        created["id"]]
+    changed = client.patch(url, headers=bearer(admin), json={"events": ["payment.succeeded"], "active": False})
+    assert changed.status_code == 200 and changed.json["active"] is False
+    assert client.delete(url, headers=bearer(admin)).status_code == 204
+    assert client.get(url, headers=bearer(admin)).status_code == 404
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/hook", "javascript:alert(1)", "https://", "not a url",
+                                 "https://user:pw@example.com/hook", "{base}/api/v1/admin/webhooks",
+                                 "{base}/anything", "http://localhost:{port}/api/v1/admin/staff"])
+def test_a_url_that_is_not_http_or_is_this_server_is_422(client, admin, settings, url):
+    url = url.format(base=settings.base_url, port=settings.base_url.rsplit(":", 1)[1])
+    response = client.post("/api/v1/admin/webhooks", headers=bearer(admin),
+                           json={"url": url, "events": ["dossier.submitted"]})
+    assert response.status_code == 422 and "url" in response.json["errors"], response.json
+
+
+def test_unknown_event_types_and_empty_lists_are_422_and_citizens_are_refused(client, admin, citizen):
+    for events in ([], ["dossier.eaten"]):
+        response = client.post("/api/v1/admin/webhooks", headers=bearer(admin),
+                               json={"url": "https://example.com/h", "events": events})
+        assert response.status_code == 422 and any(k.startswith("events") for k in response.json["errors"])
+    response = client.post("/api/v1/admin/webhooks", headers=bearer(citizen),
+                           json={"url": "https://example.com/h", "events": ["dossier.submitted"]})
+    assert response.status_code == 403
+
+
+# --- delivery -------------------------------------------------------------------------------------
+
+def test_a_delivery_is_signed_as_api_md_says_and_listed(client, session, admin, citizen, receiver, dispatcher):
+    sub = subscribe(client, admin, receiver)
+    dossier = submitted(client, citizen)
+    dispatcher.drain()
+    assert receiver.refused == [] and len(receiver.arrivals) == 1
+    event = receiver.arrivals[0].event
+    assert set(event) == {"id", "type", "occurred_at", "sequence", "data"}
+    assert event["type"] == "dossier.submitted" and event["data"]["dossier_id"] == dossier["id"]
+    assert event["data"]["national_status"] == 1
+    listed = client.get(f"/api/v1/admin/webhooks/{sub['id']}/deliveries", headers=bearer(admin)).json["items"]
+    assert [(a["event_id"], a["attempt"], a["status_code"], a["error"]) for a in listed] == [
+        (event["id"], 1, 200, None)]
+    assert listed[0]["duration_ms"] >= 0
+
+
+def test_the_test_receiver_refuses_a_replay_older_than_five_minutes_and_a_forgery():
+    from services.events.webhooks import signature
+
+    body = b'{"id":"1"}'
+    now = time.time()
+    assert verify(signature("s3cret", body, int(now)), body, "s3cret", now=now) is None
+    assert verify(signature("s3cret", body, int(now) - 301), body, "s3cret", now=now) == "too old"
+    assert verify(signature("other", body, int(now)), body, "s3cret", now=now) == "bad signature"
+    assert verify(signature("s3cret", body, int(now)), body + b" ", "s3cret", now=now) == "bad signature"
+
+
+def test_5xx_and_429_are_retried_with_backoff_other_4xx_end_at_once(client, session, admin, citizen, receiver,
+                                                                       dispatcher):
+    sub = subscribe(client, admin, receiver)
+    receiver.answers = [503, 429]
+    dossier = submitted(client, citizen)
+    dispatcher.drain()
+    delivery = session.scalar(select(WebhookDelivery).where(WebhookDelivery.subscription_id == sub["id"]))
+    assert delivery.status == DeliveryStatus.pending and delivery.next_attempt_at > clock.now()
+    for _ in range(2):
+        clock.advance(seconds=3600)
+        dispatcher.drain()
+    assert receiver.ids == [str(events_of(session, dossier["id"])[0].id)]
+    admin = sign_in(client, ADMIN)  # the clock moved past the token's life
+    attempts = client.get(f"/api/v1/admin/webhooks/{sub['id']}/deliveries", headers=bearer(admin)).json["items"]
+    assert [a["status_code"] for a in reversed(attempts)] == [503, 429, 200]
+    session.expire_all()
+    assert session.get(WebhookSubscription, sub["id"]).failing_since is None
+
+    receiver.answers = [410]
+    official = official_of(client, session)
+    act(client, official, dossier["id"], "receive")
+    dispatcher.drain()
+    clock.advance(hours=80)
+    dispatcher.drain()
+    assert len(receiver.arrivals) == 1
+    failed = session.scalars(select(WebhookDelivery).where(WebhookDelivery.status == DeliveryStatus.failed)).all()
+    assert len(failed) == 1 and failed[0].attempts == 1
+
+
+def test_retries_stop_after_the_retry_window_not_before(client, session, admin, citizen, receiver, app):
+    clock.freeze(clock.now())
+    dispatcher = dispatcher_for(app, webhook_deactivate_hours=1000.0)  # not switched off after a day
+    subscribe(client, admin, receiver)
+    receiver.down = True
+    submitted(client, citizen)
+    start = clock.now()
+    while clock.now() - start < timedelta(hours=71):
+        dispatcher.drain()
+        delivery = session.scalar(select(WebhookDelivery))
+        session.refresh(delivery)
+        assert delivery.status == DeliveryStatus.pending
+        clock.freeze(max(delivery.next_attempt_at, clock.now() + timedelta(minutes=1)))
+    clock.advance(hours=2)
+    dispatcher.drain()
+    dispatcher.close()
+    session.refresh(delivery)
+    assert delivery.status == DeliveryStatus.failed and delivery.attempts > 10
+
+
+def test_receiver_down_for_an_hour_then_up_gets_everything_in_order_once(client, session, admin, citizen, receiver,
+                                                                        dispatcher):
+    subscribe(client, admin, receiver)
+    receiver.down = True
+    official = official_of(client, session)
+    dossiers = [submitted(client, citizen) for _ in range(3)]
+    for d in dossiers:
+        for action in ("receive", "start_processing", "approve"):
+            assert act(client, official, d["id"], action).status_code == 200
+    for _ in range(6):  # an hour of failures
+        dispatcher.drain()
+        clock.advance(minutes=10)
+    receiver.down = False
+    for _ in range(12):
+        dispatcher.drain()
+        clock.advance(minutes=20)
+    assert len(receiver.ids) == len(set(receiver.ids)) == 12
+    by_dossier: dict[str, list[int]] = {}
+    for arrival in receiver.arrivals:
+        by_dossier.setdefault(arrival.event["data"]["dossier_id"], []).append(arrival.event["sequence"])
+    assert all(seq == sorted(seq) and len(seq) == 4 for seq in by_dossier.values())
+
+
+def test_a_worker_killed_mid_delivery_leaves_it_to_the_lease(client, session, admin, citizen, receiver, app):
+    clock.freeze(clock.now())
+    subscribe(client, admin, receiver)
+    submitted(client, citizen)
+    killed = dispatcher_for(app)
+    killed.fan_out()
+    assert len(killed.claim()) == 1  # claimed, then the process dies before sending
+    other = dispatcher_for(app)
+    try:
+        other.drain()
+        assert receiver.arrivals == []
+        clock.advance(seconds=state_of(app).runtime.settings.webhook_lease_seconds + 1)
+        other.drain()
+        assert len(receiver.arrivals) == 1
+    finally:
+        killed.close()
+        other.close()
+
+
+def test_a_hanging_receiver_does_not_delay_a_healthy_one(client, session, admin, citizen, app):
+    clock.freeze(clock.now())
+    hanging, healthy = Receiver(hang=10).start(), Receiver().start()
+    subscribe(client, admin, hanging)
+    subscribe(client, admin, healthy)
+    dispatcher = dispatcher_for(app, webhook_timeout_seconds=2.0, webhook_per_endpoint=2)
+    official = official_of(client, session)
+    try:
+        dossier = submitted(client, citizen)
+        dispatcher.step()  # the hanging receiver now holds its threads
+        delays = []
+        for action in ("receive", "start_processing", "approve"):
+            assert act(client, official, dossier["id"], action).status_code == 200
+            committed = time.monotonic()
+            expected = len(healthy.arrivals) + 1
+            while len(healthy.arrivals) < expected and time.monotonic() - committed < 5:
+                dispatcher.step()
+                dispatcher.wakeup.wait(0.02)
+                dispatcher.wakeup.clear()
+            delays.append(healthy.arrivals[-1].at - committed)
+        assert max(delays) < 1.0, delays
+        assert hanging.arrivals == []
+    finally:
+        dispatcher.close()
+        hanging.stop()
+        healthy.stop()
+
+
+def test_redeliver_sends_an_event_again_and_an_unknown_one_is_404(client, session, admin, citizen, receiver,
+                                                                   dispatcher):
+    sub = subscribe(client, admin, receiver)
+    submitted(client, citizen)
+    dispatcher.drain()
+    event_id = receiver.ids[0]
+    url = f"/api/v1/admin/webhooks/{sub['id']}/deliveries"
+    assert client.post(f"{url}/{event_id}/redeliver", headers=bearer(admin)).status_code == 202
+    dispatcher.drain()
+    assert receiver.ids == [event_id, event_id]
+    for bad in ("999999999", "abc", "1" * 30):
+        assert client.post(f"{url}/{bad}/redeliver", headers=bearer(admin)).status_code == 404
+
+
+def test_replay_re_sends_a_period_in_order(client, session, admin, citizen, receiver, dispatcher, app):
+    sub = subscribe(client, admin, receiver)
+    official = official_of(client, session)
+    dossier = submitted(client, citizen)
+    act(client, official, dossier["id"], "receive")
+    dispatcher.drain()
+    first = list(receiver.ids)
+    assert len(first) == 2
+    since = (clock.now() - timedelta(minutes=5)).isoformat()
+    result = app.test_cli_runner().invoke(args=["events", "replay", "--since", since, "--subscription", sub["id"]])
+    assert result.exit_code == 0 and "queued: 2" in result.output, result.output
+    dispatcher.drain()
+    assert receiver.ids == first + first  # the same ids: the receiver drops them as already seen
+
+
+def test_a_subscription_failing_for_24_hours_is_deactivated_and_admins_told(client, session, admin, citizen,
+                                                                            receiver, dispatcher):
+    sub = subscribe(client, admin, receiver)
+    receiver.down = True
+    submitted(client, citizen)
+    for _ in range(30):
+        dispatcher.drain()
+        clock.advance(hours=1)
+    session.expire_all()
+    row = session.get(WebhookSubscription, sub["id"])
+    assert row.active is False and row.deactivated_at is not None
+    assert session.scalar(select(AuditEntry).where(AuditEntry.action == "webhook.deactivated")) is not None
+    assert session.scalar(select(Notification).where(Notification.kind == "webhook.deactivated")) is not None
+    # Turned on again by an admin: the failure clock starts over.
+    admin = sign_in(client, ADMIN)
+    again = client.patch(f"/api/v1/admin/webhooks/{sub['id']}", headers=bearer(admin), json={"active": True})
+    assert again.json["active"] is True and again.json["failing_since"] is None
+
+
+def test_the_backlog_is_on_metrics(client, admin, citizen, receiver):
+    subscribe(client, admin, receiver)
+    submitted(client, citizen)
+    text = client.get("/metrics").get_data(as_text=True)
+    assert "smartqn_webhook_backlog" in text and "smartqn_events_unfanned 1.0" in text
+
+
+def test_a_successful_payment_writes_payment_succeeded_once(client, session, citizen, settings):
+    from tests.api.test_payments import gateway_result, ipn, pay
+    from tests.dossier_helpers import FEE
+
+    dossier = submitted(client, citizen, FEE)
+    payment = pay(client, citizen, dossier["id"]).json
+    ipn(client, gateway_result(settings, payment))
+    ipn(client, gateway_result(settings, payment))  # the gateway repeats itself
+    paid = [e for e in events_of(session, dossier["id"]) if e.type == "payment.succeeded"]
+    assert len(paid) == 1 and paid[0].data["payment_id"] == payment["id"]
+    assert paid[0].data["amount_vnd"] == payment["amount_vnd"] and paid[0].data["receipt_no"].startswith("BL-")

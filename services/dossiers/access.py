@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from services.actors import Actor
+from services.dossiers.loading import SHOWN, hydrate, select_shown
 from services.errors import NotFound
 from services.models import Agency, Dossier, DossierBundle, Procedure
 from vocab import DossierStatus, Role
@@ -27,7 +29,12 @@ def shown(*, staff: bool = False) -> tuple[Any, ...]:
 def find(session: Session, dossier_id: str, *, lock: bool = False, papers: bool = False,
          staff: bool = False) -> Dossier | None:
     """One dossier with what its response reads; `papers` adds the procedure's required documents
-    (checked on attach and submit), `staff` the applicant (the officials' view)."""
+    (checked on attach and submit), `staff` the applicant (the officials' view). Unlocked reads are one
+    statement (services.dossiers.loading); a locked one loads through the ORM and refreshes what an
+    earlier read of this session left, so a write works on the row as locked."""
+    if not lock and not papers:
+        return next(iter(hydrate(session.execute(select_shown(session, staff=staff)
+                                                 .where(Dossier.id == dossier_id)).all())), None)
     # The timeline and papers come joined (a dossier has few of each).
     procedure = joinedload(Dossier.procedure)
     stmt = select(Dossier).where(Dossier.id == dossier_id).options(
@@ -36,6 +43,9 @@ def find(session: Session, dossier_id: str, *, lock: bool = False, papers: bool 
         *((procedure.selectinload(Procedure.required_documents),) if papers else ()))
     if lock:
         stmt = stmt.with_for_update(of=Dossier)
+    earlier = session.identity_map.get(identity_key(Dossier, dossier_id))
+    if earlier is not None and inspect(earlier).info.pop(SHOWN, False):
+        stmt = stmt.execution_options(populate_existing=True)  # replace the read's unsessioned collections
     return session.scalars(stmt).unique().one_or_none()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import errors, guards, metrics, observability, openapi, push, routes, security
+from api import errors, guards, metrics, observability, openapi, push, routes, security, shedding
 from api.caching import RenderedCache, RevisionCache
 from api.cli import register_commands
 from api.context import KEY, AppState
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                                                                      openapi.ContractDocs(app)]})
     openapi.register_converters(app, api)
     observability.install(app)  # first: every later hook and error already has a request id
+    shedding.install(app, settings.shed_queue_ms)  # second: a shed request costs nothing more
     security.install(app, settings)
     metrics.install(app, settings.metrics_token)
     limiter = state.limiter = create_limiter(app, settings)

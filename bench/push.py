@@ -208,7 +208,10 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=40)
     parser.add_argument("--workers", type=int, default=3, help="worker processes draining one outbox")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--short", action="store_true", help="CI smoke: 100 messages, 2 workers, 1 round, no targets")
     args = parser.parse_args()
+    if args.short:
+        args.messages, args.samples, args.rounds, args.workers = 100, 3, 1, 2
     with scratch_database() as url, tempfile.TemporaryDirectory() as tmp:
         fcm_port = free_port()
         fcm = f"http://127.0.0.1:{fcm_port}"
@@ -261,7 +264,7 @@ def main() -> int:
     if args.samples:
         print(f"\naction → message at the emulator, inline worker, {len(timings)} actions: "
               f"p50 {p50:.0f} ms, p95 {p95:.0f} ms (target p95 < 1000 ms: {'ok' if p95 < 1000 else 'MISS'})")
-    return 0 if ours >= 1000 and p95 < 1000 else 1
+    return 0 if args.short or (ours >= 1000 and p95 < 1000) else 1
 
 
 if __name__ == "__main__":

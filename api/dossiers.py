@@ -28,11 +28,10 @@ from services.dossiers import queries as dossier_queries
 from services.dossiers.access import get_visible
 
 blp = Blueprint("dossiers", __name__, url_prefix="/api/v1/dossiers", description="The citizen's dossiers")
-_dossier = DossierSchema()
 
 
 def _reply(dossier: Any, status: int = 200, **headers: str) -> Response:
-    return json_response(_dossier.dump(presenters.dossier(dossier, current_actor())), status,
+    return json_response(presenters.dumped(presenters.dossier(dossier, current_actor())), status,
                          etag(dossier.version), headers)
 
 
@@ -51,11 +50,12 @@ def create(body: dict[str, Any]) -> Response:
 @blp.get("")
 @blp.arguments(CitizenListArgs, location="query", as_kwargs=True)
 @blp.response(200, DossierPageSchema)
-def list_own(limit: int, cursor: list[Any] | None = None, status: str | None = None) -> dict[str, Any]:
+def list_own(limit: int, cursor: list[Any] | None = None, status: str | None = None) -> Response:
     """The caller's own dossiers, newest first."""
     actor = current_actor()
     page = dossier_queries.list_own(get_session(), actor, status=status, after=cursor, limit=limit)
-    return {"items": [presenters.dossier(d, actor) for d in page.items], "next_cursor": encode_cursor(page.next_key)}
+    return json_response({"items": [presenters.dumped(presenters.dossier(d, actor)) for d in page.items],
+                          "next_cursor": encode_cursor(page.next_key)})
 
 
 @blp.get("/<string:dossier_id>")

@@ -123,12 +123,22 @@ def hydrate(rows: Sequence[Any]) -> list[Dossier]:
             TimelineEntry(dossier_id=dossier.id, **dict(zip(_TIMELINE_NAMES, row, strict=True)))
             for row in _TIMELINE.decode(timeline)])
         set_committed_value(dossier, "attachments", [_paper(dossier.id, row) for row in _PAPERS.decode(papers)])
-        set_committed_value(dossier, "payments", [
-            Payment(dossier_id=dossier.id, **dict(zip(_PAYMENT_NAMES, row, strict=True)))
-            for row in _PAYMENTS.decode(payments)])
+        set_payments(dossier, payments)
         inspect(dossier).info[SHOWN] = True
         dossiers.append(dossier)
     return dossiers
+
+
+def payments_column(session: Session) -> Any:
+    """The payments as a JSON column, for a locked load that joins the rest through the ORM."""
+    return _PAYMENTS.subquery(session.get_bind().dialect.name)
+
+
+def set_payments(dossier: Dossier, raw: Any) -> None:
+    if isinstance(raw, str | bytes):
+        raw = json.loads(raw)
+    set_committed_value(dossier, "payments", [
+        Payment(dossier_id=dossier.id, **dict(zip(_PAYMENT_NAMES, row, strict=True))) for row in _PAYMENTS.decode(raw)])
 
 
 def _paper(dossier_id: str, row: list[Any]) -> Attachment:

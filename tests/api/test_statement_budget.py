@@ -58,10 +58,38 @@ def test_reads_are_one_statement_and_writes_a_handful(client: Any, session: Any)
         response = client.post(f"/api/v1/dossiers/{pending['id']}/submit",
                                headers={**bearer(citizen), "Idempotency-Key": "budget"})
     assert response.status_code == 200
+    print(f"\nsubmit: {len(statements)} statements")
     assert len(statements) <= SUBMIT_BUDGET, statements
     current = client.get(f"/api/v1/admin/dossiers/{ids[0]}", headers=bearer(official))
     with counted(session) as statements:
         response = client.post(f"/api/v1/admin/dossiers/{ids[0]}/actions", json={"action": "receive"},
                                headers={**bearer(official), "If-Match": current.headers["ETag"]})
     assert response.status_code == 200, response.json
+    print(f"action: {len(statements)} statements")
     assert len(statements) <= ACTION_BUDGET, statements
+
+
+def test_the_direct_dossier_rendering_equals_the_schemas_dump(app: Any, client: Any, session: Any) -> None:
+    """presenters.dumped() skips marshmallow on the hot paths; it must write exactly what the schemas would."""
+    from api import presenters
+    from schemas.dossiers import DossierSchema, StaffDossierSchema
+    from services.actors import Actor
+    from services.dossiers.access import get_visible
+    from services.models import User
+    from tests.dossier_helpers import FEE, act
+
+    citizen, official = sign_in(client), official_of(client, session)
+    received = submitted(client, citizen)["id"]
+    assert act(client, official, received, "receive").status_code == 200
+    ids = [received, submitted(client, citizen, FEE)["id"], draft(client, citizen)["id"],
+           draft(client, citizen, papers=False)["id"]]
+    applicant = session.query(User).filter_by(cccd="049085001234").one()
+    actors = [Actor(applicant.id, "citizen"), Actor("someone", "admin")]
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        for dossier_id in ids:
+            dossier = get_visible(session, actors[1], dossier_id, staff=True)
+            for actor in actors:
+                view = presenters.dossier(dossier, actor)
+                assert presenters.dumped(view) == DossierSchema().dump(view)
+                staff_view = presenters.dossier(dossier, actor, staff=True)
+                assert presenters.dumped(staff_view) == StaffDossierSchema().dump(staff_view)

@@ -23,7 +23,8 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, event, select, update
+from sqlalchemy import Table, bindparam, column, delete, event, select, update, values
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session, joinedload
 
 from notifications.senders import Outcome, Push, Sender
@@ -43,6 +44,22 @@ RECORD = (update(_jobs).where(_jobs.c.id == bindparam("job"))
                   message_id=bindparam("fcm_id", type_=_jobs.c.message_id.type),
                   next_attempt_at=bindparam("next_at", type_=_jobs.c.next_attempt_at.type),
                   last_error=bindparam("error", type_=_jobs.c.last_error.type), lease_id=None))
+
+
+def _record_held(lease: str, rows: list[dict[str, Any]]) -> Any:
+    """UPDATE push_jobs FROM (VALUES the outcomes) WHERE the lease still holds the job RETURNING its id:
+    the lease check and the write in one round trip (PostgreSQL)."""
+    types = {"job": _jobs.c.id.type, "state": _jobs.c.status.type, "at": _jobs.c.sent_at.type,
+             "fcm_id": _jobs.c.message_id.type, "next_at": _jobs.c.next_attempt_at.type,
+             "error": _jobs.c.last_error.type}
+    outcomes = values(*(column(name, type_) for name, type_ in types.items()), name="outcomes").data(
+        [tuple(row[name] for name in types) for row in rows])
+    return (update(_jobs).where(_jobs.c.id == outcomes.c.job, _jobs.c.lease_id == lease)
+            .values(status=outcomes.c.state, message_id=outcomes.c.fcm_id, last_error=outcomes.c.error,
+                    lease_id=None,  # a column of NULLs only would be text: the times are cast back
+                    sent_at=sql_cast(outcomes.c.at, types["at"]),
+                    next_attempt_at=sql_cast(outcomes.c.next_at, types["next_at"]))
+            .returning(_jobs.c.id))
 
 
 def forgets_device(outcome: Outcome) -> bool:
@@ -120,9 +137,13 @@ class PushWorker:
         stats = Stats()
         now = self.now()
         with self.sessions() as session, session.begin():
-            # Which jobs this lease still holds (a slow worker's lease may have run out and been taken).
-            held = set(session.scalars(select(PushJob.id).where(PushJob.id.in_([j.id for j, _ in results]),
-                                                                PushJob.lease_id == lease).with_for_update()))
+            if self.skip_locked:  # PostgreSQL: check the lease and write the outcomes in one statement
+                outcome_rows = self._record_rows(results, now)
+                held = set(session.scalars(_record_held(lease, outcome_rows))) if outcome_rows else set()
+            else:
+                # Which jobs this lease still holds (a slow worker's lease may have run out and been taken).
+                held = set(session.scalars(select(PushJob.id).where(PushJob.id.in_([j.id for j, _ in results]),
+                                                                    PushJob.lease_id == lease).with_for_update()))
             rows: list[dict[str, Any]] = []
             forgotten: dict[str, str] = {}  # job → device
             for job, outcome in results:
@@ -133,9 +154,10 @@ class PushWorker:
                 if outcome.ok:
                     stats.sent += 1
                 elif outcome.error in RETRYABLE and job.attempts < self.settings.push_max_attempts:
-                    delay = self._backoff(job.attempts, outcome.retry_after)
-                    row.update(state="pending", at=None, next_at=now + timedelta(seconds=delay),
-                               error=self._error(outcome))
+                    if not self.skip_locked:  # (PostgreSQL's rows were written above, each drawn once)
+                        delay = self._backoff(job.attempts, outcome.retry_after)
+                        row.update(state="pending", at=None, next_at=now + timedelta(seconds=delay),
+                                   error=self._error(outcome))
                     stats.retried += 1
                 else:
                     row.update(state="failed", at=None, error=self._error(outcome))
@@ -143,7 +165,7 @@ class PushWorker:
                     if job.kind == "message" and job.device_id and forgets_device(outcome):
                         forgotten[job.id] = job.device_id
                 rows.append(row)
-            if rows:
+            if rows and not self.skip_locked:
                 session.execute(RECORD, rows)  # one executemany for the batch
             if forgotten:
                 # Kept as failed, without the device; the device's other queued pushes go with it
@@ -152,6 +174,21 @@ class PushWorker:
                 session.execute(delete(Device).where(Device.id.in_(set(forgotten.values()))))
                 stats.devices_removed = len(set(forgotten.values()))
         return stats
+
+    def _record_rows(self, results: list[tuple[PushJob, Outcome]], now: datetime) -> list[dict[str, Any]]:
+        """The rows record() writes on SQLite, for every job of the group (the UPDATE skips those whose
+        lease ran out), each retry's backoff drawn once."""
+        rows = []
+        for job, outcome in results:
+            row = {"job": job.id, "state": "sent", "at": now, "fcm_id": outcome.message_id, "next_at": now,
+                   "error": None}
+            if not outcome.ok:
+                retry = outcome.error in RETRYABLE and job.attempts < self.settings.push_max_attempts
+                delay = self._backoff(job.attempts, outcome.retry_after) if retry else 0.0
+                row.update(state="pending" if retry else "failed", at=None,
+                           next_at=now + timedelta(seconds=delay), error=self._error(outcome))
+            rows.append(row)
+        return rows
 
     @staticmethod
     def _error(outcome: Outcome) -> str:

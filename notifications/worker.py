@@ -23,8 +23,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, column, delete, event, select, update, values
-from sqlalchemy import cast as sql_cast
+from sqlalchemy import Table, bindparam, delete, event, select, text, update
 from sqlalchemy.orm import Session, joinedload
 
 from notifications.senders import Outcome, Push, Sender
@@ -46,20 +45,23 @@ RECORD = (update(_jobs).where(_jobs.c.id == bindparam("job"))
                   last_error=bindparam("error", type_=_jobs.c.last_error.type), lease_id=None))
 
 
-def _record_held(lease: str, rows: list[dict[str, Any]]) -> Any:
-    """UPDATE push_jobs FROM (VALUES the outcomes) WHERE the lease still holds the job RETURNING its id:
-    the lease check and the write in one round trip (PostgreSQL)."""
-    types = {"job": _jobs.c.id.type, "state": _jobs.c.status.type, "at": _jobs.c.sent_at.type,
-             "fcm_id": _jobs.c.message_id.type, "next_at": _jobs.c.next_attempt_at.type,
-             "error": _jobs.c.last_error.type}
-    outcomes = values(*(column(name, type_) for name, type_ in types.items()), name="outcomes").data(
-        [tuple(row[name] for name in types) for row in rows])
-    return (update(_jobs).where(_jobs.c.id == outcomes.c.job, _jobs.c.lease_id == lease)
-            .values(status=outcomes.c.state, message_id=outcomes.c.fcm_id, last_error=outcomes.c.error,
-                    lease_id=None,  # a column of NULLs only would be text: the times are cast back
-                    sent_at=sql_cast(outcomes.c.at, types["at"]),
-                    next_attempt_at=sql_cast(outcomes.c.next_at, types["next_at"]))
-            .returning(_jobs.c.id))
+# The lease check and the write of a group's outcomes in one round trip (PostgreSQL): one row per job from
+# parallel arrays, each job updated only while this lease holds it, the ids updated returned. A constant
+# text, so psycopg prepares it once per connection (a VALUES list would be compiled anew for every group).
+RECORD_HELD = text("""
+    UPDATE push_jobs SET status = o.state, sent_at = o.at, message_id = o.fcm_id, next_attempt_at = o.next_at,
+                         last_error = o.error, lease_id = NULL
+    FROM unnest(CAST(:jobs AS varchar[]), CAST(:states AS varchar[]), CAST(:ats AS timestamptz[]),
+                CAST(:fcm_ids AS varchar[]), CAST(:next_ats AS timestamptz[]), CAST(:errors AS text[]))
+         AS o(job, state, at, fcm_id, next_at, error)
+    WHERE push_jobs.id = o.job AND push_jobs.lease_id = :lease
+    RETURNING push_jobs.id""")
+
+
+def _record_held(lease: str, rows: list[dict[str, Any]]) -> tuple[Any, dict[str, Any]]:
+    return RECORD_HELD, {"lease": lease, "jobs": [r["job"] for r in rows], "states": [r["state"] for r in rows],
+                         "ats": [r["at"] for r in rows], "fcm_ids": [r["fcm_id"] for r in rows],
+                         "next_ats": [r["next_at"] for r in rows], "errors": [r["error"] for r in rows]}
 
 
 def forgets_device(outcome: Outcome) -> bool:
@@ -139,7 +141,7 @@ class PushWorker:
         with self.sessions() as session, session.begin():
             if self.skip_locked:  # PostgreSQL: check the lease and write the outcomes in one statement
                 outcome_rows = self._record_rows(results, now)
-                held = set(session.scalars(_record_held(lease, outcome_rows))) if outcome_rows else set()
+                held = set(session.scalars(*_record_held(lease, outcome_rows))) if outcome_rows else set()
             else:
                 # Which jobs this lease still holds (a slow worker's lease may have run out and been taken).
                 held = set(session.scalars(select(PushJob.id).where(PushJob.id.in_([j.id for j, _ in results]),

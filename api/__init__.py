@@ -40,7 +40,6 @@ def create_app(settings: Settings | None = None) -> Flask:
                                                                      openapi.ContractDocs(app)]})
     openapi.register_converters(app, api)
     observability.install(app)  # first: every later hook and error already has a request id
-    shedding.install(app, settings.shed_queue_ms)  # second: a shed request costs nothing more
     security.install(app, settings)
     metrics.install(app, settings.metrics_token)
     limiter = state.limiter = create_limiter(app, settings)
@@ -50,4 +49,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     register_commands(app)
     if settings.push_worker == "inline":
         state.push_worker = push.start_inline(runtime)
+    shedding.install(app, settings.shed_queue_ms)  # outermost WSGI layer: a shed request costs next to nothing
     return app

@@ -5,7 +5,7 @@ in-flight counter is always 1 and says nothing; past the knee the waiting happen
 (or the proxy), where the app cannot count it, and a bounded backlog only turns the excess into
 refused or timed-out connections, not answers. The proxy in front (nginx: `proxy_set_header
 X-Request-Start "t=${msec}";`) stamps when it accepted the request; a worker that picks it up more
-than SMARTQN_SHED_QUEUE_MS later (default 200) answers 503 problem+json `service_unavailable` with
+than SMARTQN_SHED_QUEUE_MS later (default 100) answers 503 problem+json `service_unavailable` with
 `Retry-After` from a WSGI middleware, before Flask, authentication or the database, so the backlog
 drains at the speed of a 503 and the requests that are served keep their latency. Health and metrics
 endpoints are never shed. Without the header (no proxy, the tests) nothing is shed.

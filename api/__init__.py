@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import errors, guards, metrics, observability, openapi, push, routes, security
+from api import errors, guards, metrics, observability, openapi, push, routes, security, shedding
 from api.caching import RenderedCache, RevisionCache
 from api.cli import register_commands
 from api.context import KEY, AppState
@@ -49,4 +49,5 @@ def create_app(settings: Settings | None = None) -> ReplayingFlask:
     register_commands(app)
     if settings.push_worker == "inline":
         state.push_worker = push.start_inline(runtime)
+    shedding.install(app, settings.shed_queue_ms)  # outermost WSGI layer: a shed request costs next to nothing
     return app

@@ -22,6 +22,7 @@ from schemas.dossiers import (
     RatingSchema,
     UpdateDossierSchema,
     UploadSchema,
+    WalletMatchSchema,
 )
 from schemas.wallet import WalletAttachSchema
 from services.dossiers import attachments, citizen
@@ -31,15 +32,16 @@ from services.dossiers.table import EDITABLE
 from services.wallet import reuse
 
 blp = Blueprint("dossiers", __name__, url_prefix="/api/v1/dossiers", description="The citizen's dossiers")
-_dossier = DossierSchema()
+_wallet_match = WalletMatchSchema(many=True)
 
 
 def _reply(dossier: Any, status: int = 200, **headers: str) -> Response:
     actor = current_actor()
-    view = presenters.dossier(dossier, actor)
+    view = presenters.dumped(presenters.dossier(dossier, actor))
     if dossier.applicant_id == actor.user_id and dossier.status in EDITABLE:
-        view["wallet_matches"] = reuse.matches(get_session(), actor, dossier)
-    return json_response(_dossier.dump(view), status, etag(dossier.version), headers)
+        view["wallet_matches"] = {document_type: _wallet_match.dump(items)
+                                  for document_type, items in reuse.matches(get_session(), actor, dossier).items()}
+    return json_response(view, status, etag(dossier.version), headers)
 
 
 @blp.post("")
@@ -57,11 +59,12 @@ def create(body: dict[str, Any]) -> Response:
 @blp.get("")
 @blp.arguments(CitizenListArgs, location="query", as_kwargs=True)
 @blp.response(200, DossierPageSchema)
-def list_own(limit: int, cursor: list[Any] | None = None, status: str | None = None) -> dict[str, Any]:
+def list_own(limit: int, cursor: list[Any] | None = None, status: str | None = None) -> Response:
     """The caller's own dossiers, newest first."""
     actor = current_actor()
     page = dossier_queries.list_own(get_session(), actor, status=status, after=cursor, limit=limit)
-    return {"items": [presenters.dossier(d, actor) for d in page.items], "next_cursor": encode_cursor(page.next_key)}
+    return json_response({"items": [presenters.dumped(presenters.dossier(d, actor)) for d in page.items],
+                          "next_cursor": encode_cursor(page.next_key)})
 
 
 @blp.get("/<string:dossier_id>")

@@ -29,11 +29,10 @@ from services.dossiers.access import get_visible
 
 blp = Blueprint("admin_dossiers", __name__, url_prefix="/api/v1/admin/dossiers",
                 description="The officials' side of dossiers")
-_staff_dossier = StaffDossierSchema()
 
 
 def _reply(dossier: Any) -> Response:
-    return json_response(_staff_dossier.dump(presenters.dossier(dossier, current_actor(), staff=True)), 200,
+    return json_response(presenters.dumped(presenters.dossier(dossier, current_actor(), staff=True)), 200,
                          etag(dossier.version))
 
 
@@ -42,13 +41,13 @@ def _reply(dossier: Any) -> Response:
 @blp.response(200, StaffDossierPageSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def queue(limit: int, cursor: list[Any] | None = None, status: str | None = None, overdue: bool | None = None,
-          due_before: datetime | None = None, q: str | None = None, agency_code: str | None = None) -> dict[str, Any]:
+          due_before: datetime | None = None, q: str | None = None, agency_code: str | None = None) -> Response:
     """The agency's dossiers (every agency's for an admin), oldest due first."""
     actor = current_actor()
     page = dossier_queries.queue(get_session(), actor, status=status, overdue=overdue, due_before=due_before, q=q,
                                  agency_code=agency_code, after=cursor, limit=limit)
-    return {"items": [presenters.dossier(d, actor, staff=True) for d in page.items],
-            "next_cursor": encode_cursor(page.next_key)}
+    return json_response({"items": [presenters.dumped(presenters.dossier(d, actor, staff=True)) for d in page.items],
+                          "next_cursor": encode_cursor(page.next_key)})
 
 
 @blp.get("/<string:dossier_id>")

@@ -303,21 +303,26 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--samples", type=int, default=1000, help="requests per queue filter, in process")
     parser.add_argument("--drop", action="store_true", help="drop the kept databases and exit")
+    parser.add_argument("--short", action="store_true", help="CI smoke: the 10k database on both sides, a few "
+                        "samples, 1 s wrk runs (skipped without wrk), no targets")
     args = parser.parse_args()
     if args.drop:
         for name in SIZES:
             drop_database(name)
         return 0
-    if not shutil.which("wrk"):
+    if not shutil.which("wrk") and not args.short:
         sys.exit("wrk is not installed: apt-get install wrk")
     (small_db, small_rows), (large_db, large_rows) = SIZES.items()
+    if args.short:
+        (large_db, large_rows), args.samples, args.seconds = (small_db, small_rows), 20, 1
     with tempfile.TemporaryDirectory() as tmp:
-        small_url, large_url = prepare(small_db, small_rows, tmp), prepare(large_db, large_rows, tmp)
+        small_url = prepare(small_db, small_rows, tmp)
+        large_url = small_url if args.short else prepare(large_db, large_rows, tmp)
         small, _ = in_process(small_url, tmp, args.samples)
         large, stats_ms = in_process(large_url, tmp, args.samples)
-        results = throughput(large_url, tmp, args.seconds, args.connections)
+        results = throughput(large_url, tmp, args.seconds, args.connections) if shutil.which("wrk") else {}
 
-    throughput_ok = table(results, TARGETS)
+    throughput_ok = table(results, TARGETS) if results else True
     print(f"\nofficials' queue, first page of one commune ({AGENCY}), in process, by table size")
     print(f"{'query':<16}{'items':>8}{'p50 @10k':>10}{'p99 @10k':>10}{'p50 @1M':>10}{'p99 @1M':>10}{'p99 ratio':>11}"
           f"{'target':>10}")
@@ -332,7 +337,7 @@ def main() -> int:
     median = statistics.median(stats_ms)
     print(f"\nprovince-wide statistics over a year, {large_rows:,} dossiers, in process: median {median:.0f} ms, "
           f"max {max(stats_ms):.0f} ms of 7 (target < 1000 ms: {'ok' if median < 1000 else 'MISS'})")
-    return 0 if throughput_ok and scale_ok and median < 1000 else 1
+    return 0 if args.short or (throughput_ok and scale_ok and median < 1000) else 1
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@
    (SMARTQN_PUSH_WORKER=inline under gunicorn): p50/p95 over many actions. Target: p95 under 1 s.
 
 The emulator runs in its own process (`flask notifications emulator`), as FCM would be elsewhere.
-Usage: `.venv/bin/python bench/push.py [--messages 5000] [--samples 40]`.
+Usage: `.venv/bin/python bench/push.py [--messages 5000] [--samples 40] [--workers 3] [--rounds 3]`.
 """
 
 from __future__ import annotations
@@ -63,45 +63,92 @@ def clear(fcm: str) -> None:
     urllib.request.urlopen(urllib.request.Request(f"{fcm}/messages", method="DELETE")).read()
 
 
+_FILLS = iter(range(100))
+
+
 def fill_outbox(engine, count: int) -> None:
     """`count` message jobs: count/5 people with 5 devices each, one notification per person."""
-    people = count // DEVICES_EACH
+    people, fill = count // DEVICES_EACH, next(_FILLS)
     with Session(engine) as session, session.begin():
         ids = list(session.scalars(insert(User).returning(User.id), [
-            {"cccd": f"0011{i:08d}", "full_name": f"Người {i}", "date_of_birth": date(1990, 1, 1),
-             "gender": "male", "eid_level": 2, "eid_subject": f"bench-{i}"} for i in range(people)]))
+            {"cccd": f"00{fill:02d}{i:08d}", "full_name": f"Người {i}", "date_of_birth": date(1990, 1, 1),
+             "gender": "male", "eid_level": 2, "eid_subject": f"bench-{fill}-{i}"} for i in range(people)]))
         session.execute(insert(Device), [{"user_id": u, "token": f"bench-{u}-{n}", "platform": "android",
                                           "locale": "vi"} for u in ids for n in range(DEVICES_EACH)])
         notify(session, ids, "staff.overdue", {"code": "H47-BENCH", "procedure": "Đo tải",
                                                "due_time": "17:00 01/12/2026"})
 
 
-def throughput(url: str, env: dict[str, str], fcm: str, credentials: str, count: int) -> tuple[float, float]:
-    pushes = [Push(token=f"bare-{i}", title="Hồ sơ H47-BENCH đã quá hạn", body="Đo tải", data={"kind": "bench"},
-                   collapse_key="bench", badge=1) for i in range(count)]
-    bare_sender = FcmSender(credentials, endpoint=fcm)
-    bare_sender.send_each(pushes[:10])  # the OAuth token and the connections, as a running worker has them
+def _bare_pushes(count: int) -> list[Push]:
+    return [Push(token=f"bare-{i}", title="Hồ sơ H47-BENCH đã quá hạn", body="Đo tải", data={"kind": "bench"},
+                 collapse_key="bench", badge=1) for i in range(count)]
+
+
+def bare_rate(fcm: str, credentials: str, count: int, *, firebase_admin_path: bool) -> float:
+    """Messages/s with no database: firebase-admin's own `messaging.send_each` (a thread per message),
+    or our sender's path (firebase-admin's encoding and credential, kept-alive connections)."""
+    from firebase_admin import messaging
+
+    from notifications.fcm import build_message
+
+    pushes = _bare_pushes(count)
+    sender = FcmSender(credentials, endpoint=fcm)
+    sender.send_each(pushes[:10])  # the OAuth token and the connections, as a running worker has them
     started = time.perf_counter()
     for start in range(0, count, 500):
-        assert all(o.ok for o in bare_sender.send_each(pushes[start:start + 500]))
-    bare = count / (time.perf_counter() - started)
+        chunk = pushes[start:start + 500]
+        if firebase_admin_path:
+            batch = messaging.send_each([build_message(p) for p in chunk], app=sender.app)
+            assert batch.success_count == len(chunk)
+        else:
+            assert all(o.ok for o in sender.send_each(chunk))
+    rate = count / (time.perf_counter() - started)
+    sender.close()
     clear(fcm)
+    return rate
 
+
+def _drain(url: str, env: dict[str, str], fcm: str, credentials: str, ready: object, go: object) -> None:
     engine = make_engine(url)
-    fill_outbox(engine, count)
     settings = Settings.from_env(env)
     worker = PushWorker(sessionmaker(engine, expire_on_commit=False), FcmSender(credentials, endpoint=fcm),
                         dataclasses.replace(settings, push_periodic_seconds=3600), now=clock.now)
-    worker.sender.send_each(pushes[:10])
-    clear(fcm)
-    started = time.perf_counter()
-    stats = worker.drain()
-    ours = count / (time.perf_counter() - started)
-    delivered = len(emulator_messages(fcm))
-    if stats.sent != count or delivered != count:
-        sys.exit(f"worker sent {stats.sent}, emulator received {delivered}, expected {count}")
+    worker.sender.send_each([Push(token="warm", title="t", body="b", data={}, collapse_key=None, badge=None)])
+    ready.set()  # type: ignore[attr-defined]
+    go.wait()  # type: ignore[attr-defined]
+    while worker.run_batch().sent:
+        pass
     engine.dispose()
-    return bare, ours
+
+
+def workers_rate(url: str, env: dict[str, str], fcm: str, credentials: str, count: int, processes: int) -> float:
+    """Messages/s of `processes` worker processes draining one outbox of `count` jobs (FOR UPDATE SKIP LOCKED)."""
+    import multiprocessing
+
+    engine = make_engine(url)
+    fill_outbox(engine, count)
+    engine.dispose()
+    clear(fcm)
+    context = multiprocessing.get_context("fork")
+    go = context.Event()
+    children = []
+    for _ in range(processes):
+        ready = context.Event()
+        child = context.Process(target=_drain, args=(url, env, fcm, credentials, ready, go))
+        child.start()
+        ready.wait(60)
+        children.append(child)
+    clear(fcm)  # the warm-up messages
+    started = time.perf_counter()
+    go.set()
+    for child in children:
+        child.join(600)
+    rate = count / (time.perf_counter() - started)
+    delivered = len(emulator_messages(fcm))
+    if delivered != count:
+        sys.exit(f"the workers delivered {delivered} messages, expected {count}")
+    clear(fcm)
+    return rate
 
 
 def prepared_dossiers(url: str, citizen_cccd: str, count: int) -> list[str]:
@@ -159,7 +206,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--samples", type=int, default=40)
+    parser.add_argument("--workers", type=int, default=3, help="worker processes draining one outbox")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--short", action="store_true", help="CI smoke: 100 messages, 2 workers, 1 round, no targets")
     args = parser.parse_args()
+    if args.short:
+        args.messages, args.samples, args.rounds, args.workers = 100, 3, 1, 2
     with scratch_database() as url, tempfile.TemporaryDirectory() as tmp:
         fcm_port = free_port()
         fcm = f"http://127.0.0.1:{fcm_port}"
@@ -181,21 +233,38 @@ def main() -> int:
                     break
                 except OSError:
                     time.sleep(0.1)
-            bare, ours = throughput(url, env, fcm, credentials, args.messages)
+            figures: dict[str, list[float]] = {}
+            for _round in range(args.rounds):  # interleaved, so a change in the machine's load hits every figure
+                for name, measure in (
+                        ("firebase-admin send_each, no database", lambda: bare_rate(
+                            fcm, credentials, args.messages, firebase_admin_path=True)),
+                        ("our sender, no database", lambda: bare_rate(
+                            fcm, credentials, args.messages, firebase_admin_path=False)),
+                        ("1 worker process (outbox → FCM → marks)", lambda: workers_rate(
+                            url, env, fcm, credentials, args.messages, 1)),
+                        (f"{args.workers} worker processes", lambda: workers_rate(
+                            url, env, fcm, credentials, args.messages, args.workers))):
+                    figures.setdefault(name, []).append(measure())
             clear(fcm)
-            timings = latency(url, env, fcm, args.samples)
+            timings = latency(url, env, fcm, args.samples) if args.samples else [0.0]
         finally:
             emulator.terminate()
             emulator.wait(timeout=10)
     p50 = statistics.median(timings)
-    p95 = statistics.quantiles(timings, n=20)[-1]
-    print(f"{'push throughput':<34}{'msg/s':>9}{'ratio':>8}{'target':>16}")
-    print(f"{'bare send_each (no database)':<34}{bare:>9.0f}{'100%':>8}")
-    print(f"{'one worker (outbox → FCM → marks)':<34}{ours:>9.0f}{ours / bare:>8.0%}"
-          f"{'≥1000/s ' + ('ok' if ours >= 1000 else 'MISS'):>16}")
-    print(f"\naction → message at the emulator, inline worker, {len(timings)} actions: "
-          f"p50 {p50:.0f} ms, p95 {p95:.0f} ms (target p95 < 1000 ms: {'ok' if p95 < 1000 else 'MISS'})")
-    return 0 if ours >= 1000 and p95 < 1000 else 1
+    p95 = statistics.quantiles(timings, n=20)[-1] if len(timings) > 1 else timings[0]
+    reference = statistics.median(figures["firebase-admin send_each, no database"])
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {args.messages} messages, "
+          f"{args.rounds} interleaved rounds")
+    print(f"{'push throughput (msg/s)':<42}{'min':>7}{'median':>8}{'max':>7}{'ratio':>7}")
+    for name, values in figures.items():
+        print(f"{name:<42}{min(values):>7.0f}{statistics.median(values):>8.0f}{max(values):>7.0f}"
+              f"{statistics.median(values) / reference:>7.0%}")
+    ours = statistics.median(figures[f"{args.workers} worker processes"])
+    print(f"target ≥1000/s from the box's workers: {'ok' if ours >= 1000 else 'MISS'}")
+    if args.samples:
+        print(f"\naction → message at the emulator, inline worker, {len(timings)} actions: "
+              f"p50 {p50:.0f} ms, p95 {p95:.0f} ms (target p95 < 1000 ms: {'ok' if p95 < 1000 else 'MISS'})")
+    return 0 if args.short or (ours >= 1000 and p95 < 1000) else 1
 
 
 if __name__ == "__main__":

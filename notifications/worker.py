@@ -23,7 +23,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, event, select, update
+from sqlalchemy import Table, bindparam, delete, event, select, text, update
 from sqlalchemy.orm import Session, joinedload
 
 from notifications.senders import Outcome, Push, Sender
@@ -43,6 +43,25 @@ RECORD = (update(_jobs).where(_jobs.c.id == bindparam("job"))
                   message_id=bindparam("fcm_id", type_=_jobs.c.message_id.type),
                   next_attempt_at=bindparam("next_at", type_=_jobs.c.next_attempt_at.type),
                   last_error=bindparam("error", type_=_jobs.c.last_error.type), lease_id=None))
+
+
+# The lease check and the write of a group's outcomes in one round trip (PostgreSQL): one row per job from
+# parallel arrays, each job updated only while this lease holds it, the ids updated returned. A constant
+# text, so psycopg prepares it once per connection (a VALUES list would be compiled anew for every group).
+RECORD_HELD = text("""
+    UPDATE push_jobs SET status = o.state, sent_at = o.at, message_id = o.fcm_id, next_attempt_at = o.next_at,
+                         last_error = o.error, lease_id = NULL
+    FROM unnest(CAST(:jobs AS varchar[]), CAST(:states AS varchar[]), CAST(:ats AS timestamptz[]),
+                CAST(:fcm_ids AS varchar[]), CAST(:next_ats AS timestamptz[]), CAST(:errors AS text[]))
+         AS o(job, state, at, fcm_id, next_at, error)
+    WHERE push_jobs.id = o.job AND push_jobs.lease_id = :lease
+    RETURNING push_jobs.id""")
+
+
+def _record_held(lease: str, rows: list[dict[str, Any]]) -> tuple[Any, dict[str, Any]]:
+    return RECORD_HELD, {"lease": lease, "jobs": [r["job"] for r in rows], "states": [r["state"] for r in rows],
+                         "ats": [r["at"] for r in rows], "fcm_ids": [r["fcm_id"] for r in rows],
+                         "next_ats": [r["next_at"] for r in rows], "errors": [r["error"] for r in rows]}
 
 
 def forgets_device(outcome: Outcome) -> bool:
@@ -120,9 +139,13 @@ class PushWorker:
         stats = Stats()
         now = self.now()
         with self.sessions() as session, session.begin():
-            # Which jobs this lease still holds (a slow worker's lease may have run out and been taken).
-            held = set(session.scalars(select(PushJob.id).where(PushJob.id.in_([j.id for j, _ in results]),
-                                                                PushJob.lease_id == lease).with_for_update()))
+            if self.skip_locked:  # PostgreSQL: check the lease and write the outcomes in one statement
+                outcome_rows = self._record_rows(results, now)
+                held = set(session.scalars(*_record_held(lease, outcome_rows))) if outcome_rows else set()
+            else:
+                # Which jobs this lease still holds (a slow worker's lease may have run out and been taken).
+                held = set(session.scalars(select(PushJob.id).where(PushJob.id.in_([j.id for j, _ in results]),
+                                                                    PushJob.lease_id == lease).with_for_update()))
             rows: list[dict[str, Any]] = []
             forgotten: dict[str, str] = {}  # job → device
             for job, outcome in results:
@@ -133,9 +156,10 @@ class PushWorker:
                 if outcome.ok:
                     stats.sent += 1
                 elif outcome.error in RETRYABLE and job.attempts < self.settings.push_max_attempts:
-                    delay = self._backoff(job.attempts, outcome.retry_after)
-                    row.update(state="pending", at=None, next_at=now + timedelta(seconds=delay),
-                               error=self._error(outcome))
+                    if not self.skip_locked:  # (PostgreSQL's rows were written above, each drawn once)
+                        delay = self._backoff(job.attempts, outcome.retry_after)
+                        row.update(state="pending", at=None, next_at=now + timedelta(seconds=delay),
+                                   error=self._error(outcome))
                     stats.retried += 1
                 else:
                     row.update(state="failed", at=None, error=self._error(outcome))
@@ -143,7 +167,7 @@ class PushWorker:
                     if job.kind == "message" and job.device_id and forgets_device(outcome):
                         forgotten[job.id] = job.device_id
                 rows.append(row)
-            if rows:
+            if rows and not self.skip_locked:
                 session.execute(RECORD, rows)  # one executemany for the batch
             if forgotten:
                 # Kept as failed, without the device; the device's other queued pushes go with it
@@ -152,6 +176,21 @@ class PushWorker:
                 session.execute(delete(Device).where(Device.id.in_(set(forgotten.values()))))
                 stats.devices_removed = len(set(forgotten.values()))
         return stats
+
+    def _record_rows(self, results: list[tuple[PushJob, Outcome]], now: datetime) -> list[dict[str, Any]]:
+        """The rows record() writes on SQLite, for every job of the group (the UPDATE skips those whose
+        lease ran out), each retry's backoff drawn once."""
+        rows = []
+        for job, outcome in results:
+            row = {"job": job.id, "state": "sent", "at": now, "fcm_id": outcome.message_id, "next_at": now,
+                   "error": None}
+            if not outcome.ok:
+                retry = outcome.error in RETRYABLE and job.attempts < self.settings.push_max_attempts
+                delay = self._backoff(job.attempts, outcome.retry_after) if retry else 0.0
+                row.update(state="pending" if retry else "failed", at=None,
+                           next_at=now + timedelta(seconds=delay), error=self._error(outcome))
+            rows.append(row)
+        return rows
 
     @staticmethod
     def _error(outcome: Outcome) -> str:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -81,6 +81,12 @@ def begin(session: Session, request: IdempotentRequest) -> Replay | IdempotencyK
 
     One INSERT … ON CONFLICT DO NOTHING claims the key; only when it was taken is the row read.
     """
+    claim = _begin(session, request)
+    return session.get_one(IdempotencyKey, claim) if isinstance(claim, str) else claim
+
+
+def _begin(session: Session, request: IdempotentRequest) -> Replay | str:
+    """begin(), the claimed row's id instead of the row (run() completes it with one UPDATE, no read)."""
     postgres = session.get_bind().dialect.name == "postgresql"
     try:
         if postgres:
@@ -95,10 +101,10 @@ def begin(session: Session, request: IdempotentRequest) -> Replay | IdempotencyK
     if postgres:
         session.execute(text("SET LOCAL lock_timeout = 0"))
     if claimed is not None:
-        return session.get_one(IdempotencyKey, claimed)
+        return claimed
     row = _existing(session, request)
     if row is None:  # it had expired: claim it afresh
-        return begin(session, request)
+        return _begin(session, request)
     return _replay(row, request)
 
 
@@ -114,10 +120,11 @@ def run(session: Session, request: IdempotentRequest | None, work: Callable[[], 
     """Do `work` (inside the caller's transaction) once per key; a retry gets the same resource, read
     afresh with `load`. The key remembers the resource's id, not a rendered body: rendering (and the
     status code) is the API's, after the unit of work."""
-    claim = begin(session, request) if request else None
+    claim = _begin(session, request) if request else None
     if isinstance(claim, Replay):
         return load(claim.resource_id)
     result = work()
     if claim is not None:
-        claim.response = {"id": result.id}
+        session.execute(update(IdempotencyKey).where(IdempotencyKey.id == claim).values(response={"id": result.id}),
+                        execution_options={"synchronize_session": False})
     return result

@@ -44,6 +44,9 @@ class Settings:
     base_url: str = "http://127.0.0.1:5000"
     # A short in-process cache of catalog responses, revalidated against the catalog revision.
     catalog_cache_size: int = 256
+    # Overload shedding (api/shedding.py): a request that waited longer than this for a worker, by the
+    # proxy's X-Request-Start stamp, is answered 503 with Retry-After; 0 turns it off.
+    shed_queue_ms: int = 100
     # Seconds a process trusts the catalog revision it last read (how long a change takes to show).
     catalog_revision_ttl: float = 1.0
     # Identity

@@ -7,18 +7,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session, joinedload, raiseload, selectinload
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from services.actors import Actor
+from services.dossiers.loading import SHOWN, hydrate, payments_column, select_shown, set_payments
 from services.errors import NotFound
 from services.models import Agency, Dossier, DossierBundle, Procedure
 from vocab import DossierStatus, Role
 
 
 def shown(*, staff: bool = False) -> tuple[Any, ...]:
-    """What a dossier's response reads, for a list of dossiers: nothing is loaded after the unit of work."""
+    """What a dossier's response reads, for a list of dossiers: nothing is loaded after the unit of work
+    (the payments' loader first: find() replaces it)."""
     return (selectinload(Dossier.payments), selectinload(Dossier.bundle).selectinload(DossierBundle.dossiers),
             joinedload(Dossier.receiving_centre).raiseload(Agency.parent),
             *((joinedload(Dossier.applicant),) if staff else ()))
@@ -27,16 +30,32 @@ def shown(*, staff: bool = False) -> tuple[Any, ...]:
 def find(session: Session, dossier_id: str, *, lock: bool = False, papers: bool = False,
          staff: bool = False) -> Dossier | None:
     """One dossier with what its response reads; `papers` adds the procedure's required documents
-    (checked on attach and submit), `staff` the applicant (the officials' view)."""
+    (checked on attach and submit), `staff` the applicant (the officials' view). Unlocked reads are one
+    statement (services.dossiers.loading); a locked one loads through the ORM and refreshes what an
+    earlier read of this session left, so a write works on the row as locked."""
+    if not lock and not papers:
+        return next(iter(hydrate(session.execute(select_shown(session, staff=staff)
+                                                 .where(Dossier.id == dossier_id)).all())), None)
     # The timeline and papers come joined (a dossier has few of each).
+    # Papers (a submit, a resubmit, an attachment) also join the applicant (their eID level) and read the
+    # procedure's form schema in the same SELECT.
     procedure = joinedload(Dossier.procedure)
-    stmt = select(Dossier).where(Dossier.id == dossier_id).options(
-        joinedload(Dossier.timeline), joinedload(Dossier.attachments), *shown(staff=staff),
+    stmt = select(Dossier, payments_column(session)).where(Dossier.id == dossier_id).options(
+        joinedload(Dossier.timeline), joinedload(Dossier.attachments), *shown(staff=staff or papers)[1:],
+        raiseload(Dossier.payments),  # a JSON column of the same SELECT (viewonly: never written through)
         procedure.raiseload(Procedure.agency),  # the dossier's own agency is joined already
-        *((procedure.selectinload(Procedure.required_documents),) if papers else ()))
+        *((procedure.selectinload(Procedure.required_documents), procedure.undefer(Procedure.form_schema))
+          if papers else ()))
     if lock:
         stmt = stmt.with_for_update(of=Dossier)
-    return session.scalars(stmt).unique().one_or_none()
+    earlier = session.identity_map.get(identity_key(Dossier, dossier_id))
+    if earlier is not None and inspect(earlier).info.pop(SHOWN, False):
+        stmt = stmt.execution_options(populate_existing=True)  # replace the read's unsessioned collections
+    row = session.execute(stmt).unique(lambda r: r[0].id).one_or_none()
+    if row is None:
+        return None
+    set_payments(row[0], row[1])
+    return row[0]
 
 
 def visible_to(dossier: Dossier, actor: Actor) -> bool:

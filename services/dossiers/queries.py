@@ -15,23 +15,36 @@ from sqlalchemy.orm import Session
 
 from services.actors import Actor
 from services.clock import clock
-from services.dossiers.access import shown
+from services.dossiers.loading import hydrate, select_shown
 from services.dossiers.table import FINAL
 from services.errors import NotFound
-from services.models import Dossier, User
-from services.pagination import Page, after_key, check_limit, keyset_page
+from services.models import Agency, Dossier, User
+from services.pagination import Page, after_key, check_limit
 from services.province.catalog import agency_scope
 from services.text import fold
+from vocab import Role
 
 
 def list_own(session: Session, actor: Actor, *, status: str | None = None, after: Sequence[Any] | None = None,
              limit: int = 20) -> Page[Dossier]:
     """The caller's dossiers, newest first."""
-    stmt = select(Dossier).where(Dossier.applicant_id == actor.user_id).options(*shown())
+    stmt = select_shown(session).where(Dossier.applicant_id == actor.user_id)
     if status:
         stmt = stmt.where(Dossier.status == status)
-    return keyset_page(session, stmt, [Dossier.created_at, Dossier.id], lambda d: (d.created_at.isoformat(), d.id),
-                       after=after, limit=limit, descending=True)
+    return _page(session, stmt, [Dossier.created_at, Dossier.id], lambda d: (d.created_at.isoformat(), d.id),
+                 after=after, limit=limit, descending=True)
+
+
+def _page(session: Session, stmt: Select[Any], columns: Sequence[Any], key_of: Callable[[Dossier], Any], *,
+          after: Sequence[Any] | None, limit: int, descending: bool = False) -> Page[Dossier]:
+    """keyset_page for `select_shown` statements: one query for the page and what it shows."""
+    check_limit(limit)
+    if after is not None:
+        stmt = stmt.where(after_key(columns, after, descending=descending))
+    order = [col.desc() if descending else col.asc() for col in columns]
+    rows = hydrate(session.execute(stmt.order_by(*order).limit(limit + 1)).all())
+    items = rows[:limit]
+    return Page(items, key_of(items[-1]) if len(rows) > limit and items else None)
 
 
 def _narrowed(stmt: Select[Any], *, status: str | None, overdue: bool | None, due_before: datetime | None,
@@ -65,10 +78,11 @@ def _key(d: Dossier) -> tuple[Any, ...]:
     return (d.queue_at.isoformat() if d.queue_at else None, d.id)
 
 
-def _agency_page(session: Session, agency_id: str, narrow: Callable[[Select[Any]], Select[Any]],
+def _agency_page(session: Session, agency_id: Any, narrow: Callable[[Select[Any]], Select[Any]],
                  after: Sequence[Any] | None, limit: int) -> Page[Dossier]:
     """An agency's queue: the dossiers it handles and those it received and forwarded (Decree 118/2025).
-    Two keyset branches, each on its own index, merged; then the page's dossiers in one load."""
+    Two keyset branches, each on its own index, merged; the page's dossiers are loaded by the same
+    statement (WHERE id IN the merged keys)."""
     check_limit(limit)
 
     def branch(condition: Any) -> Select[Any]:
@@ -80,11 +94,11 @@ def _agency_page(session: Session, agency_id: str, narrow: Callable[[Select[Any]
 
     keys = union_all(branch(Dossier.agency_id == agency_id),
                      branch(and_(Dossier.receiving_centre_id == agency_id, Dossier.agency_id != agency_id))).subquery()
-    ids = list(session.scalars(select(keys.c.id).order_by(keys.c.queue_at, keys.c.id).limit(limit + 1)))
-    loaded = {d.id: d for d in session.scalars(select(Dossier).where(Dossier.id.in_(ids[:limit]))
-                                               .options(*shown(staff=True))).unique()}
-    items = [loaded[i] for i in ids[:limit]]
-    return Page(items, _key(items[-1]) if len(ids) > limit and items else None)
+    ids = select(keys.c.id).order_by(keys.c.queue_at, keys.c.id).limit(limit + 1)
+    rows = hydrate(session.execute(select_shown(session, staff=True).where(Dossier.id.in_(ids))
+                                   .order_by(*QUEUE_KEY)).all())
+    items = rows[:limit]
+    return Page(items, _key(items[-1]) if len(rows) > limit and items else None)
 
 
 def queue(session: Session, actor: Actor, *, status: str | None = None, overdue: bool | None = None,
@@ -94,10 +108,13 @@ def queue(session: Session, actor: Actor, *, status: str | None = None, overdue:
     def narrow(stmt: Select[Any]) -> Select[Any]:
         return _narrowed(stmt, status=status, overdue=overdue, due_before=due_before, q=q)
 
+    if actor.role == Role.official and actor.agency_code and agency_code in (None, actor.agency_code):
+        # The official's own agency, named in their token: its id comes inside the page's statement.
+        own = select(Agency.id).where(Agency.code == actor.agency_code).scalar_subquery()
+        return _agency_page(session, own, narrow, after, limit)
     if (agency := agency_scope(session, actor, agency_code)) is not None:
         return _agency_page(session, agency.id, narrow, after, limit)
-    return keyset_page(session, narrow(select(Dossier).options(*shown(staff=True))), QUEUE_KEY, _key,
-                       after=after, limit=limit)
+    return _page(session, narrow(select_shown(session, staff=True)), QUEUE_KEY, _key, after=after, limit=limit)
 
 
 def lookup(session: Session, code: str) -> Dossier:

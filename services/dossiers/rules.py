@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 import jsonschema
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from services.calendar import TZ
 from services.clock import clock
@@ -105,7 +105,9 @@ def _documents_complete(move: DossierMove) -> DomainError | None:
 
 def _eid_level(move: DossierMove) -> DomainError | None:
     d = move.subject
-    level = move.session.scalar(select(User.eid_level).where(User.id == d.applicant_id))
+    applicant = inspect(d).attrs.applicant.loaded_value  # joined by the locked load of a submit
+    level = applicant.eid_level if isinstance(applicant, User) else \
+        move.session.scalar(select(User.eid_level).where(User.id == d.applicant_id))
     if level is None or level < d.procedure.min_eid_level:
         return EidLevelInsufficient(f"this procedure needs eID level {d.procedure.min_eid_level}")
     return None

@@ -2,7 +2,9 @@
 callers (anonymous, citizen, official, admin), and statefully along the document's OpenAPI links
 (draft → paper → submit; the office's queue → a dossier → its actions).
 
-The app is served by werkzeug on `base_url` (tests/conftest.py), inside the test's transaction.
+The app is served by werkzeug on `base_url` (tests/conftest.py), inside the test's transaction. These
+run against PostgreSQL, the production database (.ci/run's second pass): in-process schemathesis
+(tests/api/test_schemathesis.py) already covers every operation on SQLite, and this is the slowest file.
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ from tests.schemathesis_helpers import CROSS_FIELD, STORED_RULES, without_nul
 
 EVERY_CHECK = CHECKS.get_all()
 schema = schemathesis.pytest.from_fixture("http_schema")
+
+
+@pytest.fixture(autouse=True)
+def _on_postgresql(settings):
+    if not settings.database_url.startswith("postgresql"):
+        pytest.skip("over HTTP on PostgreSQL only (.ci/run's second pass); in process on SQLite")
 
 
 @pytest.fixture

@@ -1,0 +1,227 @@
+"""A province's peak on one box: an open-loop mixed workload at fixed arrival rates (issue 18, point 4).
+
+Requests arrive on a fixed schedule whatever the server does (open loop: a closed loop, where each
+client waits for its answer before sending the next, slows down with the server and hides the
+queueing). Each request's latency is measured from its scheduled arrival, so a client that falls
+behind is counted against the server, not forgotten. The mix: 60 % catalog reads (half of them
+revalidations answered 304), 20 % dossier detail, 10 % inbox (half the list, half the unread count),
+5 % the officials' queue, 3 % submits, 2 % official actions (receive, with If-Match).
+
+Every request carries `X-Request-Start` stamped when it is sent, as the proxy in front does in
+production, so the app's overload shedding (api/shedding.py) sees how long it waited for a worker.
+
+The server: gunicorn with deploy/gunicorn.conf.py (the production default), against the kept
+PostgreSQL database of bench/dossiers.py (10,000 dossiers; `--rows 1000000` for the million).
+
+    .venv/bin/python bench/mixed.py                          # 300..1,500 req/s, 30 s each
+    .venv/bin/python bench/mixed.py --rates 600,1200 --seconds 10 --workers 2,3,4
+    .venv/bin/python bench/mixed.py --short                  # CI smoke: a few seconds, no targets
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from common import BIN, ROOT, free_port, sign_in
+
+sys.path.insert(0, str(ROOT))
+
+import dossiers as dossier_bench  # noqa: E402
+from sqlalchemy import select, update  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from services.db import make_engine  # noqa: E402
+from services.models import Dossier, User  # noqa: E402
+
+MIX = (("catalog", 30), ("catalog_304", 30), ("detail", 20), ("inbox", 5), ("unread", 5), ("queue", 5),
+       ("submit", 3), ("action", 2))
+TARGET_RATE, TARGET_P99_MS = 1100, 250
+TIMEOUT = 10.0
+
+
+@contextmanager
+def server(url: str, tmp: str, workers: int, threads: int) -> Iterator[str]:
+    port = free_port()
+    env = {**dossier_bench.environment(url, tmp, port), "SMARTQN_LOG_LEVEL": "WARNING", "SMARTQN_PUSH_WORKER": "off"}
+    proc = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "wsgi:app"], cwd=ROOT,
+        env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers),
+             "GUNICORN_THREADS": str(threads), "GUNICORN_LOGLEVEL": "warning"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+class Workload:
+    """What each kind of request needs: tokens, ids, drafts to submit and dossiers to receive."""
+
+    def __init__(self, base: str, url: str, drafts: int) -> None:
+        self.citizen = sign_in(base, dossier_bench.CITIZEN)
+        self.official = sign_in(base, dossier_bench.OFFICIAL)
+        engine = make_engine(url)
+        try:
+            with Session(engine) as session:
+                applicant = session.scalar(select(User.id).where(User.cccd == dossier_bench.CITIZEN["cccd"]))
+            ids = dossier_bench.prepare_drafts(engine, applicant, drafts * 2 + 20)
+            # Half of them submitted already, in the official's commune: the actions receive them.
+            received, self.drafts = ids[:drafts + 10], ids[drafts + 10:]
+            now = datetime.now(UTC)
+            with Session(engine) as session, session.begin():
+                for n, dossier_id in enumerate(received):
+                    session.execute(update(Dossier).where(Dossier.id == dossier_id).values(
+                        status="submitted", code=f"BENCH-{uuid.uuid4().hex[:12]}-{n}", submitted_at=now,
+                        status_changed_at=now, queue_at=now))
+            self.detail_ids = received[:10]
+            self.to_receive = received[10:]
+            dossier_bench.analyze(engine)
+        finally:
+            engine.dispose()
+        with urllib.request.urlopen(f"{base}/api/v1/procedures?limit=20") as response:
+            self.catalog_etag = response.headers["ETag"]
+
+    def request(self, kind: str, rng: random.Random) -> tuple[str, str, dict[str, str], bytes]:
+        citizen = {"Authorization": f"Bearer {self.citizen}"}
+        official = {"Authorization": f"Bearer {self.official}"}
+        if kind == "catalog":
+            return "GET", "/api/v1/procedures?limit=20", {}, b""
+        if kind == "catalog_304":
+            return "GET", "/api/v1/procedures?limit=20", {"If-None-Match": self.catalog_etag}, b""
+        if kind == "detail":
+            return "GET", f"/api/v1/dossiers/{rng.choice(self.detail_ids)}", citizen, b""
+        if kind == "inbox":
+            return "GET", "/api/v1/me/notifications?limit=20", citizen, b""
+        if kind == "unread":
+            return "GET", "/api/v1/me/notifications/unread-count", citizen, b""
+        if kind == "queue":
+            return "GET", "/api/v1/admin/dossiers?limit=20", official, b""
+        if kind == "submit":
+            return ("POST", f"/api/v1/dossiers/{self.drafts.pop()}/submit",
+                    {**citizen, "Idempotency-Key": uuid.uuid4().hex}, b"")
+        return ("POST", f"/api/v1/admin/dossiers/{self.to_receive.pop()}/actions",
+                {**official, "If-Match": '"v1"', "Content-Type": "application/json"}, b'{"action": "receive"}')
+
+
+async def one(host: str, port: int, method: str, path: str, headers: dict[str, str], body: bytes) -> int:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        writer.write(f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n"
+                     f"X-Request-Start: t={time.time():.6f}\r\nContent-Length: {len(body)}\r\n{head}\r\n".encode()
+                     + body)
+        status = int((await reader.readline()).split(b" ", 2)[1])
+        await reader.read()  # to the end: the server closes (Connection: close)
+        return status
+    finally:
+        writer.close()
+
+
+async def run_rate(base: str, workload: Workload, rate: int, seconds: float, seed: int) -> dict[str, float]:
+    """Send `rate` requests/s for `seconds` on a fixed schedule; return goodput, sheds, errors, latency."""
+    host, port = base.removeprefix("http://").split(":")
+    rng = random.Random(seed)
+    kinds = [k for k, weight in MIX for _ in range(weight)]
+    results: list[tuple[str, int, float]] = []
+    tasks = []
+    start = time.perf_counter() + 0.05
+    total = int(rate * seconds)
+
+    async def fire(due: float, kind: str) -> None:
+        method, path, headers, body = workload.request(kind, rng)
+        try:
+            status = await asyncio.wait_for(one(host, int(port), method, path, headers, body), TIMEOUT)
+        except (OSError, TimeoutError, ValueError, IndexError):
+            status = 0
+        results.append((kind, status, (time.perf_counter() - due) * 1000))
+
+    for n in range(total):
+        due = start + n / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.ensure_future(fire(due, rng.choice(kinds))))
+    await asyncio.gather(*tasks)
+    elapsed = max(seconds, time.perf_counter() - start)
+    served = [r for r in results if 200 <= r[1] < 400]
+    shed = [r for r in results if r[1] == 503]
+    errors = [r for r in results if r not in served and r[1] != 503]
+    latencies = sorted(r[2] for r in served) or [0.0]
+    cut = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else latencies * 99
+    return {"offered": rate, "goodput": len(served) / elapsed, "shed": len(shed), "errors": len(errors),
+            "p50_ms": cut[49], "p99_ms": cut[98], "requests": total}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rates", default="300,600,900,1200,1500")
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--workers", default="2", help="gunicorn worker counts to compare, e.g. 2,3,4")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=1, help="repeat the whole set, interleaving configurations")
+    parser.add_argument("--rows", type=int, default=10_000, choices=sorted(dossier_bench.SIZES.values()))
+    parser.add_argument("--warmup", type=float, default=3, help="seconds at 50 req/s after each start, not counted")
+    parser.add_argument("--short", action="store_true", help="CI smoke: 2 s at 50 and 100 req/s, no targets")
+    args = parser.parse_args()
+    if args.short:
+        args.rates, args.seconds, args.workers, args.rounds, args.warmup = "50,100", 2.0, "2", 1, 1.0
+    rates = [int(r) for r in args.rates.split(",")]
+    worker_counts = [int(w) for w in args.workers.split(",")]
+    name = next(n for n, size in dossier_bench.SIZES.items() if size == args.rows)
+    print(f"load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    table: dict[tuple[int, int], list[dict[str, float]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        url = dossier_bench.prepare(name, args.rows, tmp)
+        for round_ in range(args.rounds):
+            for workers in worker_counts:
+                with server(url, tmp, workers, args.threads) as base:
+                    need = sum(int(r * args.seconds * 0.05) + 20 for r in rates) + 50 + int(50 * args.warmup * 0.05)
+                    workload = Workload(base, url, need)
+                    asyncio.run(run_rate(base, workload, 50, args.warmup, seed=-1))  # warm the workers, not counted
+                    for rate in rates:
+                        result = asyncio.run(run_rate(base, workload, rate, args.seconds, seed=round_ * 1000 + rate))
+                        table.setdefault((workers, rate), []).append(result)
+                        print(f"  round {round_ + 1}, {workers} workers, {rate} req/s offered: "
+                              f"{result['goodput']:.0f} served/s, {result['shed']:.0f} shed, "
+                              f"{result['errors']:.0f} errors, p99 {result['p99_ms']:.0f} ms", flush=True)
+    print(f"\nload average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {args.seconds:g} s per rate, "
+          f"{args.rounds} round(s), gunicorn -c deploy/gunicorn.conf.py, threads {args.threads}")
+    print(f"{'workers':>7}{'offered/s':>10}{'served/s (min/med/max)':>26}{'shed':>7}{'errors':>7}"
+          f"{'p50 ms':>8}{'p99 ms (min/med/max)':>24}")
+    ok = True
+    for (workers, rate), runs in sorted(table.items()):
+        served = [r["goodput"] for r in runs]
+        p99 = [r["p99_ms"] for r in runs]
+        print(f"{workers:>7}{rate:>10}{min(served):>10.0f}{statistics.median(served):>8.0f}{max(served):>8.0f}"
+              f"{statistics.median([r['shed'] for r in runs]):>7.0f}"
+              f"{statistics.median([r['errors'] for r in runs]):>7.0f}"
+              f"{statistics.median([r['p50_ms'] for r in runs]):>8.0f}"
+              f"{min(p99):>8.0f}{statistics.median(p99):>8.0f}{max(p99):>8.0f}")
+        if rate == TARGET_RATE and not args.short:
+            ok = ok and statistics.median(p99) < TARGET_P99_MS and not any(r["errors"] or r["shed"] for r in runs)
+    return 0 if ok or args.short else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""Statements per request on the hot paths, counted with engine events (BEGIN and COMMIT included, as
+SAVEPOINT / RELEASE inside the tests' outer transaction), so a regression fails here, not in a benchmark."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from tests.dossier_helpers import draft, official_of, submitted
+from tests.helpers import OTHER, bearer, sign_in
+
+# Statements per write today, BEGIN and COMMIT included: the issue's target is 6 for submit (7 with the
+# event-log row); see bench/README.md for what is left.
+SUBMIT_BUDGET = 14  # 12 on SQLite; PostgreSQL adds two SET LOCAL lock_timeout (was 16 / 18)
+ACTION_BUDGET = 9  # was 9; 8 before the event log's one INSERT
+# A receive also issues form 01 (the counter, the PDF's stored file, the document row and its notice).
+RECEIVE_BUDGET = 17
+
+
+@contextmanager
+def counted(session: Any) -> Iterator[list[str]]:
+    statements: list[str] = []
+    connection = session.get_bind()
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(connection, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(connection, "before_cursor_execute", before)
+
+
+def test_reads_are_one_statement_and_writes_a_handful(client: Any, session: Any) -> None:
+    citizen, other = sign_in(client), sign_in(client, OTHER)
+    official = official_of(client, session)
+    ids = [submitted(client, citizen)["id"], submitted(client, other)["id"], submitted(client, citizen)["id"]]
+    pending = draft(client, citizen)
+    client.get("/api/v1/admin/dossiers", headers=bearer(official))  # the token's revocation check, cached
+    client.get("/api/v1/me/notifications/unread-count", headers=bearer(citizen))
+
+    # BEGIN, one SELECT, COMMIT (SAVEPOINT and RELEASE inside the tests' outer transaction).
+    for path, tokens in ((f"/api/v1/dossiers/{ids[0]}", citizen), (f"/api/v1/admin/dossiers/{ids[1]}", official),
+                         ("/api/v1/dossiers?limit=2", citizen), ("/api/v1/admin/dossiers", official),
+                         ("/api/v1/admin/dossiers?limit=1", official),
+                         ("/api/v1/me/notifications/unread-count", citizen)):
+        with counted(session) as statements:
+            response = client.get(path, headers=bearer(tokens))
+        assert response.status_code == 200, response.json
+        assert len(statements) <= 3, (path, statements)
+    page = client.get("/api/v1/admin/dossiers", headers=bearer(official)).json
+    assert [d["id"] for d in page["items"]] == ids and all(d["applicant"]["cccd"] for d in page["items"])
+    assert page["items"][0]["timeline"][0]["action"] == "submit" and page["items"][0]["attachments"]
+
+    with counted(session) as statements:
+        response = client.post(f"/api/v1/dossiers/{pending['id']}/submit",
+                               headers={**bearer(citizen), "Idempotency-Key": "budget"})
+    assert response.status_code == 200
+    print(f"\nsubmit: {len(statements)} statements")
+    assert len(statements) <= SUBMIT_BUDGET, statements
+    current = client.get(f"/api/v1/admin/dossiers/{ids[0]}", headers=bearer(official))
+    with counted(session) as statements:
+        response = client.post(f"/api/v1/admin/dossiers/{ids[0]}/actions", json={"action": "receive"},
+                               headers={**bearer(official), "If-Match": current.headers["ETag"]})
+    assert response.status_code == 200, response.json
+    print(f"receive: {len(statements)} statements")
+    assert len(statements) <= RECEIVE_BUDGET, statements
+    current = client.get(f"/api/v1/admin/dossiers/{ids[0]}", headers=bearer(official))
+    with counted(session) as statements:
+        response = client.post(f"/api/v1/admin/dossiers/{ids[0]}/actions", json={"action": "start_processing"},
+                               headers={**bearer(official), "If-Match": current.headers["ETag"]})
+    assert response.status_code == 200, response.json
+    print(f"action: {len(statements)} statements")
+    assert len(statements) <= ACTION_BUDGET, statements
+
+
+def test_the_direct_dossier_rendering_equals_the_schemas_dump(app: Any, client: Any, session: Any) -> None:
+    """presenters.dumped() skips marshmallow on the hot paths; it must write exactly what the schemas would."""
+    from api import presenters
+    from schemas.dossiers import DossierSchema, StaffDossierSchema
+    from services.actors import Actor
+    from services.dossiers.access import get_visible
+    from services.models import User
+    from tests.dossier_helpers import FEE, act
+
+    citizen, official = sign_in(client), official_of(client, session)
+    received = submitted(client, citizen)["id"]
+    assert act(client, official, received, "receive").status_code == 200
+    ids = [received, submitted(client, citizen, FEE)["id"], draft(client, citizen)["id"],
+           draft(client, citizen, papers=False)["id"]]
+    applicant = session.query(User).filter_by(cccd="049085001234").one()
+    actors = [Actor(applicant.id, "citizen"), Actor("someone", "admin")]
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        for dossier_id in ids:
+            dossier = get_visible(session, actors[1], dossier_id, staff=True)
+            for actor in actors:
+                view = presenters.dossier(dossier, actor)
+                assert presenters.dumped(view) == DossierSchema().dump(view)
+                staff_view = presenters.dossier(dossier, actor, staff=True)
+                assert presenters.dumped(staff_view) == StaffDossierSchema().dump(staff_view)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flask import Response, send_file, url_for
+from flask import Response, url_for
 
 from api import presenters
 from api.blueprint import Blueprint
 from api.context import calendar, get_session, settings, storage
 from api.guards import current_actor
-from api.http import IDEMPOTENCY_HEADER, etag, idempotent_request, json_response
+from api.http import IDEMPOTENCY_HEADER, etag, idempotent_request, json_response, send_stored
 from api.openapi import BINARY, documented
 from schemas.desk import DeskDocumentListSchema, DeskFilingSchema, ScanSchema, VerificationSchema
 from schemas.dossiers import AttachmentSchema, StaffDossierSchema
@@ -85,8 +85,8 @@ def _item(d: DeskDocument) -> dict[str, Any]:
 def _pdf(dossier_id: str, document_id: str) -> Response:
     document = documents.get_for(get_session(), current_actor(), dossier_id, document_id)
     name = f"mau-{document.form_no.value}-{document.number.replace('/', '-')}.pdf"
-    return send_file(storage().open(document.sha256), mimetype="application/pdf", as_attachment=False,
-                     download_name=name, etag=document.sha256, max_age=0)
+    return send_stored(document.sha256, mimetype="application/pdf", as_attachment=False, download_name=name,
+                       max_age=0)
 
 
 def _document_routes(bp: Blueprint, who: str) -> None:

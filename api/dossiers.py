@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request, send_file, url_for
+from flask import Response, request, url_for
 
 from api import presenters
 from api.blueprint import Blueprint
 from api.context import calendar, get_session, settings, storage
 from api.guards import current_actor
-from api.http import IDEMPOTENCY_HEADER, etag, idempotent_request, json_response
+from api.http import IDEMPOTENCY_HEADER, etag, idempotent_request, json_response, send_stored
 from api.openapi import BINARY, documented
 from schemas.common import encode_cursor
 from schemas.dossiers import (
@@ -131,8 +131,8 @@ def attach(dossier_id: str) -> tuple[Any, int]:
 def download(dossier_id: str, attachment_id: str) -> Response:
     """The file, to its applicant and to officials of the dossier's agency."""
     attachment = attachments.get_attachment(get_session(), current_actor(), dossier_id, attachment_id)
-    return send_file(storage().open(attachment.sha256), mimetype=attachment.content_type, as_attachment=True,
-                     download_name=attachment.filename, etag=attachment.sha256, max_age=0)
+    return send_stored(attachment.sha256, mimetype=attachment.content_type, as_attachment=True,
+                       download_name=attachment.filename, max_age=0)
 
 
 @blp.delete("/<string:dossier_id>/attachments/<string:attachment_id>")

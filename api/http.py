@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import re
 from typing import Any
 
-from flask import Response, json, request
+from flask import Response, json, request, send_file
 
+from api.context import storage
 from services.idempotency import IdempotentRequest
 
 IDEMPOTENCY_HEADER = {"in": "header", "name": "Idempotency-Key", "required": False,
@@ -45,4 +49,19 @@ def json_response(body: dict[str, Any], status: int = 200, etag: str | None = No
                         headers=headers)
     if etag:
         response.headers["ETag"] = etag
+    return response
+
+
+def send_stored(sha256: str, **options: Any) -> Response:
+    """A stored file's bytes (local disk or S3) with its ETag and, unlike send_file on a stream, its
+    Content-Length: a phone on a slow network shows progress and knows when a download is cut short."""
+    stream = storage().open(sha256)
+    response = send_file(stream, etag=sha256, **options)
+    if response.content_length is None:
+        length = getattr(stream, "content_length", None)  # services/storage_s3.py sets it from the object
+        if length is None:
+            with contextlib.suppress(AttributeError, OSError, io.UnsupportedOperation):
+                length = os.fstat(stream.fileno()).st_size
+        if length is not None:
+            response.content_length = int(length)
     return response

@@ -23,7 +23,8 @@ def _attachments(dossier: Dossier, kind: str) -> list[Attachment]:
 def dossier(d: Dossier, actor: Actor, *, staff: bool = False) -> dict[str, Any]:
     lang, now = current_language(), clock.now()
     view: dict[str, Any] = {
-        "id": d.id, "code": d.code, "procedure_code": d.procedure.code, "procedure_name": d.procedure.name,
+        "id": d.id, "code": d.code, "procedure_code": d.procedure.code,
+        "procedure_name": procedure_name(d, lang),
         "agency_code": d.agency.code, "receiving_centre_code": d.receiving_centre.code if d.receiving_centre else None,
         "channel": d.channel, "return_method": d.return_method, "variant": d.variant, "status": d.status,
         "status_label": label(d.status, lang), "form": d.form,
@@ -52,8 +53,13 @@ def bundle(b: DossierBundle, actor: Actor) -> dict[str, Any]:
             "dossiers": [dossier(d, actor) for d in b.dossiers]}
 
 
+def procedure_name(d: Dossier, lang: str) -> str:
+    """The procedure's name in the caller's language, where the catalog has it (Accept-Language: en)."""
+    return d.procedure.name_en if lang == "en" and d.procedure.name_en else d.procedure.name
+
+
 def lookup(d: Dossier) -> dict[str, Any]:
-    return {"code": d.code, "procedure_name": d.procedure.name, "status": d.status,
+    return {"code": d.code, "procedure_name": procedure_name(d, current_language()), "status": d.status,
             "status_label": label(d.status, current_language()), "received_at": d.received_at,
             "due_at": d.due_at, "completed_at": d.completed_at}
 

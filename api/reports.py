@@ -8,12 +8,20 @@ import io
 import re
 from typing import TYPE_CHECKING, Any
 
-from flask import Response, request, send_file, url_for
+from flask import Response, request, url_for
 
 from api.blueprint import Blueprint
 from api.context import calendar, get_session, settings, storage
 from api.guards import current_actor
-from api.http import IDEMPOTENCY_HEADER, IF_MATCH_HEADER, etag, expected_version, idempotent_request, json_response
+from api.http import (
+    IDEMPOTENCY_HEADER,
+    IF_MATCH_HEADER,
+    etag,
+    expected_version,
+    idempotent_request,
+    json_response,
+    send_stored,
+)
 from api.i18n import current_language
 from api.openapi import BINARY, documented
 from api.stats import date_range
@@ -353,8 +361,7 @@ def photo(report_id: str, photo_id: str) -> Response:
     found = next((p for p in report.photos if p.id == photo_id), None)
     if found is None:
         raise NotFound("photo not found")
-    return send_file(storage().open(check_sha256(found.sha256)), mimetype=found.content_type, etag=found.sha256,
-                     max_age=3600)
+    return send_stored(check_sha256(found.sha256), mimetype=found.content_type, max_age=3600)
 
 
 # --- the agency's side -----------------------------------------------------------------------------------

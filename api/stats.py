@@ -9,9 +9,11 @@ from typing import Any
 
 from flask import Response
 
+from api import presenters
 from api.blueprint import Blueprint
 from api.context import calendar, get_session
 from api.guards import current_actor
+from api.i18n import current_language
 from api.openapi import documented
 from schemas.common import encode_cursor
 from schemas.stats import (
@@ -95,7 +97,9 @@ def get_overdue(limit: int, cursor: list[Any] | None = None, agency_code: str | 
     """Open dossiers past their due date, the latest first."""
     page = stats.overdue(get_session(), current_actor(), calendar=calendar(), agency_code=agency_code,
                          after=cursor, limit=limit)
-    return {"items": [{"id": d.id, "code": d.code, "procedure_name": d.procedure.name, "agency_code": d.agency.code,
+    lang = current_language()
+    return {"items": [{"id": d.id, "code": d.code, "procedure_name": presenters.procedure_name(d, lang),
+                       "agency_code": d.agency.code,
                        "status": d.status, "applicant_name": u.full_name if u else None, "due_at": d.due_at,
                        "days_late": days} for d, days, u in page.items],
             "next_cursor": encode_cursor(page.next_key)}

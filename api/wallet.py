@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flask import Response, request, send_file, url_for
+from flask import Response, request, url_for
 
 from api.blueprint import Blueprint
 from api.context import get_session, settings, storage
 from api.guards import current_actor
+from api.http import send_stored
 from api.openapi import BINARY, documented
 from schemas.common import encode_cursor
 from schemas.wallet import (
@@ -32,8 +33,8 @@ FILE_TYPES = {t: BINARY for t in ("application/pdf", "image/jpeg", "image/png")}
 
 
 def _file(item: WalletItem, **headers: str) -> Response:
-    response = send_file(storage().open(item.sha256), mimetype=item.content_type, as_attachment=True,
-                         download_name=item.filename, etag=item.sha256, max_age=0)
+    response = send_stored(item.sha256, mimetype=item.content_type, as_attachment=True,
+                           download_name=item.filename, max_age=0)
     response.headers.update(headers)
     return response
 

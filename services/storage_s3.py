@@ -77,7 +77,9 @@ class S3Storage:
             if _missing(error):
                 raise FileNotFoundError(sha256) from error
             raise
-        return cast(BinaryIO, response["Body"])
+        body = response["Body"]
+        body.content_length = response.get("ContentLength")  # read by api.http.send_stored
+        return cast(BinaryIO, body)
 
     def delete(self, sha256: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self.key(sha256))  # no error when absent

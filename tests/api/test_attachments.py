@@ -157,5 +157,13 @@ def test_with_the_s3_backend_a_paper_goes_to_the_bucket_and_comes_back(make_app,
     downloaded = client.get(url, headers=bearer(citizen))
     assert downloaded.status_code == 200 and downloaded.data == PNG
     assert downloaded.mimetype == "image/png" and downloaded.headers["ETag"].strip('"') == sha256
+    assert downloaded.headers["Content-Length"] == str(len(PNG))  # streamed from the bucket, length known
     assert client.delete(url, headers=bearer(citizen)).status_code == 204
     assert s3.keys(bucket) == []
+
+
+def test_a_download_from_the_local_disk_says_its_length(client, citizen):
+    dossier = draft(client, citizen, papers=False)
+    attached = upload(client, citizen, dossier["id"], "to_khai_tthn", PNG, filename="scan.png").json
+    downloaded = client.get(f"/api/v1/dossiers/{dossier['id']}/attachments/{attached['id']}", headers=bearer(citizen))
+    assert downloaded.status_code == 200 and downloaded.headers["Content-Length"] == str(len(PNG))

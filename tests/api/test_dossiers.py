@@ -219,3 +219,17 @@ def test_keys_are_kept_24_hours_then_free_again(client):
     citizen = sign_in(client)
     headers = {**bearer(citizen), "Idempotency-Key": "daily"}
     assert client.post(f"/api/v1/dossiers/{second['id']}/submit", headers=headers).status_code == 200
+
+
+def test_a_dossier_names_its_procedure_in_the_callers_language(client):
+    from services.province import catalog_file
+
+    english = {p["code"]: p.get("name_en") for p in catalog_file.read()["procedures"]}[SIMPLE["code"]]
+    tokens = sign_in(client)
+    dossier = draft(client, tokens)
+    url = f"/api/v1/dossiers/{dossier['id']}"
+    assert english and client.get(url, headers={**bearer(tokens), "Accept-Language": "en"}).json[
+        "procedure_name"] == english
+    assert client.get(url, headers=bearer(tokens)).json["procedure_name"] == dossier["procedure_name"] != english
+    listed = client.get("/api/v1/dossiers", headers={**bearer(tokens), "Accept-Language": "en"}).json["items"]
+    assert listed[0]["procedure_name"] == english

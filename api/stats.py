@@ -101,5 +101,5 @@ def get_overdue(limit: int, cursor: list[Any] | None = None, agency_code: str | 
     return {"items": [{"id": d.id, "code": d.code, "procedure_name": presenters.procedure_name(d, lang),
                        "agency_code": d.agency.code,
                        "status": d.status, "applicant_name": u.full_name if u else None, "due_at": d.due_at,
-                       "days_late": days} for d, days, u in page.items],
+                       "days_late": days, "stuck_shipment": shipment} for d, days, u, shipment in page.items],
             "next_cursor": encode_cursor(page.next_key)}

@@ -81,6 +81,14 @@ class OverdueArgs(PageArgs):
     cursor = DossierCursor()
 
 
+class StuckShipmentSchema(ma.Schema):
+    id = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"example": "return"})
+    waybill_no = fields.String(required=True)
+    status = fields.String(required=True, metadata={"example": "in_transit"})
+    status_changed_at = fields.DateTime(required=True)
+
+
 class OverdueItemSchema(ma.Schema):
     id = fields.String(required=True)
     code = fields.String(required=True)
@@ -89,7 +97,10 @@ class OverdueItemSchema(ma.Schema):
     status = fields.String(required=True)
     applicant_name = fields.String(allow_none=True, required=True)
     due_at = fields.DateTime(required=True)
-    days_late = fields.Integer(required=True, metadata={"description": "working days past due"})
+    days_late = fields.Integer(required=True, metadata={"description": "working days past due (0: only its "
+                                                                      "shipment is late)"})
+    stuck_shipment = fields.Nested(StuckShipmentSchema, allow_none=True, metadata={
+        "description": "a postal shipment of the dossier unchanged for over two working days"})
 
 
 class OverduePageSchema(PageSchema):

@@ -21,8 +21,10 @@ from services.clock import clock
 from services.db import epoch_seconds
 from services.dossiers.table import FINAL
 from services.errors import ValidationFailed
-from services.models import Agency, Attachment, Dossier, Payment, User
+from services.models import Agency, Attachment, Dossier, Payment, Shipment, User
 from services.pagination import Page, keyset_page
+from services.postal.shipments import OPEN as SHIPMENT_OPEN
+from services.postal.shipments import STUCK_WORKING_DAYS, working_days_before
 from services.province.catalog import agency_scope
 from vocab import Channel, PaidVia
 
@@ -224,16 +226,26 @@ def weekly(session: Session, actor: Actor, *, start: date, end: date, agency_cod
 
 
 def overdue(session: Session, actor: Actor, *, calendar: WorkingCalendar, agency_code: str | None = None,
-            after: Sequence[Any] | None = None, limit: int = 20) -> Page[tuple[Dossier, int, User | None]]:
-    """Open dossiers past due, most late first, each with the working days it is late by."""
+            after: Sequence[Any] | None = None, limit: int = 20,
+            ) -> Page[tuple[Dossier, int, User | None, Shipment | None]]:
+    """Open dossiers past due, and dossiers whose shipment has been stuck in one status for over two
+    working days (a returned result's too), by due date; each with the working days it is late by (0
+    when only its shipment is late) and that shipment."""
     now = clock.now()
-    stmt = select(Dossier).where(Dossier.due_at < now, Dossier.status.not_in(FINAL))
+    stuck_since = (Shipment.status.in_(SHIPMENT_OPEN),
+                   Shipment.status_changed_at < working_days_before(calendar, now, STUCK_WORKING_DAYS))
+    stuck = select(Shipment.dossier_id).where(*stuck_since)
+    stmt = select(Dossier).where(or_(and_(Dossier.due_at < now, Dossier.status.not_in(FINAL)),
+                                     and_(Dossier.id.in_(stuck), Dossier.due_at.is_not(None))))
     if (agency := agency_scope(session, actor, agency_code)) is not None:
-        stmt = stmt.where(Dossier.agency_id == agency.id)
+        stmt = stmt.where(or_(Dossier.agency_id == agency.id, and_(Dossier.receiving_centre_id == agency.id,
+                                                                   Dossier.id.in_(stuck))))
     page = keyset_page(session, stmt, [Dossier.due_at, Dossier.id], lambda d: (d.due_at.isoformat(), d.id),
                        after=after, limit=limit)
     wanted = {d.applicant_id for d in page.items}
     applicants = {u.id: u for u in session.scalars(select(User).where(User.id.in_(wanted)))}
-    items = [(d, max(1, calendar.working_days_spent(d.due_at, now)), applicants.get(d.applicant_id))
-             for d in page.items]
+    shipments = {s.dossier_id: s for s in session.scalars(select(Shipment).where(
+        Shipment.dossier_id.in_([d.id for d in page.items]), *stuck_since))}
+    items = [(d, max(1, calendar.working_days_spent(d.due_at, now)) if d.due_at < now and d.status not in FINAL
+              else 0, applicants.get(d.applicant_id), shipments.get(d.id)) for d in page.items]
     return Page(items=items, next_key=page.next_key)

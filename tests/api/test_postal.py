@@ -130,14 +130,19 @@ def test_a_shipment_unchanged_for_over_two_working_days_is_listed_as_stuck(clien
         page = client.get("/api/v1/admin/shipments?stuck=true", headers=bearer(sign_in(client, OFFICIAL))).json
         return [i["waybill_no"] for i in page["items"]]
 
+    def overdue():  # the officials' overdue list shows it too, beside the dossiers past due
+        page = client.get("/api/v1/admin/overdue", headers=bearer(sign_in(client, OFFICIAL))).json
+        return [(i["code"], i["days_late"], (i["stuck_shipment"] or {}).get("waybill_no")) for i in page["items"]]
+
     clock.freeze(datetime(2026, 12, 9, 1, tzinfo=UTC))  # Wednesday 08:00: two working days not yet over
-    assert stuck() == []
+    assert stuck() == [] and overdue() == []
     clock.freeze(datetime(2026, 12, 9, 3, tzinfo=UTC))  # Wednesday 10:00
     assert stuck() == [waybill]
+    assert overdue() == [(postal["code"], 0, waybill)]  # the dossier itself is not late
     clock.freeze(datetime(2026, 12, 11, 3, tzinfo=UTC))  # Friday: once it moves, it is no longer stuck
     body, headers = signed_callback(settings.postal_hmac_secret, waybill, "picked_up")
     assert client.post("/api/v1/postal/callback", data=body, headers=headers).json == {"result": "applied"}
-    assert stuck() == []
+    assert stuck() == [] and all(waybill_no is None for *_, waybill_no in overdue())  # (by now it is late)
     other = sign_in(client)
     assert client.get("/api/v1/admin/shipments", headers=bearer(other)).status_code == 403
 

@@ -193,7 +193,9 @@ def test_public_lookup_shows_progress_and_nothing_personal(client, citizen):
     body = submitted(client, citizen)
     response = client.get(f"/api/v1/lookup/{body['code']}", headers={"Accept-Language": "en"})
     assert response.status_code == 200
-    assert response.json == {"code": body["code"], "procedure_name": body["procedure_name"], "status": "submitted",
+    english = client.get(f"/api/v1/procedures/{SIMPLE['code']}", headers={"Accept-Language": "en"}).json["name"]
+    assert english != body["procedure_name"]  # the catalog's English name, as the caller asked
+    assert response.json == {"code": body["code"], "procedure_name": english, "status": "submitted",
                              "status_label": "Awaiting receipt", "received_at": None, "due_at": None,
                              "completed_at": None}
     assert client.get("/api/v1/lookup/000.20.24.H15-261207-9999").status_code == 404

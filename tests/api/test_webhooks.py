@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from api.context import state_of
 from services.clock import clock
@@ -22,6 +22,14 @@ from tests.helpers import ADMIN, bearer, sign_in
 from vocab import DeliveryStatus
 
 ALL = ["dossier.submitted", "dossier.status_changed", "dossier.transferred", "payment.succeeded"]
+
+
+@pytest.fixture(autouse=True)
+def _only_this_tests_events(session):
+    """Events other tests committed and left (the PostgreSQL-only tests run a live app on committed
+    data) are not this test's to deliver or replay: gone, inside the test's rolled-back transaction."""
+    session.execute(delete(WebhookDelivery))
+    session.execute(delete(Event))
 
 
 @pytest.fixture

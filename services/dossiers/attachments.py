@@ -12,10 +12,10 @@ from typing import BinaryIO
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from services import audit
+from services import audit, stored
 from services.actors import Actor
 from services.clock import clock
-from services.db import insert_new, transaction
+from services.db import transaction
 from services.dossiers.access import find, get_own, get_visible, touch, visible_to
 from services.dossiers.lifecycle import transition_for
 from services.dossiers.rules import mark_digitised
@@ -29,17 +29,7 @@ from vocab import AttachmentKind
 def _store_then(session: Session, storage: Storage, stream: BinaryIO, max_bytes: int,
                 write: Callable[[Blob], Attachment]) -> Attachment:
     blob = storage.put(stream, max_bytes=max_bytes)
-    try:
-        with transaction(session):
-            # An upsert: twenty phones sending the same file at once all find the one row.
-            insert_new(session, StoredFile, {"sha256": blob.sha256, "size": blob.size,
-                                             "content_type": blob.content_type, "created_at": clock.now()},
-                       key=["sha256"])
-            return write(blob)
-    except BaseException:
-        if blob.created and session.get(StoredFile, blob.sha256) is None:
-            storage.delete(blob.sha256)
-        raise
+    return stored.store_then(session, storage, [blob], lambda: write(blob))
 
 
 def _new(dossier: Dossier, kind: str, document_type: str, filename: str | None, blob: Blob,

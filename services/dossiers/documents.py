@@ -18,15 +18,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services import stored
 from services.actors import Actor
 from services.calendar import TZ
 from services.counters import next_number
-from services.db import insert_new, transaction
+from services.db import transaction
 from services.dossiers.access import get_visible
 from services.dossiers.pdf import Facts, render
 from services.errors import NotFound
 from services.lifecycle import LifecycleError, Move
-from services.models import Agency, DeskDocument, DocumentCounter, Dossier, RequiredDocument, StoredFile, User
+from services.models import Agency, DeskDocument, DocumentCounter, Dossier, RequiredDocument, User
 from services.storage import Storage
 from vocab import AttachmentKind, DeskForm
 
@@ -100,8 +101,7 @@ def issue(move: Move[Dossier], form: DeskForm) -> DeskDocument:
                            applicant_name=applicant.full_name, applicant_cccd=applicant.cccd, verify_code=code,
                            verify_url=verify_url(press.base_url, code), lines=lines, items=items))
     blob = press.storage.put(io.BytesIO(content), max_bytes=MAX_PDF_BYTES)
-    insert_new(session, StoredFile, {"sha256": blob.sha256, "size": blob.size, "content_type": blob.content_type,
-                                     "created_at": now}, key=["sha256"])
+    stored.record(session, blob, at=now)
     document = DeskDocument(dossier_id=d.id, agency_id=issuer.id, form_no=form, number=number, issued_at=now,
                             sha256=blob.sha256, verify_code=code, agency_name=issuer.name)
     session.add(document)

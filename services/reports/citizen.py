@@ -12,14 +12,14 @@ from typing import IO, TypeVar
 
 from sqlalchemy.orm import Session
 
-from services import idempotency
+from services import idempotency, stored
 from services.actors import Actor
 from services.calendar import WorkingCalendar
 from services.clock import clock
 from services.db import insert_new, transaction
 from services.errors import Conflict, ValidationFailed
 from services.idempotency import IdempotentRequest
-from services.models import Report, ReportFollower, ReportPhoto, StoredFile
+from services.models import Report, ReportFollower, ReportPhoto
 from services.notices.alerts import officials_of
 from services.notices.inbox import notify
 from services.reports import geo, photos
@@ -44,18 +44,7 @@ def prepare_photos(streams: list[IO[bytes]], *, max_bytes: int, already: int = 0
 
 def store_photos(session: Session, storage: Storage, uploads: list[Upload], work: Callable[[list[Blob]], T]) -> T:
     blobs = [storage.put(io.BytesIO(data), max_bytes=len(data)) for data, _ in uploads]
-    try:
-        with transaction(session):
-            for blob in blobs:
-                insert_new(session, StoredFile, {"sha256": blob.sha256, "size": blob.size,
-                                                 "content_type": blob.content_type, "created_at": clock.now()},
-                           key=["sha256"])
-            return work(blobs)
-    except BaseException:
-        for blob in blobs:
-            if blob.created and session.get(StoredFile, blob.sha256) is None:
-                storage.delete(blob.sha256)
-        raise
+    return stored.store_then(session, storage, blobs, lambda: work(blobs))
 
 
 def attach_photos(report: Report, blobs: list[Blob], kind: ReportPhotoKind, actor: Actor) -> list[ReportPhoto]:

@@ -10,12 +10,13 @@ from typing import Any, BinaryIO, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services import stored
 from services.actors import Actor
 from services.calendar import TZ
 from services.clock import clock
-from services.db import insert_new, transaction
+from services.db import transaction
 from services.errors import NotFound, ValidationFailed
-from services.models import Dossier, RequiredDocument, StoredFile, WalletItem
+from services.models import Dossier, RequiredDocument, WalletItem
 from services.pagination import Page, keyset_page
 from services.storage import Blob, Storage, safe_filename
 from vocab import AttachmentKind, WalletSource
@@ -48,18 +49,9 @@ def check_type(session: Session, document_type: str) -> None:
 
 def store_then(session: Session, storage: Storage, stream: BinaryIO, max_bytes: int, write: Callable[[Blob], T]) -> T:
     """Bytes to storage (judged by content: 415, 413), then the stored_files row and `write`'s rows in one
-    transaction; a blob this call created is removed again when that transaction fails."""
+    transaction (services.stored)."""
     blob = storage.put(stream, max_bytes=max_bytes)
-    try:
-        with transaction(session):
-            insert_new(session, StoredFile, {"sha256": blob.sha256, "size": blob.size,
-                                             "content_type": blob.content_type, "created_at": clock.now()},
-                       key=["sha256"])
-            return write(blob)
-    except BaseException:
-        if blob.created and session.get(StoredFile, blob.sha256) is None:
-            storage.delete(blob.sha256)
-        raise
+    return stored.store_then(session, storage, [blob], lambda: write(blob))
 
 
 def file_item(session: Session, owner_id: str, sha256: str, *, document_type: str, source: WalletSource,

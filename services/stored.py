@@ -1,0 +1,38 @@
+"""Stored files' rows: the bytes go to storage (services.storage) first, then their `stored_files` row
+joins the caller's transaction. A file this call created is removed again when that transaction fails,
+unless another transaction has meanwhile recorded the same bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+from services.clock import clock
+from services.db import insert_new, transaction
+from services.models import StoredFile
+from services.storage import Blob, Storage
+
+T = TypeVar("T")
+
+
+def record(session: Session, blob: Blob, *, at: datetime | None = None) -> None:
+    """The blob's row, an upsert: twenty phones sending the same file at once all find the one row."""
+    insert_new(session, StoredFile, {"sha256": blob.sha256, "size": blob.size, "content_type": blob.content_type,
+                                     "created_at": at or clock.now()}, key=["sha256"])
+
+
+def store_then(session: Session, storage: Storage, blobs: Sequence[Blob], write: Callable[[], T]) -> T:
+    """The blobs' rows and `write`'s in one transaction; the bytes this call put are deleted if it fails."""
+    try:
+        with transaction(session):
+            for blob in blobs:
+                record(session, blob)
+            return write()
+    except BaseException:
+        for blob in blobs:
+            if blob.created and session.get(StoredFile, blob.sha256) is None:
+                storage.delete(blob.sha256)
+        raise

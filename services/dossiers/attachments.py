@@ -42,16 +42,21 @@ def _new(dossier: Dossier, kind: str, document_type: str, filename: str | None, 
     return attachment
 
 
+def asked_for(dossier: Dossier, document_type: str) -> None:
+    """A paper's type must be one its procedure asks for (422 naming them)."""
+    known = {d.type for d in dossier.procedure.required_documents}
+    if document_type not in known:
+        raise ValidationFailed("unknown document type",
+                               errors={"document_type": [f"One of: {', '.join(sorted(known))}."]})
+
+
 def attach(session: Session, actor: Actor, dossier_id: str, *, storage: Storage, document_type: str,
            filename: str | None, stream: BinaryIO, max_bytes: int) -> tuple[Attachment, bool]:
     """Add a paper; the same bytes for the same document type again return the first (created=False)."""
     with transaction(session):  # check before storing anything
         dossier = get_own(session, actor, dossier_id, papers=True)
         transition_for(dossier, "attach", actor)
-        known = {d.type for d in dossier.procedure.required_documents}
-        if document_type not in known:
-            raise ValidationFailed("unknown document type",
-                                   errors={"document_type": [f"One of: {', '.join(sorted(known))}."]})
+        asked_for(dossier, document_type)
     created = True
 
     def write(blob: Blob) -> Attachment:
@@ -82,10 +87,7 @@ def scan(session: Session, actor: Actor, dossier_id: str, *, storage: Storage, d
         return dossier
 
     with transaction(session):
-        known = {d.type for d in load().procedure.required_documents}
-        if document_type not in known:
-            raise ValidationFailed("unknown document type",
-                                   errors={"document_type": [f"One of: {', '.join(sorted(known))}."]})
+        asked_for(load(), document_type)
     created = True
 
     def write(blob: Blob) -> Attachment:

@@ -13,6 +13,7 @@ from services.actors import Actor
 from services.clock import clock
 from services.db import transaction
 from services.dossiers.access import get_own, touch
+from services.dossiers.attachments import asked_for
 from services.dossiers.lifecycle import transition_for
 from services.errors import ValidationFailed
 from services.models import Attachment, Dossier, Procedure, RequiredDocument, WalletItem
@@ -30,10 +31,7 @@ def attach(session: Session, actor: Actor, dossier_id: str, *, wallet_item_id: s
     with transaction(session):
         dossier = get_own(session, actor, dossier_id, lock=True, papers=True)
         transition_for(dossier, "attach", actor)
-        known = {d.type for d in dossier.procedure.required_documents}
-        if document_type not in known:
-            raise ValidationFailed("unknown document type",
-                                   errors={"document_type": [f"One of: {', '.join(sorted(known))}."]})
+        asked_for(dossier, document_type)
         item = get_item(session, actor, wallet_item_id)
         if item.document_type != document_type:
             raise ValidationFailed("this paper is of another type", errors={"wallet_item_id": [

@@ -89,6 +89,15 @@ class WorkingCalendar:
             day = self.next_working_day(day)
         return day
 
+    def working_days_before(self, moment: datetime, count: int) -> datetime:
+        """The same local time `count` working days before `moment`."""
+        local = moment.astimezone(TZ)
+        day, counted = local.date(), 0
+        while counted < count:
+            day -= timedelta(days=1)
+            counted += self.is_working_day(day)
+        return datetime.combine(day, local.timetz())
+
     def working_days_between(self, after: date, until: date) -> int:
         """Working days d with after < d ≤ until."""
         count, day = 0, after

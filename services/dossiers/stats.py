@@ -23,8 +23,7 @@ from services.dossiers.table import FINAL
 from services.errors import ValidationFailed
 from services.models import Agency, Attachment, Dossier, Payment, Shipment, User
 from services.pagination import Page, keyset_page
-from services.postal.shipments import OPEN as SHIPMENT_OPEN
-from services.postal.shipments import STUCK_WORKING_DAYS, working_days_before
+from services.postal.shipments import stuck_conditions
 from services.province.catalog import agency_scope
 from vocab import Channel, PaidVia
 
@@ -232,8 +231,7 @@ def overdue(session: Session, actor: Actor, *, calendar: WorkingCalendar, agency
     working days (a returned result's too), by due date; each with the working days it is late by (0
     when only its shipment is late) and that shipment."""
     now = clock.now()
-    stuck_since = (Shipment.status.in_(SHIPMENT_OPEN),
-                   Shipment.status_changed_at < working_days_before(calendar, now, STUCK_WORKING_DAYS))
+    stuck_since = stuck_conditions(calendar, now)
     stuck = select(Shipment.dossier_id).where(*stuck_since)
     stmt = select(Dossier).where(or_(and_(Dossier.due_at < now, Dossier.status.not_in(FINAL)),
                                      and_(Dossier.id.in_(stuck), Dossier.due_at.is_not(None))))

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from services import audit
 from services.actors import Actor
-from services.calendar import TZ, WorkingCalendar
+from services.calendar import WorkingCalendar
 from services.clock import clock
 from services.db import insert_new, new_id, transaction
 from services.dossiers.access import get_visible
@@ -117,14 +117,10 @@ def apply_callback(session: Session, *, event_id: str, waybill_no: str, status: 
         return "applied"
 
 
-def working_days_before(calendar: WorkingCalendar, now: datetime, days: int) -> datetime:
-    """The same local time `days` working days before `now`."""
-    local = now.astimezone(TZ)
-    day, counted = local.date(), 0
-    while counted < days:
-        day -= timedelta(days=1)
-        counted += calendar.is_working_day(day)
-    return datetime.combine(day, local.timetz())
+def stuck_conditions(calendar: WorkingCalendar, now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """Shipments still on their way and unchanged for over two working days."""
+    return (Shipment.status.in_(OPEN),
+            Shipment.status_changed_at < calendar.working_days_before(now, STUCK_WORKING_DAYS))
 
 
 def listing(session: Session, actor: Actor, *, calendar: WorkingCalendar, stuck: bool | None = None,
@@ -136,8 +132,7 @@ def listing(session: Session, actor: Actor, *, calendar: WorkingCalendar, stuck:
     if (agency := agency_scope(session, actor, agency_code)) is not None:
         stmt = stmt.where(or_(Dossier.agency_id == agency.id, Dossier.receiving_centre_id == agency.id))
     if stuck:
-        threshold = working_days_before(calendar, clock.now(), STUCK_WORKING_DAYS)
-        stmt = stmt.where(and_(Shipment.status.in_(OPEN), Shipment.status_changed_at < threshold))
+        stmt = stmt.where(*stuck_conditions(calendar, clock.now()))
     page = keyset_page(session, stmt, [Shipment.status_changed_at, Shipment.id],
                        lambda s: (s.status_changed_at.isoformat(), s.id), after=after, limit=limit)
     codes = dict(session.execute(select(Dossier.id, Dossier.code).where(

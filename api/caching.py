@@ -13,6 +13,9 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
 
 # Bumped when the representation changes without a data change (a deploy), so old ETags stop matching.
 REPRESENTATION = "1"
@@ -33,15 +36,15 @@ class RevisionCache:
         return self._value
 
 
-class RenderedCache:
-    """A bounded LRU of url → (revision, body); entries of an older revision are re-rendered."""
+class RenderedCache(Generic[V]):
+    """A bounded LRU of key → (revision, rendered value); entries of an older revision are re-rendered."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[str, tuple[int, bytes]] = OrderedDict()
+        self._items: OrderedDict[str, tuple[int, V]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str, revision: int) -> bytes | None:
+    def get(self, key: str, revision: int) -> V | None:
         with self._lock:
             hit = self._items.get(key)
             if hit is None or hit[0] != revision:
@@ -49,7 +52,7 @@ class RenderedCache:
             self._items.move_to_end(key)
             return hit[1]
 
-    def put(self, key: str, revision: int, body: bytes) -> None:
+    def put(self, key: str, revision: int, body: V) -> None:
         if self.size <= 0:
             return
         with self._lock:
@@ -57,3 +60,7 @@ class RenderedCache:
             self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
@@ -23,8 +23,10 @@ KEY = "smartqn"
 @dataclass(eq=False)
 class AppState:
     runtime: Runtime
-    catalog_cache: RenderedCache
+    catalog_cache: RenderedCache[bytes]
     catalog_revision: RevisionCache
+    # The public map's rendered pins per (language, cell): a whole province's cells fit.
+    map_cells: RenderedCache[Any] = field(default_factory=lambda: RenderedCache(20_000))
     limiter: Any = None
     push_worker: Any = None
 

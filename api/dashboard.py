@@ -10,7 +10,7 @@ from marshmallow import EXCLUDE, ValidationError
 from api.context import calendar, get_session
 from api.guards import current_actor
 from api.portal import page_error
-from api.reports import figures_csv
+from api.reports_admin import figures_csv
 from api.stats import csv_response, date_range
 from schemas.stats import FiguresSchema, StatsArgs, WeekSchema
 from services.calendar import TZ

@@ -77,6 +77,8 @@ HEADERS: dict[str, dict[str, object]] = {
     "Location": {"description": "the URL of the created resource",
                  "schema": {"type": "string", "format": "uri-reference"}},
     "Retry-After": {"description": "seconds to wait before trying again", "schema": {"type": "integer", "minimum": 0}},
+    "Cache-Control": {"description": "how long a phone or a proxy may keep this answer (it is the same for "
+                                     "everyone)", "schema": {"type": "string", "example": "public, max-age=15"}},
 }
 IF_NONE_MATCH = {"in": "header", "name": "If-None-Match", "required": False,
                  "description": "the ETag of the copy you hold: 304 with no body when it is still current",

@@ -1,10 +1,9 @@
-"""Field reports (phản ánh hiện trường): filing with photos, duplicates, following, the public map and
-the agency's queue."""
+"""Field reports (phản ánh hiện trường), the citizen's side: filing with photos, duplicates, following,
+reopening and rating, and the report presenters the public map (api.reports_public) and the agency's
+side (api.reports_admin) share."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -15,49 +14,33 @@ from api.context import calendar, get_session, settings, storage
 from api.guards import current_actor
 from api.http import (
     IDEMPOTENCY_HEADER,
-    IF_MATCH_HEADER,
     etag,
-    expected_version,
     idempotent_request,
     json_response,
-    send_stored,
 )
 from api.i18n import current_language
-from api.openapi import BINARY, documented
-from api.stats import date_range
+from api.openapi import documented
 from schemas.common import encode_cursor
 from schemas.reports import (
     CategoryListSchema,
-    CategorySchema,
-    CategoryUpdateSchema,
     CreateReportFormSchema,
     CreateReportSchema,
-    MapArgs,
-    MapSchema,
     MineArgs,
     NearbyArgs,
     NearbySchema,
     PhotoListSchema,
-    PhotoSchema,
     PhotoUploadSchema,
-    QueueArgs,
     ReopenSchema,
-    ReportActionSchema,
     ReportPageSchema,
     ReportRatingSchema,
     ReportSchema,
-    ReportStatsArgs,
-    ReportStatsSchema,
 )
 from services.actors import Actor
 from services.clock import clock
-from services.errors import NotFound, ValidationFailed
-from services.reports import categories, citizen, queries, staff
-from services.reports import stats as report_stats
+from services.errors import ValidationFailed
+from services.reports import categories, citizen, pins, queries
 from services.reports.lifecycle import allowed_actions
-from services.reports.stats import COLUMNS as STATS_COLUMNS
 from services.reports.table import label
-from services.storage import check_sha256
 
 if TYPE_CHECKING:
     from services.models import Report, ReportCategory, ReportPhoto
@@ -65,14 +48,6 @@ if TYPE_CHECKING:
 blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports", description="Field reports: the citizen's side")
 categories_blp = Blueprint("report_categories", __name__, url_prefix="/api/v1/report-categories",
                            description="What can be reported, and who fixes it")
-public_blp = Blueprint("public_reports", __name__, url_prefix="/api/v1/public/reports",
-                       description="The public map of field reports: nothing about the reporter")
-admin_blp = Blueprint("admin_reports", __name__, url_prefix="/api/v1/admin/reports",
-                      description="The agency's field reports")
-stats_blp = Blueprint("admin_report_stats", __name__, url_prefix="/api/v1/admin/stats",
-                      description="Figures of field reports per agency and category")
-admin_categories_blp = Blueprint("admin_report_categories", __name__, url_prefix="/api/v1/admin/report-categories",
-                                 description="Report categories (admin)")
 _report = ReportSchema()
 
 # Numbers that could be a phone or a citizen number, masked wherever a reporter's text is shown publicly.
@@ -141,9 +116,9 @@ def full_view(report: Report, actor: Actor, *, followers: int = 0, following: bo
     return view
 
 
-def _reply(report: Report, status: int = 200, **headers: str) -> Response:
+def reply(report: Report, status: int = 200, **headers: str) -> Response:
     actor, session = current_actor(), get_session()
-    body = full_view(report, actor, followers=queries.follower_counts(session, [report.id]).get(report.id, 0),
+    body = full_view(report, actor, followers=pins.follower_counts(session, [report.id]).get(report.id, 0),
                      following=queries.is_following(session, actor.user_id, report.id))
     return json_response(_report.dump(body), status, etag(report.version), headers)
 
@@ -156,24 +131,6 @@ def _reply(report: Report, status: int = 200, **headers: str) -> Response:
 def list_categories() -> dict[str, Any]:
     """The categories a citizen can report, with their agency, working days and whether a photo is needed."""
     return {"items": [category_view(c) for c in categories.list_categories(get_session())]}
-
-
-@admin_categories_blp.get("")
-@admin_categories_blp.response(200, CategoryListSchema)
-def admin_list_categories() -> dict[str, Any]:
-    """Every category, inactive ones included."""
-    return {"items": [category_view(c) for c in categories.list_categories(get_session(), include_inactive=True)]}
-
-
-@admin_categories_blp.put("/<string:code>")
-@admin_categories_blp.arguments(CategoryUpdateSchema)
-@admin_categories_blp.response(200, CategorySchema)
-@admin_categories_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-def put_category(body: dict[str, Any], code: str) -> dict[str, Any]:
-    """Change a category (its agency, working days, photo rule, active), or create one."""
-    if not re.fullmatch(r"[a-z0-9_]{1,40}", code):
-        raise ValidationFailed("bad category code", errors={"code": ["Lowercase letters, digits and _."]})
-    return category_view(categories.update_category(get_session(), current_actor(), code, changes=body))
 
 
 # --- the citizen's side ----------------------------------------------------------------------------------
@@ -195,7 +152,7 @@ CREATE_BODY = {"required": True, "content": {
 }}
 
 
-def _max_bytes() -> int:
+def max_upload_bytes() -> int:
     return int(settings().max_upload_mb * 1024 * 1024)
 
 
@@ -218,12 +175,12 @@ def create() -> Response:
     if multipart and set(request.files) - {"file"}:
         raise ValidationFailed("unknown file field", errors={"file": ["Photos go in `file` parts only."]})
     actor = current_actor()
-    uploads = citizen.prepare_photos(streams, max_bytes=_max_bytes())
+    uploads = citizen.prepare_photos(streams, max_bytes=max_upload_bytes())
     report = citizen.file_report(get_session(), actor, category_code=body["category_code"],
                                  description=body["description"], lat=body["lat"], lon=body["lon"],
                                  address=body["address"], urgent=body["urgent"], uploads=uploads, storage=storage(),
                                  calendar=calendar(), request=idempotent_request(actor.user_id))
-    return _reply(report, 201, Location=url_for("reports.get", report_id=report.id))
+    return reply(report, 201, Location=url_for("reports.get", report_id=report.id))
 
 
 @blp.get("")
@@ -233,7 +190,7 @@ def list_own(limit: int, mine: bool = True, cursor: list[Any] | None = None) -> 
     """The caller's own reports, newest first, with their timelines."""
     actor = current_actor()
     page = queries.list_own(get_session(), actor, after=cursor, limit=limit)
-    counts = queries.follower_counts(get_session(), [r.id for r in page.items])
+    counts = pins.follower_counts(get_session(), [r.id for r in page.items])
     return {"items": [full_view(r, actor, followers=counts.get(r.id, 0)) for r in page.items],
             "next_cursor": encode_cursor(page.next_key)}
 
@@ -245,7 +202,7 @@ def list_own(limit: int, mine: bool = True, cursor: list[Any] | None = None) -> 
 def nearby(lat: float, lon: float, category_code: str) -> dict[str, Any]:
     """Before filing: open reports of the category within 50 m (follow one instead of filing again)."""
     found = queries.nearby(get_session(), category_code, lat, lon)
-    counts = queries.follower_counts(get_session(), [r.id for r, _ in found])
+    counts = pins.follower_counts(get_session(), [r.id for r, _ in found])
     return {"items": [{**public_view(r, counts.get(r.id, 0)), "distance_m": round(d, 1)} for r, d in found]}
 
 
@@ -255,7 +212,7 @@ def nearby(lat: float, lon: float, category_code: str) -> dict[str, Any]:
 @blp.alt_response(404, response="NOT_FOUND")
 def get(report_id: str) -> Response:
     """One report: the full view for its reporter, the public view (no reporter data) for anyone else."""
-    return _reply(queries.get_report(get_session(), report_id))
+    return reply(queries.get_report(get_session(), report_id))
 
 
 @blp.post("/<string:report_id>/photos")
@@ -270,7 +227,7 @@ def add_photo(files: dict[str, Any], report_id: str) -> dict[str, Any]:
     """Another photo of one's own open report (five at most); the public copy has no EXIF metadata."""
     session = get_session()
     added = citizen.add_photos(session, current_actor(), report_id, streams=[files["file"].stream],
-                               storage=storage(), max_bytes=_max_bytes())
+                               storage=storage(), max_bytes=max_upload_bytes())
     report = queries.get_report(session, report_id)
     return {"items": [photo_view(report, p) for p in added]}
 
@@ -282,7 +239,7 @@ def add_photo(files: dict[str, Any], report_id: str) -> dict[str, Any]:
 @blp.alt_response(409, response="CONFLICT")
 def follow(report_id: str) -> Response:
     """Follow an open report instead of filing a duplicate: its notifications come to you too."""
-    return _reply(citizen.follow(get_session(), current_actor(), report_id))
+    return reply(citizen.follow(get_session(), current_actor(), report_id))
 
 
 @blp.delete("/<string:report_id>/follow")
@@ -301,7 +258,7 @@ def unfollow(report_id: str) -> None:
 @blp.alt_response(409, response="CONFLICT", description="not resolved, or resolved more than 14 days ago")
 def reopen(body: dict[str, Any], report_id: str) -> Response:
     """Not fixed after all: back into the agency's queue with the reason (within 14 days of `resolved`)."""
-    return _reply(citizen.reopen(get_session(), current_actor(), report_id, reason=body["reason"],
+    return reply(citizen.reopen(get_session(), current_actor(), report_id, reason=body["reason"],
                                  calendar=calendar()))
 
 
@@ -314,157 +271,3 @@ def rating(body: dict[str, Any], report_id: str) -> dict[str, Any]:
     """Rate how the report was handled, once, when resolved."""
     r = citizen.rate(get_session(), current_actor(), report_id, score=body["score"], comment=body["comment"])
     return {"score": r.rating_score, "comment": r.rating_comment}
-
-
-# --- the public map ------------------------------------------------------------------------------------
-
-
-def _time(moment: Any) -> str | None:
-    return moment.isoformat() if moment is not None else None
-
-
-def map_pin(pin: queries.Pin, lang: str, photo_prefix: str) -> dict[str, Any]:
-    """The same fields as pin_view, from plain columns."""
-    return {
-        "id": pin.id, "code": pin.code, "category_code": pin.category_code,
-        "category_name": (pin.category_name_en or pin.category_name) if lang == "en" else pin.category_name,
-        "status": pin.status, "status_label": label(pin.status, lang), "description": masked(pin.description),
-        "lat": pin.lat, "lon": pin.lon, "address": masked(pin.address), "agency_code": pin.agency_code,
-        "agency_name": pin.agency_name, "created_at": _time(pin.created_at), "updated_at": _time(pin.updated_at),
-        "resolved_at": _time(pin.resolved_at), "resolution_note": pin.resolution_note, "followers": pin.followers,
-        "photos": [{"id": photo_id, "kind": kind, "content_type": content_type,
-                    "url": f"{photo_prefix}/{pin.id}/photos/{photo_id}"}
-                   for photo_id, kind, content_type in pin.photos],
-    }
-
-
-@public_blp.get("")
-@public_blp.arguments(MapArgs, location="query", as_kwargs=True)
-@public_blp.response(200, MapSchema)
-@public_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-def public_map(bbox: str, category_code: str | None = None) -> Response:
-    """Open and recently resolved reports in a box (at most 500, newest first): public photos, nothing
-    about the reporter."""
-    found = queries.public_map(get_session(), queries.Box.parse(bbox), category_code=category_code)
-    lang, prefix = current_language(), url_for("public_reports.public_map")
-    # Rendered straight to JSON (the same fields as MapSchema): a city box holds hundreds of pins.
-    return json_response({"items": [map_pin(pin, lang, prefix) for pin in found]})
-
-
-@public_blp.get("/<string:report_id>/photos/<string:photo_id>")
-@public_blp.response(200, description="the photo's public copy", content_type="image/jpeg")
-@documented(200, headers=("ETag",), content={t: BINARY for t in ("image/jpeg", "image/png")})
-@public_blp.alt_response(404, response="NOT_FOUND")
-def photo(report_id: str, photo_id: str) -> Response:
-    """A report's photo as shown publicly: re-encoded, without EXIF metadata."""
-    report = queries.get_report(get_session(), report_id)
-    found = next((p for p in report.photos if p.id == photo_id), None)
-    if found is None:
-        raise NotFound("photo not found")
-    return send_stored(check_sha256(found.sha256), mimetype=found.content_type, max_age=3600)
-
-
-# --- the agency's side -----------------------------------------------------------------------------------
-
-
-@admin_blp.get("")
-@admin_blp.arguments(QueueArgs, location="query", as_kwargs=True)
-@admin_blp.response(200, ReportPageSchema)
-@admin_blp.alt_response(404, response="NOT_FOUND")
-@admin_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-def queue(limit: int, cursor: list[Any] | None = None, status: str | None = None, overdue: bool | None = None,
-          category_code: str | None = None, agency_code: str | None = None) -> dict[str, Any]:
-    """The agency's reports (every agency's for an admin), oldest due first."""
-    actor, session = current_actor(), get_session()
-    page = queries.queue(session, actor, status=status, overdue=overdue, category_code=category_code,
-                         agency_code=agency_code, after=cursor, limit=limit)
-    counts = queries.follower_counts(session, [r.id for r in page.items])
-    return {"items": [full_view(r, actor, followers=counts.get(r.id, 0)) for r in page.items],
-            "next_cursor": encode_cursor(page.next_key)}
-
-
-@admin_blp.get("/<string:report_id>")
-@admin_blp.response(200, ReportSchema)
-@documented(200, headers=("ETag",))
-@admin_blp.alt_response(404, response="NOT_FOUND")
-def admin_get(report_id: str) -> Response:
-    """One report of the agency."""
-    return _reply(queries.get_handled(get_session(), current_actor(), report_id))
-
-
-@admin_blp.post("/<string:report_id>/actions")
-@admin_blp.doc(parameters=[{**IF_MATCH_HEADER, "description": "the ETag of the report as last read "
-                                                              "(428 when missing, 412 when stale)"}])
-@admin_blp.arguments(ReportActionSchema)
-@admin_blp.response(200, ReportSchema)
-@documented(200, headers=("ETag",))
-@admin_blp.alt_response(404, response="NOT_FOUND")
-@admin_blp.alt_response(409, response="CONFLICT", description="invalid_transition")
-@admin_blp.alt_response(412, response="PRECONDITION_FAILED")
-@admin_blp.alt_response(428, response="PRECONDITION_REQUIRED")
-def act(body: dict[str, Any], report_id: str) -> Response:
-    """accept, transfer (agency_code), start, resolve (note), reject (note); send If-Match."""
-    report = staff.act(get_session(), current_actor(), report_id, body["action"], expected_version=expected_version(),
-                       calendar=calendar(), note=body["note"], agency_code=body["agency_code"])
-    return _reply(report)
-
-
-@admin_blp.post("/<string:report_id>/photos")
-@admin_blp.arguments(PhotoUploadSchema, location="files")
-@admin_blp.response(201, PhotoSchema)
-@admin_blp.alt_response(404, response="NOT_FOUND")
-@admin_blp.alt_response(409, response="CONFLICT")
-@admin_blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
-@admin_blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
-def after_photo(files: dict[str, Any], report_id: str) -> dict[str, Any]:
-    """The agency's "after" photo, shown with the fix."""
-    session = get_session()
-    added = staff.add_after_photo(session, current_actor(), report_id, stream=files["file"].stream,
-                                  storage=storage(), max_bytes=_max_bytes())
-    return photo_view(queries.get_report(session, report_id), added)
-
-
-# --- figures --------------------------------------------------------------------------------------------
-
-_figures = ReportStatsSchema()
-
-
-def figures(args: dict[str, Any]) -> report_stats.ReportStats:
-    start, end = date_range(args)
-    return report_stats.report_stats(get_session(), current_actor(), start=start, end=end,
-                                     agency_code=args.get("agency_code"))
-
-
-def figures_csv(result: report_stats.ReportStats) -> Response:
-    out = io.StringIO()
-    out.write("\ufeff")  # Excel reads UTF-8 only with a BOM
-    writer = csv.writer(out)
-    writer.writerow(STATS_COLUMNS)
-    dumped = _figures.dump(result)
-    for row in [*dumped["items"], dumped["total"]]:
-        writer.writerow(["" if row[c] is None else row[c] for c in STATS_COLUMNS])
-    name = f"phan-anh-{result.start:%Y%m%d}-{result.end:%Y%m%d}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
-@stats_blp.get("/reports")
-@stats_blp.arguments(ReportStatsArgs, location="query")
-@stats_blp.response(200, ReportStatsSchema)
-@stats_blp.alt_response(404, response="NOT_FOUND")
-@stats_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-def get_figures(args: dict[str, Any]) -> report_stats.ReportStats:
-    """Per agency and category: received, resolved on time and late, open overdue, reopened, rejected,
-    satisfaction (an official: their agency's)."""
-    return figures(args)
-
-
-@stats_blp.get("/reports.csv")
-@stats_blp.arguments(ReportStatsArgs, location="query")
-@stats_blp.response(200, description="the same table as CSV (UTF-8 with BOM, for Excel)", content_type="text/csv")
-@documented(200, content={"text/csv": {"schema": {"type": "string"}}})
-@stats_blp.alt_response(404, response="NOT_FOUND")
-@stats_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
-def get_figures_csv(args: dict[str, Any]) -> Response:
-    """The report figures as a spreadsheet."""
-    return figures_csv(figures(args))

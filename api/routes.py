@@ -26,6 +26,8 @@ from api import (
     portal,
     postal,
     reports,
+    reports_admin,
+    reports_public,
     staff,
     stats,
     wallet,
@@ -89,8 +91,9 @@ def register(app: Flask, api: Api, limiter: Limiter | None, settings: Settings) 
                       payments.blp, payments.gateway_blp, payments.admin_blp, dossiers_admin.blp, stats.blp, staff.blp,
                       audit.blp, catalog_admin.blp, notifications.blp, notifications.admin_blp, wallet.blp,
                       wallet.shared_blp, desk.blp, desk.documents_blp, desk.admin_documents_blp, desk.verify_blp,
-                      postal.blp, postal.callback_blp, reports.blp, reports.categories_blp, reports.public_blp,
-                      reports.admin_blp, reports.admin_categories_blp, reports.stats_blp, open311.blp,
+                      postal.blp, postal.callback_blp, reports.blp, reports.categories_blp,
+                      reports_public.public_blp, reports_admin.admin_blp, reports_admin.admin_categories_blp,
+                      reports_admin.stats_blp, open311.blp,
                       open311.admin_blp, webhooks.blp, events.me_blp, events.admin_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(portal.blp)

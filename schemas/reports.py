@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from schemas.common import Cursor, PageArgs, PageSchema, StrictBoolean, Word
+from schemas.common import Cursor, PageArgs, PageSchema, StrictBoolean, WholeNumber, Word
 from vocab import ReportPhotoKind, ReportStatus
 
 
@@ -161,10 +161,23 @@ class MapArgs(ma.Schema):
         "description": "west,south,east,north in degrees (at most 0.5° a side)",
         "example": "108.19,16.04,108.24,16.09"})
     category_code = fields.String(validate=validate.Length(1, 40))
+    limit = WholeNumber(load_default=500, validate=validate.Range(1, 500), metadata={
+        "description": "at most this many pins, newest first; past it, `clusters` counts them all"})
+
+
+class ClusterSchema(ma.Schema):
+    lat = fields.Float(required=True)
+    lon = fields.Float(required=True)
+    count = fields.Integer(required=True)
 
 
 class MapSchema(ma.Schema):
     items = fields.List(fields.Nested(PinSchema), required=True)
+    truncated = fields.Boolean(required=True, metadata={
+        "description": "the box holds more than `limit` pins: zoom in, or draw `clusters`"})
+    clusters = fields.List(fields.Nested(ClusterSchema), required=True, metadata={
+        "description": "when truncated, every matching report counted on a 16 × 16 cut of the box "
+                       "(the mean position of each part's reports); empty otherwise"})
 
 
 class NearbyArgs(ma.Schema):

@@ -45,3 +45,9 @@ def test_dossiers_smoke() -> None:
 def test_load_smoke() -> None:
     out = run("load.py", "--short")
     assert "revalidate_304" in out
+
+
+@pytest.mark.skipif(not shutil.which("wrk"), reason="bench/reports.py drives wrk for the map's throughput")
+def test_reports_smoke() -> None:
+    out = run("reports.py", "--short")
+    assert "map_5km_moving" in out and "queue_overdue p99" in out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
+from sqlalchemy import BigInteger, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.db import Base, IdMixin, StrEnumColumn, utcnow
@@ -144,6 +144,17 @@ class ReportCodeCounter(Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReportCell(Base):
+    """A grid cell of the public map (services.reports.geo) and its revision, a new random number in the
+    transaction of every change that shows on a pin there (random, not counted: a rolled-back or
+    restored counter would repeat a number some app server has cached other pins under)."""
+
+    __tablename__ = "report_cells"
+
+    cell: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(BigInteger)
 
 
 class Open311Key(IdMixin, Base):

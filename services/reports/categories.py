@@ -15,7 +15,7 @@ from services.db import transaction
 from services.errors import NotFound, ValidationFailed
 from services.models import Agency, AgencyWard, ReportCategory
 from services.province.catalog import find_agency
-from services.reports import geo
+from services.reports import geo, pins
 
 CATEGORIES_FILE = Path(__file__).resolve().parent.parent / "seed_data" / "report_categories.json"
 EDITABLE = ("name", "name_en", "by_ward", "sla_days", "photo_required", "active")
@@ -83,6 +83,7 @@ def update_category(session: Session, actor: Actor, code: str, *, changes: dict[
         for name in EDITABLE:
             if changes.get(name) is not None:
                 setattr(category, name, changes[name])
+        pins.touch_all(session)  # its name and agency show on every pin of it
         audit.record(session, actor, "report_category.update", "report_category", code,
                      {k: v for k, v in changes.items() if v is not None})
         session.flush()

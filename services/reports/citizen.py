@@ -22,7 +22,7 @@ from services.idempotency import IdempotentRequest
 from services.models import Report, ReportFollower, ReportPhoto
 from services.notices.alerts import officials_of
 from services.notices.inbox import notify
-from services.reports import geo, photos
+from services.reports import geo, photos, pins
 from services.reports.categories import get_category, route
 from services.reports.lifecycle import apply, params, record_created
 from services.reports.queries import get_own, get_report
@@ -113,6 +113,7 @@ def add_photos(session: Session, actor: Actor, report_id: str, *, streams: list[
         if len(report.photos) + len(blobs) > photos.MAX_PHOTOS:
             raise ValidationFailed("too many photos", errors={"file": [f"At most {photos.MAX_PHOTOS} photos."]})
         added = attach_photos(report, blobs, kind, actor)
+        pins.touch(session, [report.cell])
         session.flush()
         return added
 
@@ -125,17 +126,19 @@ def follow(session: Session, actor: Actor, report_id: str) -> Report:
         report = get_report(session, report_id)
         if report.status not in OPEN:
             raise Conflict("only an open report can be followed")
-        if report.reporter_id != actor.user_id:
-            insert_new(session, ReportFollower, {"report_id": report.id, "user_id": actor.user_id,
-                                                 "created_at": clock.now()}, key=["report_id", "user_id"])
+        if report.reporter_id != actor.user_id and insert_new(
+                session, ReportFollower, {"report_id": report.id, "user_id": actor.user_id,
+                                          "created_at": clock.now()}, key=["report_id", "user_id"]):
+            pins.touch(session, [report.cell])  # the pin's follower count
         return report
 
 
 def unfollow(session: Session, actor: Actor, report_id: str) -> None:
     with transaction(session):
-        get_report(session, report_id)
+        report = get_report(session, report_id)
         if (row := session.get(ReportFollower, (report_id, actor.user_id))) is not None:
             session.delete(row)
+            pins.touch(session, [report.cell])
 
 
 def reopen(session: Session, actor: Actor, report_id: str, *, reason: str, calendar: WorkingCalendar) -> Report:

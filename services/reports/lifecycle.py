@@ -22,6 +22,7 @@ from services.lifecycle import Lifecycle, Move, Transition
 from services.models import Report, ReportEntry, ReportFollower
 from services.notices.alerts import officials_of
 from services.notices.inbox import notify_all
+from services.reports import pins
 from services.reports.rules import EFFECTS, INPUTS, REQUIREMENTS
 from services.reports.table import CITIZEN, OFFICIALS, PEOPLE, TABLE
 from vocab import EventType, ReportStatus, Role
@@ -42,8 +43,9 @@ def _set_status(move: Move[Report]) -> None:
 
 
 def _record(move: Move[Report]) -> None:
-    """The one place a report's move is recorded (timeline, audit): events hook in here."""
+    """The one place a report's move is recorded (timeline, audit, its map cell): events hook in here."""
     r, actor, inputs = move.subject, move.actor, move.inputs
+    pins.touch(move.session, [r.cell])
     note = inputs.get("note") or inputs.get("reason")
     agency_code = r.agency.code if move.action == "transfer" else None
     r.timeline.append(ReportEntry(

@@ -11,7 +11,7 @@ from services.calendar import WorkingCalendar
 from services.db import transaction
 from services.errors import Conflict, InvalidTransition, PreconditionFailed, PreconditionRequired, ValidationFailed
 from services.models import Report, ReportPhoto
-from services.reports import photos
+from services.reports import photos, pins
 from services.reports.citizen import attach_photos, prepare_photos, store_photos
 from services.reports.lifecycle import apply
 from services.reports.queries import get_handled
@@ -49,6 +49,7 @@ def add_after_photo(session: Session, actor: Actor, report_id: str, *, stream: I
         if sum(p.kind == ReportPhotoKind.after for p in report.photos) >= photos.MAX_PHOTOS:
             raise ValidationFailed("too many photos", errors={"file": [f"At most {photos.MAX_PHOTOS} photos."]})
         added = attach_photos(report, blobs, ReportPhotoKind.after, actor)
+        pins.touch(session, [report.cell])
         session.flush()
         return added[0]
 

@@ -110,13 +110,14 @@ def test_every_operation_has_a_stable_operation_id_and_public_ones_need_no_crede
 def test_headers_conditional_reads_and_non_json_bodies_are_documented(client):
     spec = client.get("/api/v1/openapi.json").json
     paths, named = spec["paths"], spec["components"]["responses"]
-    assert set(spec["components"]["headers"]) == {"X-Request-ID", "ETag", "Location", "Retry-After"}
+    assert set(spec["components"]["headers"]) == {"X-Request-ID", "ETag", "Location", "Retry-After", "Cache-Control"}
     for _, _, operation in operations(spec):  # X-Request-ID on every answer, inline or named
         for response in operation["responses"].values():
             ref = response.get("$ref", "")
             headers = named[ref.rpartition("/")[2]]["headers"] if ref else response["headers"]
             assert "X-Request-ID" in headers
     assert "Retry-After" in paths["/api/v1/auth/eid"]["post"]["responses"]["429"]["headers"]
+    assert "Cache-Control" in paths["/api/v1/public/reports"]["get"]["responses"]["200"]["headers"]
     assert "ETag" in named["NOT_MODIFIED"]["headers"]
     created = paths["/api/v1/dossiers"]["post"]["responses"]["201"]["headers"]
     assert {"ETag", "Location"} <= set(created)

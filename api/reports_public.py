@@ -1,0 +1,135 @@
+"""The public map of field reports, and their public photos: nothing about the reporter.
+
+A box is a set of grid cells. Each app server keeps every cell's pins rendered to JSON, per language,
+with the cell's revision (services.reports.pins); a request reads the box's revisions in one indexed
+query, loads and renders again only the cells that moved, then picks the newest pins inside the box.
+A city map is then one small read and a join of ready-made bytes, however long the city's history.
+When the box holds more than `limit` pins the answer says so (`truncated`) and adds up to 16 × 16
+clusters (how many reports, around where) for the app to draw instead of pins.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import Response, url_for
+
+from api.blueprint import Blueprint
+from api.context import get_session, state
+from api.http import send_stored
+from api.i18n import current_language
+from api.openapi import BINARY, documented
+from api.reports import masked
+from schemas.reports import MapArgs, MapSchema
+from services.errors import NotFound
+from services.reports import pins, queries
+from services.reports.table import label
+from services.storage import check_sha256
+
+public_blp = Blueprint("public_reports", __name__, url_prefix="/api/v1/public/reports",
+                       description="The public map of field reports: nothing about the reporter")
+
+CLUSTER_GRID = 16  # a truncated answer's clusters: the box cut into 16 × 16
+MAX_AGE = 15  # seconds a phone or a proxy may keep a map answer
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A pin ready to send: what the box, the filter and the order need, and its JSON."""
+
+    order: tuple[float, str]  # newest first, then by id
+    lat: float
+    lon: float
+    category_code: str
+    pin: pins.Pin
+    body: bytes
+
+
+def _time(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def map_pin(pin: pins.Pin, lang: str, photo_prefix: str) -> dict[str, Any]:
+    """The same fields as PinSchema (and api.reports.pin_view), from plain columns."""
+    return {
+        "id": pin.id, "code": pin.code, "category_code": pin.category_code,
+        "category_name": (pin.category_name_en or pin.category_name) if lang == "en" else pin.category_name,
+        "status": pin.status, "status_label": label(pin.status, lang), "description": masked(pin.description),
+        "lat": pin.lat, "lon": pin.lon, "address": masked(pin.address), "agency_code": pin.agency_code,
+        "agency_name": pin.agency_name, "created_at": _time(pin.created_at), "updated_at": _time(pin.updated_at),
+        "resolved_at": _time(pin.resolved_at), "resolution_note": pin.resolution_note, "followers": pin.followers,
+        "photos": [{"id": photo_id, "kind": kind, "content_type": content_type,
+                    "url": f"{photo_prefix}/{pin.id}/photos/{photo_id}"}
+                   for photo_id, kind, content_type in pin.photos],
+    }
+
+
+def _render(found: Iterable[pins.Pin], lang: str, prefix: str) -> tuple[Rendered, ...]:
+    return tuple(Rendered((-p.created_at.timestamp(), p.id), p.lat, p.lon, p.category_code, p,
+                          json.dumps(map_pin(p, lang, prefix), ensure_ascii=False).encode())
+                 for p in found)
+
+
+def cell_pins(revisions: dict[int, int], lang: str, prefix: str) -> list[tuple[Rendered, ...]]:
+    """Each cell's rendered pins: from this process's cache when its revision has not moved."""
+    cache = state().map_cells
+    cached = {cell: cache.get(f"{lang}|{prefix}|{cell}", revision) for cell, revision in revisions.items()}
+    stale = [cell for cell, hit in cached.items() if hit is None]
+    if stale:
+        for cell, found in pins.shown_in(get_session(), stale).items():
+            cached[cell] = rendered = _render(found, lang, prefix)
+            cache.put(f"{lang}|{prefix}|{cell}", revisions[cell], rendered)
+    return [hit for hit in cached.values() if hit is not None]
+
+
+def clusters(box: pins.Box, chosen: list[Rendered]) -> list[dict[str, Any]]:
+    """How many reports around where, on a 16 × 16 cut of the box (for a map zoomed out too far)."""
+    dlat, dlon = (box.north - box.south) / CLUSTER_GRID, (box.east - box.west) / CLUSTER_GRID
+    sums: dict[tuple[int, int], list[float]] = {}
+    for r in chosen:
+        key = (min(int((r.lat - box.south) / dlat), CLUSTER_GRID - 1), min(int((r.lon - box.west) / dlon),
+                                                                           CLUSTER_GRID - 1))
+        total = sums.setdefault(key, [0.0, 0.0, 0])
+        total[0], total[1], total[2] = total[0] + r.lat, total[1] + r.lon, total[2] + 1
+    return [{"lat": round(lat / n, 6), "lon": round(lon / n, 6), "count": int(n)}
+            for (lat, lon, n) in (sums[k] for k in sorted(sums))]
+
+
+@public_blp.get("")
+@public_blp.arguments(MapArgs, location="query", as_kwargs=True)
+@public_blp.response(200, MapSchema)
+@documented(200, headers=("Cache-Control",))
+@public_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def public_map(bbox: str, limit: int, category_code: str | None = None) -> Response:
+    """Open and recently resolved reports in a box (at most `limit`, newest first): public photos, nothing
+    about the reporter. When the box holds more, `truncated` is true and `clusters` counts them all."""
+    box = pins.Box.parse(bbox)
+    revisions = pins.revisions(get_session(), box)
+    since = pins.shown_since()
+    chosen = [r for cell in cell_pins(revisions, current_language(), url_for("public_reports.public_map"))
+              for r in cell
+              if box.holds(r.lat, r.lon) and (category_code is None or r.category_code == category_code)
+              and pins.is_shown(r.pin, since)]
+    newest = heapq.nsmallest(limit, chosen, key=lambda r: r.order)
+    truncated = len(chosen) > limit
+    tail = json.dumps({"truncated": truncated, "clusters": clusters(box, chosen) if truncated else []})
+    body = b'{"items": [' + b", ".join(r.body for r in newest) + b"], " + tail[1:].encode()
+    return Response(body, mimetype="application/json", headers={"Cache-Control": f"public, max-age={MAX_AGE}"})
+
+
+@public_blp.get("/<string:report_id>/photos/<string:photo_id>")
+@public_blp.response(200, description="the photo's public copy", content_type="image/jpeg")
+@documented(200, headers=("ETag",), content={t: BINARY for t in ("image/jpeg", "image/png")})
+@public_blp.alt_response(404, response="NOT_FOUND")
+def photo(report_id: str, photo_id: str) -> Response:
+    """A report's photo as shown publicly: re-encoded, without EXIF metadata."""
+    report = queries.get_report(get_session(), report_id)
+    found = next((p for p in report.photos if p.id == photo_id), None)
+    if found is None:
+        raise NotFound("photo not found")
+    return send_stored(check_sha256(found.sha256), mimetype=found.content_type, max_age=3600)

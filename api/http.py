@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import os
 import re
@@ -40,7 +41,20 @@ def expected_version() -> int | None:
 
 def idempotent_request(user_id: str) -> IdempotentRequest | None:
     return IdempotentRequest.of(user_id, request.headers.get("Idempotency-Key"), request.method, request.path,
-                                request.get_data(as_text=True))
+                                body_fingerprint())
+
+
+def body_fingerprint() -> str:
+    """What a retry must repeat: the body, or for multipart its fields and each file's SHA-256 in order
+    (werkzeug has parsed the form by now, so the raw body is gone)."""
+    if request.mimetype != "multipart/form-data":
+        return request.get_data(as_text=True)
+    parts = [f"{name}={value}" for name, value in sorted(request.form.items(multi=True))]
+    for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):  # stable: keeps order
+        upload.stream.seek(0)
+        parts.append(f"{name}:{hashlib.file_digest(upload.stream, 'sha256').hexdigest()}")
+        upload.stream.seek(0)
+    return "\n".join(parts)
 
 
 def json_response(body: dict[str, Any], status: int = 200, etag: str | None = None,

@@ -116,6 +116,24 @@ def test_idempotency_key_gives_the_same_report(client):
     assert first.status_code == 201 and again.json["id"] == first.json["id"]
 
 
+def test_idempotency_key_on_multipart_counts_the_photos(client):
+    """A retry repeats the photos too: the same key with another photo is a reuse, not a replay."""
+    tokens = sign_in(client)
+    headers = {**bearer(tokens), "Idempotency-Key": "k-photos"}
+
+    def send(picture: bytes, description: str = "Rác tồn đọng đầu kiệt") -> object:
+        data = {"category_code": "waste", "description": description, "lat": str(HAI_CHAU[0]),
+                "lon": str(HAI_CHAU[1]), "file": [(io.BytesIO(picture), "p.jpg")]}
+        return client.post("/api/v1/reports", headers=headers, data=data, content_type="multipart/form-data")
+
+    first, again = send(photo()), send(photo())
+    assert first.status_code == 201 and again.status_code == 201 and again.json["id"] == first.json["id"]
+    other_photo = send(photo(size=(80, 60)))
+    assert other_photo.status_code == 422 and other_photo.json["code"] == "idempotency_key_reused"
+    other_text = send(photo(), "Rác tồn đọng cuối kiệt")
+    assert other_text.status_code == 422 and other_text.json["code"] == "idempotency_key_reused"
+
+
 def test_possible_duplicates_within_50_m_and_following_one(client, session):
     reporter = sign_in(client)
     first = filed(client, reporter, category="road_damage", photos=[photo()], description="Ổ gà lớn giữa đường")

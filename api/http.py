@@ -51,9 +51,12 @@ def body_fingerprint() -> str:
         return request.get_data(as_text=True)
     parts = [f"{name}={value}" for name, value in sorted(request.form.items(multi=True))]
     for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):  # stable: keeps order
-        upload.stream.seek(0)
-        parts.append(f"{name}:{hashlib.file_digest(upload.stream, 'sha256').hexdigest()}")
-        upload.stream.seek(0)
+        stream, digest = upload.stream, hashlib.sha256()
+        stream.seek(0)
+        while chunk := stream.read(1 << 16):
+            digest.update(chunk)
+        stream.seek(0)
+        parts.append(f"{name}:{digest.hexdigest()}")
     return "\n".join(parts)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from api import errors, guards, metrics, observability, openapi, push, routes, security, shedding
+from api import edge, errors, guards, metrics, observability, openapi, push, routes, security, shedding
 from api.caching import RenderedCache, RevisionCache
 from api.cli import register_commands
 from api.context import KEY, AppState
@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None) -> ReplayingFlask:
     app.config.update(MAX_CONTENT_LENGTH=(settings.max_upload_mb + 1) * 1024 * 1024)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    edge.install(app, security.hsts_value(settings))  # innermost: the proxy fix and the shedder run first
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]
                                 x_proto=settings.trusted_proxies)

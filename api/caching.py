@@ -9,6 +9,7 @@ catalog change takes to reach every app server.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -21,6 +22,16 @@ V = TypeVar("V")
 REPRESENTATION = "1"
 
 
+def cache_key(lang: str, path: str, query: str) -> str:
+    """What a revisioned answer depends on: the language (names follow Accept-Language) and the URL."""
+    return f"{lang}:{path}?{query}"
+
+
+def revision_etag(key: str, revision: int) -> str:
+    """The ETag (unquoted) of a revisioned answer: the revision and a hash of what was asked."""
+    return f"r{REPRESENTATION}.{revision}.{hashlib.blake2s(key.encode(), digest_size=8).hexdigest()}"
+
+
 class RevisionCache:
     """The latest revision read, reused for `ttl` seconds; `read` runs outside any request state."""
 
@@ -28,6 +39,13 @@ class RevisionCache:
         self.read, self.ttl, self.clock = read, ttl, clock
         self._value: int | None = None
         self._read_at = float("-inf")
+
+    def expire(self) -> None:
+        self._value = None
+
+    def fresh(self) -> int | None:
+        """The revision if it was read less than `ttl` seconds ago, else None (the caller reads it anew)."""
+        return self._value if self._value is not None and self.clock() - self._read_at < self.ttl else None
 
     def current(self) -> int:
         now = self.clock()

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
 from flask import Response, request
 
 from api.blueprint import Blueprint
-from api.caching import REPRESENTATION
+from api.caching import cache_key, revision_etag
 from api.context import get_session, state
 from api.i18n import current_language
 from api.openapi import documented
@@ -32,7 +31,8 @@ def revisioned(view: Callable[..., Any]) -> Callable[..., Any]:
     """Serve a read-only view by catalog revision: 304 when current, else the cached or fresh body.
 
     Put it right under the route decorator, above `arguments`/`response`, so a 304 or a cache hit
-    skips argument parsing and rendering; errors (raised) are never cached.
+    skips argument parsing and rendering; errors (raised) are never cached. Once a body is cached, the
+    WSGI edge (api/edge.py) answers the same request before Flask.
     """
 
     @documented(200, headers=("ETag",), if_none_match=True)
@@ -43,17 +43,17 @@ def revisioned(view: Callable[..., Any]) -> Callable[..., Any]:
         req = request._get_current_object()  # type: ignore[attr-defined]
         revision = app_state.catalog_revision.current()
         # Names follow Accept-Language, so the language is part of what is cached and of the ETag.
-        key = f"{current_language()}:{req.path}?{req.query_string.decode('latin-1')}"
-        etag = f"r{REPRESENTATION}.{revision}.{hashlib.blake2s(key.encode(), digest_size=8).hexdigest()}"
+        key = cache_key(current_language(), req.path, req.query_string.decode("latin-1"))
+        etag = revision_etag(key, revision)
         bodies = app_state.catalog_cache
         if req.if_none_match.contains(etag):
-            response = Response(status=304)
-        elif (body := bodies.get(key, revision)) is not None:
-            response = Response(body, mimetype="application/json")
+            response = Response(status=304, mimetype="application/json")  # no page headers on a 304
+        elif (hit := bodies.get(key, revision)) is not None:
+            response = Response(hit[1], mimetype="application/json")
         else:
             response = view(*args, **kwargs)
-            if response.status_code == 200:
-                bodies.put(key, revision, response.get_data())
+            if response.status_code == 200:  # with its route, for the edge's metrics (api/edge.py)
+                bodies.put(key, revision, (req.url_rule.rule, response.get_data()))
         response.headers["Cache-Control"] = "no-cache"
         response.vary.add("Accept-Language")
         response.set_etag(etag)

@@ -23,7 +23,7 @@ KEY = "smartqn"
 @dataclass(eq=False)
 class AppState:
     runtime: Runtime
-    catalog_cache: RenderedCache[bytes]
+    catalog_cache: RenderedCache[tuple[str, bytes]]  # (the route, the body)
     catalog_revision: RevisionCache
     # The public map's rendered pins per (language, cell): a whole province's cells fit.
     map_cells: RenderedCache[Any] = field(default_factory=lambda: RenderedCache(20_000))

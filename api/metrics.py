@@ -57,6 +57,13 @@ class LiveFigures(Collector):
             yield GaugeMetricFamily(name, text, value=value)
 
 
+def count(route: str, method: str, status: int, started: float | None) -> None:
+    """A request answered (Flask's hook and the WSGI edge both count)."""
+    REQUESTS.labels(route, method, str(status)).inc()
+    if started is not None:
+        LATENCY.labels(route, method).observe(time.perf_counter() - started)
+
+
 def install(app: Flask, token: str) -> None:
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -68,10 +75,8 @@ def install(app: Flask, token: str) -> None:
 
     @app.after_request
     def _count(response: Response) -> Response:
-        route = request.url_rule.rule if request.url_rule is not None else "unmatched"
-        REQUESTS.labels(route, request.method, str(response.status_code)).inc()
-        if (started := g.get("started")) is not None:
-            LATENCY.labels(route, request.method).observe(time.perf_counter() - started)
+        count(request.url_rule.rule if request.url_rule is not None else "unmatched", request.method,
+              response.status_code, g.get("started"))
         return response
 
     blp = Blueprint("metrics", __name__)

@@ -78,24 +78,31 @@ def configure_logging(level: str) -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
+def request_id(incoming: str | None) -> str:
+    """The caller's own request id when it is a sane one, else a new one."""
+    return incoming if incoming and REQUEST_ID.match(incoming) else os.urandom(16).hex()
+
+
+def log_access(method: str, path: str, status: int, started: float | None, remote_addr: str | None) -> None:
+    """The one JSON access-log line of a request (Flask's hook and the WSGI edge both write it)."""
+    if access_log.isEnabledFor(logging.INFO):
+        access_log.info("request", extra={
+            "method": method, "path": path, "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+            "remote_addr": remote_addr,
+        })
+
+
 def install(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
-        incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if incoming and REQUEST_ID.match(incoming) else os.urandom(16).hex()
+        g.request_id = request_id(request.headers.get("X-Request-ID"))
         g.started = time.perf_counter()
 
     @app.after_request
     def _finish(response: Response) -> Response:
         state = g._get_current_object()
-        request_id = state.get("request_id") or os.urandom(16).hex()
-        response.headers["X-Request-ID"] = request_id
-        if access_log.isEnabledFor(logging.INFO):
-            started = state.get("started")
-            req = request._get_current_object()  # type: ignore[attr-defined]
-            access_log.info("request", extra={
-                "method": req.method, "path": req.path, "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
-                "remote_addr": req.remote_addr,
-            })
+        response.headers["X-Request-ID"] = state.get("request_id") or request_id(None)
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        log_access(req.method, req.path, response.status_code, state.get("started"), req.remote_addr)
         return response

@@ -14,8 +14,12 @@ PAGE_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src
 NO_STORE = ("/api/v1/auth/", "/mock-eid/token")
 
 
+def hsts_value(settings: Settings) -> str:
+    return f"max-age={settings.hsts_seconds}; includeSubDomains" if settings.hsts_seconds else ""
+
+
 def install(app: Flask, settings: Settings) -> None:
-    hsts = f"max-age={settings.hsts_seconds}; includeSubDomains" if settings.hsts_seconds else ""
+    hsts = hsts_value(settings)
 
     @app.after_request
     def _headers(response: Response) -> Response:

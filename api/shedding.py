@@ -14,7 +14,6 @@ endpoints are never shed. Without the header (no proxy, the tests) nothing is sh
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Iterable
 from typing import Any, cast
@@ -22,7 +21,7 @@ from typing import Any, cast
 from flask import Flask
 
 from api.i18n import negotiate, problem_text
-from api.observability import REQUEST_ID
+from api.observability import request_id
 
 WSGIApp = Callable[..., Any]
 
@@ -67,12 +66,11 @@ class Shedder:
             waited = queued_ms(header, time.time())
             if waited is not None and waited > self.max_queue_ms:
                 lang = negotiate(environ.get("HTTP_ACCEPT_LANGUAGE"))
-                incoming = environ.get("HTTP_X_REQUEST_ID", "")
-                request_id = incoming if incoming and REQUEST_ID.match(incoming) else os.urandom(16).hex()
-                body = self.bodies.get(lang, self.bodies["vi"]).replace("@ID@", request_id).encode()
+                rid = request_id(environ.get("HTTP_X_REQUEST_ID"))
+                body = self.bodies.get(lang, self.bodies["vi"]).replace("@ID@", rid).encode()
                 start_response("503 SERVICE UNAVAILABLE", [
                     ("Content-Type", "application/problem+json"), ("Content-Length", str(len(body))),
-                    ("Retry-After", self.retry_after), ("X-Request-ID", request_id),
+                    ("Retry-After", self.retry_after), ("X-Request-ID", rid),
                     ("X-Content-Type-Options", "nosniff"), ("Cache-Control", "no-store")])
                 return [body]
         return cast(Iterable[bytes], self.app(environ, start_response))

@@ -27,7 +27,7 @@ from services.dossiers.access import get_visible
 from services.dossiers.pdf import Facts, render
 from services.errors import NotFound
 from services.lifecycle import LifecycleError, Move
-from services.models import Agency, DeskDocument, DocumentCounter, Dossier, RequiredDocument, User
+from services.models import Agency, DeskDocument, DocumentCounter, Dossier, User
 from services.storage import Storage
 from vocab import AttachmentKind, DeskForm
 
@@ -50,10 +50,9 @@ def _when(value: Any) -> str:
     return value.astimezone(TZ).strftime("%H:%M ngày %d/%m/%Y") if value else "-"
 
 
-def _papers(session: Session, d: Dossier, *, missing: bool) -> list[str]:
+def _papers(d: Dossier, *, missing: bool) -> list[str]:
     """The papers held (form 01), or the mandatory ones still missing (form 02), by their names."""
-    required = list(session.scalars(select(RequiredDocument).where(RequiredDocument.procedure_id == d.procedure_id)
-                                    .order_by(RequiredDocument.position)))
+    required = d.procedure.required_documents  # from the catalog cache (services.dossiers.access.find)
     held = [a.document_type for a in d.attachments if a.kind == AttachmentKind.document]
     if missing:
         return [r.name for r in required if r.mandatory and r.type not in held]
@@ -67,9 +66,9 @@ def _body(session: Session, move: Move[Dossier], form: DeskForm) -> tuple[list[t
         lines = [("Tiếp nhận lúc", _when(d.received_at)), ("Hẹn trả kết quả", _when(d.due_at)),
                  ("Lệ phí", f"{d.fee_vnd:,} đồng".replace(",", ".")),
                  ("Hình thức nhận kết quả", RETURN_METHODS.get(d.return_method, d.return_method))]
-        return lines, list(dict.fromkeys([*move.extra.get("papers", ()), *_papers(session, d, missing=False)]))
+        return lines, list(dict.fromkeys([*move.extra.get("papers", ()), *_papers(d, missing=False)]))
     if form == DeskForm.supplement:
-        return [("Nội dung cần bổ sung", inputs.get("note") or "")], _papers(session, d, missing=True)
+        return [("Nội dung cần bổ sung", inputs.get("note") or "")], _papers(d, missing=True)
     if form == DeskForm.refusal:
         return [("Lý do", inputs.get("reason") or "")], []
     return [("Lý do chậm trễ", inputs.get("reason") or ""), ("Hẹn trả kết quả trước đây", _when(d.due_at)),

@@ -22,7 +22,7 @@ from services import stored
 from services.actors import Actor
 from services.calendar import TZ
 from services.counters import next_number
-from services.db import transaction
+from services.db import new_id, transaction
 from services.dossiers.access import get_visible
 from services.dossiers.pdf import Facts, render
 from services.errors import NotFound
@@ -89,22 +89,23 @@ def issue(move: Move[Dossier], form: DeskForm) -> DeskDocument:
     issuer = d.agency
     if form == DeskForm.receipt and d.receiving_centre_id and d.receiving_centre_id != d.agency_id:
         issuer = session.get_one(Agency, d.receiving_centre_id)
-    year = now.astimezone(TZ).year
-    serial = next_number(session, DocumentCounter, agency_id=issuer.id, form_no=form.value, year=year)
-    number = f"{serial:06d}/{year}/{form.value}"
-    applicant = session.get_one(User, d.applicant_id)
-    code = secrets.token_urlsafe(16)
-    lines, items = _body(session, move, form)
-    content = render(Facts(form=form, number=number, issued_at=now, agency_name=issuer.name,
-                           dossier_code=d.code or "", procedure_name=d.procedure.name,
-                           applicant_name=applicant.full_name, applicant_cccd=applicant.cccd, verify_code=code,
-                           verify_url=verify_url(press.base_url, code), lines=lines, items=items))
-    blob = press.storage.put(io.BytesIO(content), max_bytes=MAX_PDF_BYTES)
-    stored.record(session, blob, at=now)
-    document = DeskDocument(dossier_id=d.id, agency_id=issuer.id, form_no=form, number=number, issued_at=now,
-                            sha256=blob.sha256, verify_code=code, agency_name=issuer.name)
+    # Nothing here reads what the move changed: the dossier's row is written once, by the move's last flush.
+    with session.no_autoflush:
+        year = now.astimezone(TZ).year
+        serial = next_number(session, DocumentCounter, agency_id=issuer.id, form_no=form.value, year=year)
+        number = f"{serial:06d}/{year}/{form.value}"
+        applicant = session.get_one(User, d.applicant_id)
+        code = secrets.token_urlsafe(16)
+        lines, items = _body(session, move, form)
+        content = render(Facts(form=form, number=number, issued_at=now, agency_name=issuer.name,
+                               dossier_code=d.code or "", procedure_name=d.procedure.name,
+                               applicant_name=applicant.full_name, applicant_cccd=applicant.cccd, verify_code=code,
+                               verify_url=verify_url(press.base_url, code), lines=lines, items=items))
+        blob = press.storage.put(io.BytesIO(content), max_bytes=MAX_PDF_BYTES)
+        stored.record(session, blob, at=now)
+    document = DeskDocument(id=new_id(), dossier_id=d.id, agency_id=issuer.id, form_no=form, number=number,
+                            issued_at=now, sha256=blob.sha256, verify_code=code, agency_name=issuer.name)
     session.add(document)
-    session.flush()
     # The move's own notice to the applicant (received, supplement requested, rejected, apology) carries
     # the document: one inbox entry and push per document, whose data names it (notifications.templates).
     move.extra.setdefault("notice", {}).update(document_id=document.id, form_no=form.value, document_number=number)

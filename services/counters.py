@@ -9,25 +9,23 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.db import insert_new
 from services.errors import Conflict
 
 
 def next_number(session: Session, counter: Any, **key: Any) -> int:
-    """The next number of the counter row identified by `key` (created at 1 when missing)."""
-    for _ in range(2):
-        last = session.execute(
-            update(counter).where(*(getattr(counter, name) == value for name, value in key.items()))
-            .values(last=counter.last + 1).returning(counter.last)
-        ).scalar()
-        if last is not None:
-            return last
-        try:
-            with session.begin_nested():
-                session.add(counter(**key, last=1))
-            return 1
-        except IntegrityError:
-            continue  # another transaction created the row first; take the next number from it
+    """The next number of the counter row identified by `key` (its primary key; created at 1 when missing)."""
+    with session.no_autoflush:  # a number reads nothing the unit of work changed: its rows are written once, later
+        for _ in range(2):
+            last = session.execute(
+                update(counter).where(*(getattr(counter, name) == value for name, value in key.items()))
+                .values(last=counter.last + 1).returning(counter.last)
+            ).scalar()
+            if last is not None:
+                return last
+            if insert_new(session, counter, {**key, "last": 1}, key=list(key)) is not None:
+                return 1
+            # Another transaction created the row first (ON CONFLICT waited for it): take the next number from it.
     raise Conflict("could not allocate a number")

@@ -16,6 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from services.actors import Actor
@@ -87,7 +88,8 @@ class Requirement(Generic[S]):
 # An input check returns the messages for its field (empty when the input is fine).
 InputCheck = Callable[[Move[Any], Any], list[str]]
 Effect = Callable[[Move[Any]], None]
-Audience = Callable[[Move[Any]], list[str]]
+# Whom an audience names: user ids, or a SELECT of them (services.notices.inbox.Recipients).
+Audience = Callable[[Move[Any]], Iterable[str] | Select[Any]]
 
 
 def transition(action: str, sources: Iterable[str], target: str, actor: ActorKind, *,
@@ -106,7 +108,7 @@ class Lifecycle(Generic[S]):
                  authorize: Callable[[Actor, S, Transition], bool],
                  status_of: Callable[[S], str], resume_of: Callable[[S], str | None],
                  set_status: Callable[[Move[S]], None], record: Callable[[Move[S]], None],
-                 tell: Callable[[Move[S], list[tuple[list[str], str]]], None]) -> None:
+                 tell: Callable[[Move[S], list[tuple[Any, str]]], None]) -> None:
         self.name = name
         self.statuses = statuses
         self.table = tuple(table)

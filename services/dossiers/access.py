@@ -16,6 +16,7 @@ from services.actors import Actor
 from services.dossiers.loading import SHOWN, hydrate, payments_column, select_shown, set_payments
 from services.errors import NotFound
 from services.models import Agency, Dossier, DossierBundle, Procedure
+from services.province.catalog_cache import CATALOG, revision_columns
 from vocab import DossierStatus, Role
 
 
@@ -29,23 +30,20 @@ def shown(*, staff: bool = False) -> tuple[Any, ...]:
 
 def find(session: Session, dossier_id: str, *, lock: bool = False, papers: bool = False,
          staff: bool = False) -> Dossier | None:
-    """One dossier with what its response reads; `papers` adds the procedure's required documents
-    (checked on attach and submit), `staff` the applicant (the officials' view). Unlocked reads are one
-    statement (services.dossiers.loading); a locked one loads through the ORM and refreshes what an
-    earlier read of this session left, so a write works on the row as locked."""
+    """One dossier with what its response reads; `papers` adds the applicant (their eID level, checked on
+    submit), `staff` the applicant too (the officials' view). Unlocked reads are one statement
+    (services.dossiers.loading); a locked one loads through the ORM and refreshes what an earlier read of
+    this session left, so a write works on the row as locked. A locked load (or one with papers) also
+    sets the procedure's required documents and form schema from the catalog cache, in the same one
+    statement (services.province.catalog_cache)."""
     if not lock and not papers:
         return next(iter(hydrate(session.execute(select_shown(session, staff=staff)
                                                  .where(Dossier.id == dossier_id)).all())), None)
     # The timeline and papers come joined (a dossier has few of each).
-    # Papers (a submit, a resubmit, an attachment) also join the applicant (their eID level) and read the
-    # procedure's form schema in the same SELECT.
-    procedure = joinedload(Dossier.procedure)
-    stmt = select(Dossier, payments_column(session)).where(Dossier.id == dossier_id).options(
+    stmt = select(Dossier, payments_column(session), *revision_columns()).where(Dossier.id == dossier_id).options(
         joinedload(Dossier.timeline), joinedload(Dossier.attachments), *shown(staff=staff or papers)[1:],
         raiseload(Dossier.payments),  # a JSON column of the same SELECT (viewonly: never written through)
-        procedure.raiseload(Procedure.agency),  # the dossier's own agency is joined already
-        *((procedure.selectinload(Procedure.required_documents), procedure.undefer(Procedure.form_schema))
-          if papers else ()))
+        joinedload(Dossier.procedure).raiseload(Procedure.agency))  # the dossier's own agency is joined already
     if lock:
         stmt = stmt.with_for_update(of=Dossier)
     earlier = session.identity_map.get(identity_key(Dossier, dossier_id))
@@ -54,8 +52,10 @@ def find(session: Session, dossier_id: str, *, lock: bool = False, papers: bool 
     row = session.execute(stmt).unique(lambda r: r[0].id).one_or_none()
     if row is None:
         return None
-    set_payments(row[0], row[1])
-    return row[0]
+    dossier, payments, revision, bumped_at = row
+    set_payments(dossier, payments)
+    CATALOG.fill(session, dossier.procedure, (revision, bumped_at))
+    return dossier
 
 
 def visible_to(dossier: Dossier, actor: Actor) -> bool:

@@ -100,4 +100,5 @@ def submit(session: Session, actor: Actor, bundle_id: str, *, calendar: WorkingC
         return bundle
 
     with transaction(session):
-        return idempotency.run(session, request, work, lambda _id: get_own(session, actor, bundle_id))
+        return idempotency.run(session, request, work, lambda _id: get_own(session, actor, bundle_id),
+                               resource_id=bundle_id)

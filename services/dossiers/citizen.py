@@ -86,7 +86,8 @@ def submit(session: Session, actor: Actor, dossier_id: str, *, calendar: Working
         return dossier
 
     with transaction(session):
-        return idempotency.run(session, request, work, lambda _id: get_own(session, actor, dossier_id))
+        return idempotency.run(session, request, work, lambda _id: get_own(session, actor, dossier_id),
+                               resource_id=dossier_id)
 
 
 def citizen_act(session: Session, actor: Actor, dossier_id: str, action: str, *,

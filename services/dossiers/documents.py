@@ -22,12 +22,12 @@ from services import stored
 from services.actors import Actor
 from services.calendar import TZ
 from services.counters import next_number
-from services.db import transaction
+from services.db import new_id, transaction
 from services.dossiers.access import get_visible
 from services.dossiers.pdf import Facts, render
 from services.errors import NotFound
 from services.lifecycle import LifecycleError, Move
-from services.models import Agency, DeskDocument, DocumentCounter, Dossier, RequiredDocument, User
+from services.models import Agency, DeskDocument, DocumentCounter, Dossier, User
 from services.storage import Storage
 from vocab import AttachmentKind, DeskForm
 
@@ -50,10 +50,9 @@ def _when(value: Any) -> str:
     return value.astimezone(TZ).strftime("%H:%M ngày %d/%m/%Y") if value else "-"
 
 
-def _papers(session: Session, d: Dossier, *, missing: bool) -> list[str]:
+def _papers(d: Dossier, *, missing: bool) -> list[str]:
     """The papers held (form 01), or the mandatory ones still missing (form 02), by their names."""
-    required = list(session.scalars(select(RequiredDocument).where(RequiredDocument.procedure_id == d.procedure_id)
-                                    .order_by(RequiredDocument.position)))
+    required = d.procedure.required_documents  # from the catalog cache (services.dossiers.access.find)
     held = [a.document_type for a in d.attachments if a.kind == AttachmentKind.document]
     if missing:
         return [r.name for r in required if r.mandatory and r.type not in held]
@@ -67,9 +66,9 @@ def _body(session: Session, move: Move[Dossier], form: DeskForm) -> tuple[list[t
         lines = [("Tiếp nhận lúc", _when(d.received_at)), ("Hẹn trả kết quả", _when(d.due_at)),
                  ("Lệ phí", f"{d.fee_vnd:,} đồng".replace(",", ".")),
                  ("Hình thức nhận kết quả", RETURN_METHODS.get(d.return_method, d.return_method))]
-        return lines, list(dict.fromkeys([*move.extra.get("papers", ()), *_papers(session, d, missing=False)]))
+        return lines, list(dict.fromkeys([*move.extra.get("papers", ()), *_papers(d, missing=False)]))
     if form == DeskForm.supplement:
-        return [("Nội dung cần bổ sung", inputs.get("note") or "")], _papers(session, d, missing=True)
+        return [("Nội dung cần bổ sung", inputs.get("note") or "")], _papers(d, missing=True)
     if form == DeskForm.refusal:
         return [("Lý do", inputs.get("reason") or "")], []
     return [("Lý do chậm trễ", inputs.get("reason") or ""), ("Hẹn trả kết quả trước đây", _when(d.due_at)),
@@ -90,22 +89,23 @@ def issue(move: Move[Dossier], form: DeskForm) -> DeskDocument:
     issuer = d.agency
     if form == DeskForm.receipt and d.receiving_centre_id and d.receiving_centre_id != d.agency_id:
         issuer = session.get_one(Agency, d.receiving_centre_id)
-    year = now.astimezone(TZ).year
-    serial = next_number(session, DocumentCounter, agency_id=issuer.id, form_no=form.value, year=year)
-    number = f"{serial:06d}/{year}/{form.value}"
-    applicant = session.get_one(User, d.applicant_id)
-    code = secrets.token_urlsafe(16)
-    lines, items = _body(session, move, form)
-    content = render(Facts(form=form, number=number, issued_at=now, agency_name=issuer.name,
-                           dossier_code=d.code or "", procedure_name=d.procedure.name,
-                           applicant_name=applicant.full_name, applicant_cccd=applicant.cccd, verify_code=code,
-                           verify_url=verify_url(press.base_url, code), lines=lines, items=items))
-    blob = press.storage.put(io.BytesIO(content), max_bytes=MAX_PDF_BYTES)
-    stored.record(session, blob, at=now)
-    document = DeskDocument(dossier_id=d.id, agency_id=issuer.id, form_no=form, number=number, issued_at=now,
-                            sha256=blob.sha256, verify_code=code, agency_name=issuer.name)
+    # Nothing here reads what the move changed: the dossier's row is written once, by the move's last flush.
+    with session.no_autoflush:
+        year = now.astimezone(TZ).year
+        serial = next_number(session, DocumentCounter, agency_id=issuer.id, form_no=form.value, year=year)
+        number = f"{serial:06d}/{year}/{form.value}"
+        applicant = session.get_one(User, d.applicant_id)
+        code = secrets.token_urlsafe(16)
+        lines, items = _body(session, move, form)
+        content = render(Facts(form=form, number=number, issued_at=now, agency_name=issuer.name,
+                               dossier_code=d.code or "", procedure_name=d.procedure.name,
+                               applicant_name=applicant.full_name, applicant_cccd=applicant.cccd, verify_code=code,
+                               verify_url=verify_url(press.base_url, code), lines=lines, items=items))
+        blob = press.storage.put(io.BytesIO(content), max_bytes=MAX_PDF_BYTES)
+        stored.record(session, blob, at=now)
+    document = DeskDocument(id=new_id(), dossier_id=d.id, agency_id=issuer.id, form_no=form, number=number,
+                            issued_at=now, sha256=blob.sha256, verify_code=code, agency_name=issuer.name)
     session.add(document)
-    session.flush()
     # The move's own notice to the applicant (received, supplement requested, rejected, apology) carries
     # the document: one inbox entry and push per document, whose data names it (notifications.templates).
     move.extra.setdefault("notice", {}).update(document_id=document.id, form_no=form.value, document_number=number)

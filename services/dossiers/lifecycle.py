@@ -22,8 +22,8 @@ from services.dossiers.table import APPLICANT, AT_CENTRE, CITIZEN, OFFICIAL, OFF
 from services.events import log as events
 from services.lifecycle import Lifecycle, Move, Transition
 from services.models import Dossier, TimelineEntry
-from services.notices.alerts import dossier_params, local_time, officials_of
-from services.notices.inbox import notify_all
+from services.notices.alerts import dossier_params, local_time, officials
+from services.notices.inbox import Recipients, notify_all
 from vocab import DossierStatus, EventType, Role
 
 SYSTEM_ACTOR = Actor(user_id="", role=SYSTEM)
@@ -91,7 +91,7 @@ def _event(move: Move[Dossier], seq: int) -> None:
                   user_id=d.applicant_id, agency_id=d.agency_id, centre_id=centre_id, at=move.now)
 
 
-def _tell(move: Move[Dossier], tells: list[tuple[list[str], str]]) -> None:
+def _tell(move: Move[Dossier], tells: list[tuple[Recipients, str]]) -> None:
     inputs = move.inputs
     params = dossier_params(move.subject, note=inputs.get("note"), reason=inputs.get("reason"),
                             appointment_date=local_time(inputs.get("new_due_at"), "%d/%m/%Y"),
@@ -103,7 +103,7 @@ def _tell(move: Move[Dossier], tells: list[tuple[list[str], str]]) -> None:
 DOSSIER: Lifecycle[Dossier] = Lifecycle(
     "dossier", DossierStatus, TABLE, requirements=REQUIREMENTS, inputs=INPUTS, effects=EFFECTS,
     audiences={APPLICANT: lambda m: [m.subject.applicant_id],
-               OFFICIALS: lambda m: officials_of(m.session, m.subject.agency_id)},
+               OFFICIALS: lambda m: officials(m.subject.agency_id)},
     authorize=may_act, status_of=lambda d: d.status, resume_of=lambda d: d.resume_status or DossierStatus.submitted,
     set_status=_set_status, record=_record, tell=_tell)
 

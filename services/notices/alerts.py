@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import Select, and_, exists, select
 from sqlalchemy.orm import Session
 
 from services import audit
@@ -35,10 +35,15 @@ def dossier_params(dossier: Dossier, **extra: Any) -> dict[str, Any]:
             "due_time": local_time(dossier.due_at, "%H:%M %d/%m/%Y"), **extra}
 
 
+def officials(agency_id: str) -> Select[str]:
+    """The signed-up officials of an agency (a grant made before the first sign-in has no one to tell), as a
+    SELECT of their ids: notify() finds them with their devices in one statement."""
+    return (select(User.id).join(StaffRole, StaffRole.cccd == User.cccd)
+            .where(StaffRole.agency_id == agency_id, StaffRole.role == Role.official))
+
+
 def officials_of(session: Session, agency_id: str) -> list[str]:
-    """The signed-up officials of an agency (a grant made before the first sign-in has no one to tell)."""
-    return list(session.scalars(select(User.id).join(StaffRole, StaffRole.cccd == User.cccd)
-                                .where(StaffRole.agency_id == agency_id, StaffRole.role == Role.official)))
+    return list(session.scalars(officials(agency_id)))
 
 
 def payment_result(session: Session, payment: Payment) -> None:
@@ -71,7 +76,7 @@ def check_deadlines(session: Session, *, calendar: WorkingCalendar, limit: int =
                                                        "due_at": dossier.due_at, "sent_at": now},
                               key=["dossier_id", "event", "due_at"]) is None:
                     continue
-                notify(session, officials_of(session, dossier.agency_id), f"staff.{event}", dossier_params(dossier),
+                notify(session, officials(dossier.agency_id), f"staff.{event}", dossier_params(dossier),
                        dossier=dossier)
                 written += 1
     return written

@@ -25,7 +25,7 @@ from services.dossiers.access import get_visible
 from services.dossiers.table import FINAL
 from services.errors import Conflict, NotFound
 from services.models import Dossier, Shipment, ShipmentEvent
-from services.notices.alerts import dossier_params, officials_of
+from services.notices.alerts import dossier_params, officials
 from services.notices.inbox import notify
 from services.pagination import Page, keyset_page
 from services.postal.carrier import Carrier
@@ -85,7 +85,7 @@ def _tell(session: Session, dossier: Dossier, shipment: Shipment) -> None:
     notify(session, [dossier.applicant_id], f"shipment.{shipment.status}", params, dossier=dossier)
     if shipment.status in (S.returned, S.failed):
         # The hand-over is open again: the officials make a new shipment or hand it over at the desk.
-        notify(session, officials_of(session, dossier.agency_id), "staff.shipment_returned", params, dossier=dossier)
+        notify(session, officials(dossier.agency_id), "staff.shipment_returned", params, dossier=dossier)
 
 
 def apply_callback(session: Session, *, event_id: str, waybill_no: str, status: str, occurred_at: datetime) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.people.identity import grant_staff
-from tests.dossier_helpers import SIMPLE, act, draft, official_of
+from tests.dossier_helpers import SIMPLE, act, draft, official_of, upload
 from tests.helpers import ADMIN, bearer, sign_in
 
 NEW = {"code": "9.000001", "name": "Cấp giấy xác nhận thử nghiệm", "field": "Thử nghiệm",
@@ -100,3 +100,27 @@ def test_a_procedure_without_required_documents_is_created(client, admin):
 def test_a_fractional_fee_is_refused(client, admin):
     response = client.patch("/api/v1/admin/procedures/1.004873", headers=bearer(admin), json={"fee_vnd": 2.5e-42})
     assert response.status_code == 422 and "fee_vnd" in response.json["errors"], response.json
+
+
+def test_a_submit_checks_the_papers_and_form_the_catalog_asks_for_since_its_last_change(client, admin):
+    """A submit reads the required documents and form schema from the process's catalog cache: the move
+    after a catalog change must see the change."""
+    citizen = sign_in(client)
+    first, ready = draft(client, citizen), draft(client, citizen)
+    assert client.post(f"/api/v1/dossiers/{first['id']}/submit", headers=bearer(citizen)).status_code == 200
+    papers = [{"type": "to_khai_tthn", "name": "Tờ khai", "mandatory": True},
+              {"type": "anh_the", "name": "Ảnh thẻ", "mandatory": True}]
+    schema = {"type": "object", "required": ["purpose", "phone"],
+              "properties": {"purpose": {"type": "string"}, "phone": {"type": "string"}}}
+    patch = client.patch(f"/api/v1/admin/procedures/{SIMPLE['code']}", headers=bearer(admin),
+                         json={"required_documents": papers, "form_schema": schema})
+    assert patch.status_code == 200, patch.json
+
+    refused = client.post(f"/api/v1/dossiers/{ready['id']}/submit", headers=bearer(citizen))
+    assert refused.status_code == 422 and refused.json["errors"] == {"form": ["'phone' is a required property"]}
+    assert client.patch(f"/api/v1/dossiers/{ready['id']}", headers=bearer(citizen),
+                        json={"form": {**SIMPLE["form"], "phone": "0905123456"}}).status_code == 200
+    refused = client.post(f"/api/v1/dossiers/{ready['id']}/submit", headers=bearer(citizen))
+    assert refused.status_code == 422 and refused.json["errors"] == {"documents": ["anh_the"]}, refused.json
+    assert upload(client, citizen, ready["id"], "anh_the").status_code == 201
+    assert client.post(f"/api/v1/dossiers/{ready['id']}/submit", headers=bearer(citizen)).status_code == 200

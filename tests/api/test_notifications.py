@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from api.context import state_of
 from services.clock import clock
-from services.models import AuditEntry, Dossier, Notification, PushJob
+from services.models import AuditEntry, Device, Dossier, Notification, PushJob
 from services.notices import alerts
 from services.people.identity import grant_staff
 from tests.api.test_payments import gateway_result, ipn, pay
@@ -102,6 +102,22 @@ def test_each_status_change_writes_one_notification_and_a_job_per_device(client,
                                                        Notification.kind.like("dossier.%"))).all()
     jobs = session.scalars(select(PushJob).where(PushJob.notification_id.in_([n.id for n in notes]))).all()
     assert len(jobs) == 6 and {j.status for j in jobs} == {"pending"}  # 3 notifications × 2 devices
+
+
+def test_a_push_carries_the_unread_count_with_its_own_notification_as_badge(client, session, citizen):
+    # Every recipient of a move (the applicant, each official of the agency) found with their devices and
+    # unread counts in one query, before the notifications are written.
+    official = official_of(client, session)
+    register(client, citizen, token="tok-badge-citizen")
+    register(client, official, token="tok-badge-official")
+    submitted(client, citizen)
+    assert client.post("/api/v1/me/notifications/read-all", headers=bearer(citizen)).status_code == 204
+    submitted(client, citizen)
+    submitted(client, citizen)
+    rows = session.execute(select(Device.token, PushJob.badge).join(Device, Device.id == PushJob.device_id)
+                           .where(PushJob.kind == "message", Device.token.like("tok-badge-%"))).all()
+    assert sorted(rows) == [("tok-badge-citizen", 1), ("tok-badge-citizen", 1), ("tok-badge-citizen", 2),
+                            ("tok-badge-official", 1), ("tok-badge-official", 2), ("tok-badge-official", 3)]
 
 
 def test_the_inbox_speaks_the_request_language(client, session, citizen):

@@ -9,20 +9,22 @@ import hashlib
 import io
 import os
 import threading
+import time
 from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from api.context import state_of
+from services import idempotency
 from services.actors import Actor
 from services.dossiers import attachments, citizen, staff
 from services.dossiers.documents import Press
 from services.errors import DomainError
-from services.idempotency import IdempotentRequest
+from services.idempotency import IdempotentRequest, Replay
 from services.models import (
     Attachment,
     DeskDocument,
@@ -150,6 +152,29 @@ def test_a_retry_while_the_first_submit_runs_waits_or_conflicts_never_doubles(co
     # Either both answer with the same code (the retry waited and replayed) or the retry got 409.
     assert all(isinstance(e, DomainError) and e.code == "conflict" for e in errors)
     assert len({r["code"] for r in results}) == 1 and len(results) + len(errors) == 2
+
+
+def test_a_claim_waits_briefly_for_a_running_claim_of_its_key_and_its_unit_of_work_without_limit(committed):
+    # PostgreSQL: the retry's claim waits on the first one's row at most RUNNING_WAIT, then 409; a claim
+    # made or replayed leaves no lock timeout on the rest of its unit of work (the dossier's row lock).
+    engine, actor, _make_drafts = committed
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serializes writers: a retry waits for the first and replays it")
+    request = IdempotentRequest(actor.user_id, "running", "fingerprint")
+    with Session(engine) as first, Session(engine) as retry:
+        claim = idempotency.begin(first, request)
+        assert isinstance(claim, IdempotencyKey)
+        assert first.scalar(text("SHOW lock_timeout")) == "0"
+        started = time.monotonic()
+        with pytest.raises(DomainError) as raised:
+            idempotency.begin(retry, request)
+        assert raised.value.code == "conflict" and 1.4 <= time.monotonic() - started < 10
+        retry.rollback()
+        claim.response = {"id": "the-first-answer"}
+        first.commit()
+        assert idempotency.begin(retry, request) == Replay("the-first-answer")
+        assert retry.scalar(text("SHOW lock_timeout")) == "0"
+        retry.rollback()
 
 
 def test_twenty_simultaneous_uploads_of_one_new_file_store_it_once(committed, tmp_path):

@@ -52,7 +52,7 @@ from services.models import Agency, Attachment, Dossier, Procedure, StoredFile, 
 SIZES = {"smartqn_bench_10k": 10_000, "smartqn_bench_1m": 1_000_000}
 DOSSIERS_PER_PERSON = 10
 TRANSFERRED = 0.05
-TARGETS = {"detail": 0.50, "submit": 0.25}
+TARGETS = {"detail": 0.50, "inbox": 0.40, "unread_count": 0.55, "queue": 0.30, "submit": 0.15}  # issue 18
 CITIZEN = {"cccd": "049085001234", "full_name": "Nguyễn Văn An", "date_of_birth": "1985-03-12", "gender": "male",
            "eid_level": 2}
 ADMIN = {"cccd": "049180003456", "full_name": "Võ Thị Hà", "date_of_birth": "1980-09-09", "gender": "female",
@@ -267,13 +267,14 @@ def prepare_drafts(engine: Engine, applicant_id: str, count: int) -> list[str]:
 
 
 def throughput(url: str, tmp: str, seconds: int, connections: int) -> dict[str, dict[str, float]]:
-    """Draft creation, detail read and submit on the full table, against the bare app before and after."""
+    """Draft creation, detail read, inbox, unread count, the officials' queue and submit on the full table,
+    against the bare app before and after."""
     port = free_port()
     env = environment(url, tmp, port)
     engine = make_engine(url)
     try:
         with gunicorn("bare:app", env, ROOT / "bench") as bare, gunicorn("wsgi:app", env, ROOT, port) as ours:
-            citizen = sign_in(ours, CITIZEN)
+            citizen, official = sign_in(ours, CITIZEN), sign_in(ours, OFFICIAL)
             with Session(engine) as session:
                 applicant = session.scalar(select(User.id).where(User.cccd == CITIZEN["cccd"]))
                 communes = session.scalars(select(Agency.code).where(Agency.level == "commune")).all()
@@ -286,8 +287,13 @@ def throughput(url: str, tmp: str, seconds: int, connections: int) -> dict[str, 
             post_json(f"{ours}/api/v1/dossiers/{ids[0]}/submit", {}, citizen)
             auth = {"Authorization": f"Bearer {citizen}"}
             first = wrk(f"{bare}/bare", seconds, connections)
+            staff = {"Authorization": f"Bearer {official}"}
             results = {"create_draft": wrk(ours, seconds, connections, auth, create),
                        "detail": wrk(f"{ours}/api/v1/dossiers/{ids[0]}", seconds, connections, auth),
+                       "inbox": wrk(f"{ours}/api/v1/me/notifications?limit=20", seconds, connections, auth),
+                       "unread_count": wrk(f"{ours}/api/v1/me/notifications/unread-count", seconds, connections,
+                                           auth),
+                       "queue": wrk(f"{ours}/api/v1/admin/dossiers?limit=20", seconds, connections, staff),
                        "submit": wrk(ours, seconds, connections, auth, submit)}
             last = wrk(f"{bare}/bare", seconds, connections)
         if results["submit"]["requests"] > len(ids) - 1:

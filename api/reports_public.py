@@ -3,21 +3,25 @@
 A box is a set of grid cells. Each app server keeps every cell's pins rendered to JSON, per language,
 with the cell's revision (services.reports.pins); a request reads the box's revisions in one indexed
 query, loads and renders again only the cells that moved, then picks the newest pins inside the box.
-A city map is then one small read and a join of ready-made bytes, however long the city's history.
+A city map is then one small read and a join of ready-made bytes, however long the city's history;
+the same box asked again with nothing moved in it (a city's default view) is answered from memory, or
+304 to a phone that sends its ETag back.
 When the box holds more than `limit` pins the answer says so (`truncated`) and adds up to 16 × 16
 clusters (how many reports, around where) for the app to draw instead of pins.
 """
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Response, url_for
+from flask import Response, request, url_for
 
 from api.blueprint import Blueprint
 from api.context import get_session, state
@@ -26,6 +30,7 @@ from api.i18n import current_language
 from api.openapi import BINARY, documented
 from api.reports import masked
 from schemas.reports import MapArgs, MapSchema
+from services.clock import clock
 from services.errors import NotFound
 from services.reports import pins, queries
 from services.reports.table import label
@@ -46,7 +51,7 @@ class Rendered:
     lat: float
     lon: float
     category_code: str
-    pin: pins.Pin
+    until: float  # when it leaves the map by itself (epoch seconds; infinity while open)
     body: bytes
 
 
@@ -70,7 +75,8 @@ def map_pin(pin: pins.Pin, lang: str, photo_prefix: str) -> dict[str, Any]:
 
 
 def _render(found: Iterable[pins.Pin], lang: str, prefix: str) -> tuple[Rendered, ...]:
-    return tuple(Rendered((-p.created_at.timestamp(), p.id), p.lat, p.lon, p.category_code, p,
+    return tuple(Rendered((-p.created_at.timestamp(), p.id), p.lat, p.lon, p.category_code,
+                          until.timestamp() if (until := pins.shown_until(p)) else math.inf,
                           json.dumps(map_pin(p, lang, prefix), ensure_ascii=False).encode())
                  for p in found)
 
@@ -87,39 +93,68 @@ def cell_pins(revisions: dict[int, int], lang: str, prefix: str) -> list[tuple[R
     return [hit for hit in cached.values() if hit is not None]
 
 
+def inside(box: pins.Box, cells: list[tuple[Rendered, ...]], category_code: str | None, now: float) -> list[Rendered]:
+    """The cached pins inside the exact box, of the category asked for, still shown at `now`."""
+    south, west, north, east = box.south, box.west, box.north, box.east
+    return [r for cell in cells for r in cell
+            if south <= r.lat <= north and west <= r.lon <= east and r.until >= now
+            and (category_code is None or r.category_code == category_code)]
+
+
 def clusters(box: pins.Box, chosen: list[Rendered]) -> list[dict[str, Any]]:
     """How many reports around where, on a 16 × 16 cut of the box (for a map zoomed out too far)."""
-    dlat, dlon = (box.north - box.south) / CLUSTER_GRID, (box.east - box.west) / CLUSTER_GRID
-    sums: dict[tuple[int, int], list[float]] = {}
+    south, west = box.south, box.west
+    # A hair under 16 parts a side, so that a pin on the north or east edge falls in the last part.
+    rows = CLUSTER_GRID * (1 - 1e-9) / (box.north - south)
+    columns = CLUSTER_GRID * (1 - 1e-9) / (box.east - west)
+    sums: dict[int, list[float]] = {}
     for r in chosen:
-        key = (min(int((r.lat - box.south) / dlat), CLUSTER_GRID - 1), min(int((r.lon - box.west) / dlon),
-                                                                           CLUSTER_GRID - 1))
-        total = sums.setdefault(key, [0.0, 0.0, 0])
-        total[0], total[1], total[2] = total[0] + r.lat, total[1] + r.lon, total[2] + 1
+        part = int((r.lat - south) * rows) * CLUSTER_GRID + int((r.lon - west) * columns)
+        total = sums.get(part)
+        if total is None:
+            sums[part] = [r.lat, r.lon, 1.0]
+        else:
+            total[0] += r.lat
+            total[1] += r.lon
+            total[2] += 1.0
     return [{"lat": round(lat / n, 6), "lon": round(lon / n, 6), "count": int(n)}
-            for (lat, lon, n) in (sums[k] for k in sorted(sums))]
+            for lat, lon, n in (sums[k] for k in sorted(sums))]
+
+
+def render_map(box: pins.Box, cells: list[tuple[Rendered, ...]], category_code: str | None, limit: int,
+               now: float) -> bytes:
+    chosen = inside(box, cells, category_code, now)
+    newest = heapq.nsmallest(limit, chosen, key=lambda r: r.order)
+    truncated = len(chosen) > limit
+    tail = json.dumps({"truncated": truncated, "clusters": clusters(box, chosen) if truncated else []})
+    return b'{"items": [' + b", ".join(r.body for r in newest) + b"], " + tail[1:].encode()
 
 
 @public_blp.get("")
 @public_blp.arguments(MapArgs, location="query", as_kwargs=True)
 @public_blp.response(200, MapSchema)
-@documented(200, headers=("Cache-Control",))
+@documented(200, headers=("Cache-Control", "ETag"), if_none_match=True)
+@documented(304, headers=("Cache-Control", "ETag"))
+@public_blp.alt_response(304, response="NOT_MODIFIED")
 @public_blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def public_map(bbox: str, limit: int, category_code: str | None = None) -> Response:
     """Open and recently resolved reports in a box (at most `limit`, newest first): public photos, nothing
-    about the reporter. When the box holds more, `truncated` is true and `clusters` counts them all."""
+    about the reporter. When the box holds more, `truncated` is true and `clusters` counts them all.
+    The ETag changes when anything shown in the box does: If-None-Match answers 304."""
     box = pins.Box.parse(bbox)
     revisions = pins.revisions(get_session(), box)
-    since = pins.shown_since()
-    chosen = [r for cell in cell_pins(revisions, current_language(), url_for("public_reports.public_map"))
-              for r in cell
-              if box.holds(r.lat, r.lon) and (category_code is None or r.category_code == category_code)
-              and pins.is_shown(r.pin, since)]
-    newest = heapq.nsmallest(limit, chosen, key=lambda r: r.order)
-    truncated = len(chosen) > limit
-    tail = json.dumps({"truncated": truncated, "clusters": clusters(box, chosen) if truncated else []})
-    body = b'{"items": [' + b", ".join(r.body for r in newest) + b"], " + tail[1:].encode()
-    return Response(body, mimetype="application/json", headers={"Cache-Control": f"public, max-age={MAX_AGE}"})
+    lang, prefix = current_language(), url_for("public_reports.public_map")
+    now = math.floor(clock.now().timestamp() / 60) * 60  # resolved pins leave on the minute
+    signature = hashlib.blake2s(repr((lang, prefix, box, category_code, limit, now, sorted(revisions.items())))
+                                .encode(), digest_size=12).hexdigest()
+    headers = {"Cache-Control": f"public, max-age={MAX_AGE}", "ETag": f'"m.{signature}"'}
+    if request.if_none_match.contains(f"m.{signature}"):
+        return Response(status=304, headers=headers, mimetype="application/json")
+    answers = state().map_answers  # the same box asked again (a city's default view): no work at all
+    if (body := answers.get(signature, 0)) is None:
+        body = render_map(box, cell_pins(revisions, lang, prefix), category_code, limit, now)
+        answers.put(signature, 0, body)
+    return Response(body, mimetype="application/json", headers=headers)
 
 
 @public_blp.get("/<string:report_id>/photos/<string:photo_id>")

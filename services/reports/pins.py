@@ -87,9 +87,11 @@ def shown_since(now: datetime | None = None) -> datetime:
     return (now or clock.now()) - timedelta(days=RECENT_DAYS)
 
 
-def is_shown(pin: Pin, since: datetime) -> bool:
-    """Still on the map: open, or resolved since `since` (a cached pin falls off when its time is up)."""
-    return pin.status != ReportStatus.resolved or (pin.resolved_at is not None and pin.resolved_at >= since)
+def shown_until(pin: Pin) -> datetime | None:
+    """When a pin leaves the map by itself: RECENT_DAYS after its resolution (None: it stays while open)."""
+    if pin.status == ReportStatus.resolved and pin.resolved_at is not None:
+        return pin.resolved_at + timedelta(days=RECENT_DAYS)
+    return None
 
 
 # --- writes: raise a cell's revision in the transaction of the change -----------------------------------

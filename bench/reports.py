@@ -195,7 +195,7 @@ def measure(apps: dict[int, Any], samples: int) -> dict[int, dict[str, dict[str,
             state_of(app).map_answers.size = 0 if name == "map_5km_cold" else 32
         times: dict[int, list[float]] = {count: [] for count in apps}
         cold = name == "map_5km_cold"
-        warm, runs = (3, min(samples, 30)) if cold else (20, samples)  # cold: up to a second each at 1M
+        warm, runs = (1, min(samples, 10)) if cold else (20, samples)  # cold: ~10 s each at 1M (23,000 pins)
         for i in range(warm + runs):
             for count, (client, official, citizen) in clients.items():
                 if cold:

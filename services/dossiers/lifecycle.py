@@ -7,6 +7,7 @@ notices the table names, all in the caller's transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -65,28 +66,40 @@ def _record(move: Move[Dossier]) -> None:
     _event(move, seq)
 
 
+def _transferred(move: Move[Dossier]) -> dict[str, Any]:
+    return {"from_agency_code": move.extra["from_agency"].code}
+
+
+def _paid_online(move: Move[Dossier]) -> dict[str, Any]:
+    payment = move.inputs.get("payment")
+    return {} if payment is None else {"payment_id": payment.id, "amount_vnd": payment.amount_vnd,
+                                       "receipt_no": payment.receipt_no}
+
+
+def _paid_at_desk(move: Move[Dossier]) -> dict[str, Any]:  # the fee taken at the counter is a payment too
+    desk = move.extra["desk_payment"]
+    return {"amount_vnd": desk.amount_vnd, "receipt_no": desk.receipt_no, "paid_via": "desk"}
+
+
+# The event a move writes, by action, with what it adds to the event's data; any other move that
+# changes the status writes dossier.status_changed (with the national portal's status number).
+EVENTS: dict[str, tuple[EventType, Callable[[Move[Dossier]], dict[str, Any]] | None]] = {
+    "submit": (EventType.dossier_submitted, None),
+    "transfer": (EventType.dossier_transferred, _transferred),
+    "record_payment": (EventType.payment_succeeded, _paid_online),
+    "record_desk_payment": (EventType.payment_succeeded, _paid_at_desk),
+}
+
+
 def _event(move: Move[Dossier], seq: int) -> None:
-    """At most one event per move (one INSERT), numbered by the move's timeline position: a submission,
-    a transfer, a payment, or any other change of status (with the national portal's status number)."""
+    """At most one event per move (one INSERT), numbered by the move's timeline position."""
     d = move.subject
-    extra: dict[str, Any] = {"previous_status": move.before, "action": move.action}
-    centre_id = d.receiving_centre_id
-    if move.action == "submit":
-        kind = EventType.dossier_submitted
-    elif move.action == "transfer":
-        kind, source = EventType.dossier_transferred, move.extra["from_agency"]
-        extra["from_agency_code"], centre_id = source.code, source.id
-    elif move.action == "record_payment":
-        kind, payment = EventType.payment_succeeded, move.inputs.get("payment")
-        if payment is not None:
-            extra.update(payment_id=payment.id, amount_vnd=payment.amount_vnd, receipt_no=payment.receipt_no)
-    elif move.action == "record_desk_payment":  # the fee taken at the counter is a payment too
-        kind, desk = EventType.payment_succeeded, move.extra["desk_payment"]
-        extra.update(amount_vnd=desk.amount_vnd, receipt_no=desk.receipt_no, paid_via="desk")
-    elif move.after != move.before:
-        kind = EventType.dossier_status_changed
-    else:
+    kind, details = EVENTS.get(move.action, (EventType.dossier_status_changed, None))
+    if kind == EventType.dossier_status_changed and move.after == move.before:
         return
+    extra = {"previous_status": move.before, "action": move.action, **(details(move) if details else {})}
+    # A transfer is seen by the agency it leaves (its stream, its webhooks), as a centre's dossier is.
+    centre_id = move.extra["from_agency"].id if move.action == "transfer" else d.receiving_centre_id
     events.record(move.session, kind, events.DOSSIER, d.id, events.dossier_data(d, **extra), sequence=seq,
                   user_id=d.applicant_id, agency_id=d.agency_id, centre_id=centre_id, at=move.now)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from typing import Any
 
@@ -15,7 +13,7 @@ from api.guards import current_actor
 from api.http import IF_MATCH_HEADER, expected_version
 from api.openapi import documented
 from api.reports import category_view, full_view, max_upload_bytes, photo_view, reply
-from api.stats import date_range
+from api.stats import csv_table, date_range
 from schemas.common import encode_cursor
 from schemas.reports import (
     CategoryListSchema,
@@ -136,16 +134,9 @@ def figures(args: dict[str, Any]) -> report_stats.ReportStats:
 
 
 def figures_csv(result: report_stats.ReportStats) -> Response:
-    out = io.StringIO()
-    out.write("\ufeff")  # Excel reads UTF-8 only with a BOM
-    writer = csv.writer(out)
-    writer.writerow(STATS_COLUMNS)
     dumped = _figures.dump(result)
-    for row in [*dumped["items"], dumped["total"]]:
-        writer.writerow(["" if row[c] is None else row[c] for c in STATS_COLUMNS])
-    name = f"phan-anh-{result.start:%Y%m%d}-{result.end:%Y%m%d}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return csv_table(STATS_COLUMNS, [*dumped["items"], dumped["total"]],
+                     f"phan-anh-{result.start:%Y%m%d}-{result.end:%Y%m%d}.csv")
 
 
 @stats_blp.get("/reports")

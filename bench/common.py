@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -129,3 +130,28 @@ def table(results: dict[str, dict[str, float]], targets: dict[str, float]) -> bo
         ok &= target is None or ratio >= target
         print(f"{name:<18}{r['rps']:>10.0f}{r['p50_ms']:>9.2f}{r['p99_ms']:>9.2f}{ratio:>10.0%} {mark:>8}")
     return ok
+
+
+def app_bearer(app: Any, person: dict) -> dict[str, str]:
+    """An Authorization header for a person, signed in inside the app as POST /auth/eid does once the eID
+    token is verified (in-process benchmarks)."""
+    from datetime import date
+
+    from api.context import get_session, settings
+    from services.people.eid import EidIdentity
+    from services.people.identity import sign_in as sign_in_eid
+
+    identity = EidIdentity(**{**person, "date_of_birth": date.fromisoformat(person["date_of_birth"])},
+                           subject=f"bench-{person['cccd']}")
+    with app.app_context():
+        return {"Authorization": f"Bearer {sign_in_eid(get_session(), identity, settings=settings()).access_token}"}
+
+
+def timed_get(client: Any, path: str, headers: dict[str, str]) -> float:
+    """Milliseconds of one GET through a Flask test client; anything but a 200 stops the benchmark."""
+    started = time.perf_counter()
+    response = client.get(path, headers=headers)
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status_code != 200:
+        raise RuntimeError(f"{path}: {response.status_code} {response.get_data(as_text=True)[:500]}")
+    return elapsed

@@ -30,6 +30,7 @@ from typing import Any
 from common import (
     BIN,
     ROOT,
+    app_bearer,
     drop_database,
     free_port,
     gunicorn,
@@ -38,6 +39,7 @@ from common import (
     post_json,
     sign_in,
     table,
+    timed_get,
     wrk,
 )
 
@@ -188,35 +190,21 @@ def in_process(url: str, tmp: str, samples: int) -> tuple[dict[str, dict[str, fl
     over the last year (7 runs)."""
     os.environ.update({**environment(url, tmp), "SMARTQN_LOG_LEVEL": "WARNING"})
     from api import create_app
-    from api.context import get_session, settings
-    from services.people.eid import EidIdentity
-    from services.people.identity import sign_in as sign_in_eid
 
     app = create_app()
     client = app.test_client()
 
-    def bearer(person: dict) -> dict[str, str]:  # as POST /auth/eid does once the eID token is verified
-        identity = EidIdentity(**{**person, "date_of_birth": date.fromisoformat(person["date_of_birth"])},
-                               subject=f"bench-{person['cccd']}")
-        with app.app_context():
-            return {"Authorization": f"Bearer {sign_in_eid(get_session(), identity, settings=settings()).access_token}"}
-
     def timed(path: str, headers: dict[str, str]) -> float:
-        started = time.perf_counter()
-        response = client.get(path, headers=headers)
-        elapsed = (time.perf_counter() - started) * 1000
-        if response.status_code != 200:
-            raise RuntimeError(f"{path}: {response.status_code} {response.get_data(as_text=True)[:500]}")
-        return elapsed
+        return timed_get(client, path, headers)
 
-    official, queue = bearer(OFFICIAL), {}
+    official, queue = app_bearer(app, OFFICIAL), {}
     for name, query in QUEUES.items():
         path = f"/api/v1/admin/dossiers?limit=20{query}"
         for _ in range(50):
             timed(path, official)
         queue[name] = {**percentiles([timed(path, official) for _ in range(samples)]),
                        "items": len(client.get(path, headers=official).json["items"])}
-    today, admin = date.today(), bearer(ADMIN)
+    today, admin = date.today(), app_bearer(app, ADMIN)
     stats = [timed(f"/api/v1/admin/stats?from={today - timedelta(days=365)}&to={today}", admin) for _ in range(7)]
     return queue, stats
 

@@ -21,10 +21,21 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from common import BIN, ROOT, drop_database, gunicorn, kept_database, percentiles, table, wrk
+from common import (
+    BIN,
+    ROOT,
+    app_bearer,
+    drop_database,
+    gunicorn,
+    kept_database,
+    percentiles,
+    table,
+    timed_get,
+    wrk,
+)
 
 sys.path.insert(0, str(ROOT))
 
@@ -143,28 +154,9 @@ def in_process(url: str, tmp: str) -> Any:
     """A test client of an app on this database, and bearer headers for the official and the citizen."""
     os.environ.update(environment(url, tmp))
     from api import create_app
-    from api.context import get_session, settings
-    from services.people.eid import EidIdentity
-    from services.people.identity import sign_in as sign_in_eid
 
     app = create_app()
-
-    def bearer(person: dict) -> dict[str, str]:
-        identity = EidIdentity(**{**person, "date_of_birth": date.fromisoformat(person["date_of_birth"])},
-                               subject=f"bench-{person['cccd']}")
-        with app.app_context():
-            return {"Authorization": f"Bearer {sign_in_eid(get_session(), identity, settings=settings()).access_token}"}
-
-    return app, bearer(OFFICIAL), bearer(CITIZEN)
-
-
-def timed(client: Any, path: str, headers: dict[str, str]) -> float:
-    started = time.perf_counter()
-    response = client.get(path, headers=headers)
-    elapsed = (time.perf_counter() - started) * 1000
-    if response.status_code != 200:
-        raise RuntimeError(f"{path}: {response.status_code} {response.get_data(as_text=True)[:300]}")
-    return elapsed
+    return app, app_bearer(app, OFFICIAL), app_bearer(app, CITIZEN)
 
 
 def measure(apps: dict[int, Any], samples: int) -> dict[int, dict[str, dict[str, float]]]:
@@ -201,7 +193,7 @@ def measure(apps: dict[int, Any], samples: int) -> dict[int, dict[str, dict[str,
                 if cold:
                     state_of(apps[count][0]).map_cells.clear()
                     state_of(apps[count][0]).map_answers.clear()
-                elapsed = timed(client, path(), official if name.startswith("queue") else citizen)
+                elapsed = timed_get(client, path(), official if name.startswith("queue") else citizen)
                 if i >= warm:
                     times[count].append(elapsed)
         for count, (client, official, citizen) in clients.items():

@@ -28,7 +28,7 @@ class AppState:
     # The public map's rendered pins per (language, cell): a whole province's cells fit.
     map_cells: RenderedCache[Any] = field(default_factory=lambda: RenderedCache(20_000))
     # Whole map answers by what they show (a few hundred KB each: a few dozen kept).
-    map_answers: RenderedCache[bytes] = field(default_factory=lambda: RenderedCache(32))
+    map_answers: RenderedCache[Any] = field(default_factory=lambda: RenderedCache(32))
     limiter: Any = None
     push_worker: Any = None
 

@@ -3,6 +3,7 @@ a pin shows must reach the next map read, and a warm read is one small query."""
 
 from __future__ import annotations
 
+import gzip
 import io
 from datetime import timedelta
 
@@ -84,6 +85,9 @@ def test_a_warm_map_read_is_one_query_and_filters_apply_to_cached_pins(client, s
                        headers={"If-None-Match": first.headers["ETag"]})
     assert moved.status_code == 200 and moved.headers["ETag"] != first.headers["ETag"]
     assert len(moved.json["items"]) == 5
+    packed = client.get("/api/v1/public/reports", query_string={"bbox": BOX}, headers={"Accept-Encoding": "gzip"})
+    assert packed.headers["Content-Encoding"] == "gzip" and packed.headers["Vary"] == "Accept-Encoding"
+    assert gzip.decompress(packed.get_data()) == moved.get_data()
     waste_only = shown(client, category_code="waste")["items"]
     assert [p["id"] for p in waste_only] == [waste["id"]]
     english = client.get("/api/v1/public/reports", query_string={"bbox": BOX},

@@ -29,6 +29,8 @@ class AppState:
     map_cells: RenderedCache[Any] = field(default_factory=lambda: RenderedCache(20_000))
     # Whole map answers by what they show (a few hundred KB each: a few dozen kept).
     map_answers: RenderedCache[Any] = field(default_factory=lambda: RenderedCache(32))
+    # The cell revisions last read per box's cells, for `map_revision_ttl` seconds.
+    map_revisions: RenderedCache[Any] = field(default_factory=lambda: RenderedCache(1024))
     limiter: Any = None
     push_worker: Any = None
 

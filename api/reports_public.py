@@ -17,6 +17,7 @@ import hashlib
 import heapq
 import json
 import math
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +26,7 @@ from typing import Any
 from flask import Response, request, url_for
 
 from api.blueprint import Blueprint
-from api.context import get_session, state
+from api.context import get_session, settings, state
 from api.http import send_stored
 from api.i18n import current_language
 from api.openapi import BINARY, documented
@@ -136,6 +137,20 @@ def clusters(box: pins.Box, chosen: list[Rendered]) -> list[dict[str, Any]]:
             for lat, lon, n in (sums[k] for k in sorted(sums))]
 
 
+def box_revisions(box: pins.Box) -> dict[int, int]:
+    """The box's cell revisions, read again once `map_revision_ttl` has passed (a second by default):
+    the same box asked many times a second (a city's default view) costs the database nothing."""
+    ttl = settings().map_revision_ttl
+    if ttl <= 0:
+        return pins.revisions(get_session(), box)
+    key, period = repr(box.cell_ranges()), int(time.monotonic() / ttl)
+    recent = state().map_revisions
+    if (found := recent.get(key, period)) is None:
+        found = pins.revisions(get_session(), box)
+        recent.put(key, period, found)
+    return found
+
+
 def render_map(box: pins.Box, cells: list[tuple[Rendered, ...]], category_code: str | None, limit: int,
                now: float) -> bytes:
     chosen = inside(box, cells, category_code, now)
@@ -158,7 +173,7 @@ def public_map(bbox: str, limit: int, category_code: str | None = None) -> Respo
     The ETag changes when anything shown in the box does: If-None-Match answers 304. Sent gzipped to a
     client that accepts it."""
     box = pins.Box.parse(bbox)
-    revisions = pins.revisions(get_session(), box)
+    revisions = box_revisions(box)
     lang, prefix = current_language(), url_for("public_reports.public_map")
     now = math.floor(clock.now().timestamp() / 60) * 60  # resolved pins leave on the minute
     signature = hashlib.blake2s(repr((lang, prefix, box, category_code, limit, now, sorted(revisions.items())))

@@ -49,6 +49,8 @@ class Settings:
     shed_queue_ms: int = 100
     # Seconds a process trusts the catalog revision it last read (how long a change takes to show).
     catalog_revision_ttl: float = 1.0
+    # Seconds a process trusts the map cell revisions it last read for a box (0: read them every time).
+    map_revision_ttl: float = 1.0
     # Identity
     eid_mock_enabled: bool = True
     eid_issuer: str = ""

@@ -52,7 +52,7 @@ def base_url() -> str:
 def settings(tmp_path_factory: pytest.TempPathFactory, base_url: str) -> Settings:
     tmp = tmp_path_factory.mktemp("instance")
     return Settings.from_env({}, env="test", instance_dir=str(tmp), database_url=_database_url(tmp),
-                             base_url=base_url, ratelimit_enabled=False, catalog_revision_ttl=0.0,
+                             base_url=base_url, ratelimit_enabled=False, catalog_revision_ttl=0.0, map_revision_ttl=0.0,
                              eid_jwks_min_refetch_seconds=0,
                              stream_dev_seconds=0.0)  # the Flask app's live streams end after their replay
 

@@ -3,10 +3,12 @@ a pin shows must reach the next map read, and a warm read is one small query."""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import io
 from datetime import timedelta
 
+from api.context import state_of
 from services.clock import clock
 from services.people.identity import grant_staff
 from services.reports.table import RECENT_DAYS
@@ -102,3 +104,24 @@ def test_a_warm_map_read_is_one_query_and_filters_apply_to_cached_pins(client, s
     for bad in ("0", "501", "1.5", "x"):
         response = client.get("/api/v1/public/reports", query_string={"bbox": BOX, "limit": bad})
         assert response.status_code == 422 and "limit" in response.json["errors"]
+
+
+def test_a_server_trusts_the_box_revisions_it_read_for_map_revision_ttl(app, client, session):
+    """With a time-to-live (a second in production) the same box asked again reads nothing at all; a
+    change shows once the time is up."""
+    reporter = sign_in(client)
+    first = filed(client, reporter)
+    runtime = state_of(app).runtime
+    settings = runtime.settings
+    runtime.settings = dataclasses.replace(settings, map_revision_ttl=3600.0)
+    try:
+        assert [p["id"] for p in shown(client)["items"]] == [first["id"]]
+        with counted(session) as statements:
+            assert [p["id"] for p in shown(client)["items"]] == [first["id"]]
+        assert statements == []  # no database at all
+        second = filed(client, reporter)
+        assert [p["id"] for p in shown(client)["items"]] == [first["id"]]  # within the time-to-live
+        state_of(app).map_revisions.clear()  # the time is up
+        assert [p["id"] for p in shown(client)["items"]] == [second["id"], first["id"]]
+    finally:
+        runtime.settings = settings

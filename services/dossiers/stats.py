@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.actors import Actor
@@ -138,7 +138,6 @@ def report(session: Session, actor: Actor, *, start: date, end: date, agency_cod
 
     done = and_(Dossier.status == "completed", within(Dossier.completed_at))
     paid_fee = and_(done, Dossier.fee_vnd > 0)
-    reusing = exists().where(Attachment.dossier_id == Dossier.id, Attachment.wallet_item_id.is_not(None))
     figures = (
         count(within(Dossier.received_at)).label("received"),
         count(done).label("completed"),
@@ -148,7 +147,6 @@ def report(session: Session, actor: Actor, *, start: date, end: date, agency_cod
         count(and_(Dossier.status == "rejected", within(Dossier.closed_at))).label("rejected"),
         count(and_(Dossier.status == "withdrawn", within(Dossier.closed_at))).label("withdrawn"),
         count(within(Dossier.submitted_at)).label("submitted"),
-        count(and_(within(Dossier.submitted_at), reusing)).label("submitted_reusing"),
         count(paid_fee).label("fee_completed"),
         # Fees paid before desk payments existed carry no paid_via: they went through the gateway.
         count(and_(paid_fee, Dossier.paid_at.is_not(None), or_(Dossier.paid_via.is_(None),
@@ -181,6 +179,12 @@ def report(session: Session, actor: Actor, *, start: date, end: date, agency_cod
     refunds: dict[str, int] = dict(session.execute(
         select(key, func.count()).join(Payment, Payment.dossier_id == Dossier.id)
         .where(mine, Payment.refund_due.is_(True), within(Payment.paid_at)).group_by(key)).tuples().all())
+    # Papers from a wallet are few: the dossiers reusing one come from their partial index (a correlated
+    # EXISTS in the query above cost one index probe per dossier of the year: 4 of 6 s at a million).
+    from_wallet = select(Attachment.dossier_id).where(Attachment.wallet_item_id.is_not(None)).distinct().subquery()
+    reusing: dict[str, int] = dict(session.execute(
+        select(key, func.count()).join(from_wallet, from_wallet.c.dossier_id == Dossier.id)
+        .where(mine, within(Dossier.submitted_at)).group_by(key)).tuples().all())
     items = []
     for agency in agencies:
         item = Figures(agency.code, agency.name)
@@ -191,6 +195,7 @@ def report(session: Session, actor: Actor, *, start: date, end: date, agency_cod
                     setattr(item, name, int(value or 0))
             item.completed_late = item.completed - item.completed_on_time
         item.refunds_due = refunds.get(agency.id, 0)
+        item.submitted_reusing = reusing.get(agency.id, 0)
         items.append(item)
     total = Figures("", "Toàn tỉnh")
     for item in items:

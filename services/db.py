@@ -88,12 +88,16 @@ def rowcount(result: Result[Any]) -> int:
     return cast(CursorResult[Any], result).rowcount or 0
 
 
+def dialect_insert(session: Session) -> Any:
+    """The session's dialect's INSERT construct: the one with ON CONFLICT (PostgreSQL and SQLite alike)."""
+    return postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
 def insert_new(session: Session, model: Any, values: dict[str, Any], *, key: list[str]) -> Any:
     """INSERT … ON CONFLICT (key) DO NOTHING RETURNING the key's first column: its value when this call
     inserted the row, None when the row was there (or another transaction was inserting it), on
     PostgreSQL and SQLite alike. A race on a unique key is then an answer, not an IntegrityError."""
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(model).values(**values).on_conflict_do_nothing(index_elements=key)
+    stmt = dialect_insert(session)(model).values(**values).on_conflict_do_nothing(index_elements=key)
     return session.execute(stmt.returning(getattr(model, key[0]))).scalar()
 
 

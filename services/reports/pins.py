@@ -15,11 +15,10 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from services.clock import clock
+from services.db import dialect_insert
 from services.errors import ValidationFailed
 from services.models import Agency, Report, ReportCategory, ReportCell, ReportFollower, ReportPhoto
 from services.reports import geo
@@ -103,8 +102,7 @@ def touch(session: Session, cells: Iterable[int]) -> None:
     rows = [{"cell": c, "revision": revision} for c in sorted(set(cells))]  # sorted: writers lock in one order
     if not rows:
         return
-    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(ReportCell).values(rows)
+    stmt = dialect_insert(session)(ReportCell).values(rows)
     session.execute(stmt.on_conflict_do_update(index_elements=["cell"], set_={"revision": revision}))
 
 

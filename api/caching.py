@@ -13,7 +13,7 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
@@ -55,14 +55,15 @@ class RevisionCache:
 
 
 class RenderedCache(Generic[V]):
-    """A bounded LRU of key → (revision, rendered value); entries of an older revision are re-rendered."""
+    """A bounded LRU of key → (revision, rendered value); entries of another revision are re-rendered.
+    A revision is anything comparable: a number, or a tuple of what the value was rendered from."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[str, tuple[int, V]] = OrderedDict()
+        self._items: OrderedDict[str, tuple[Hashable, V]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str, revision: int) -> V | None:
+    def get(self, key: str, revision: Hashable) -> V | None:
         with self._lock:
             hit = self._items.get(key)
             if hit is None or hit[0] != revision:
@@ -70,7 +71,7 @@ class RenderedCache(Generic[V]):
             self._items.move_to_end(key)
             return hit[1]
 
-    def put(self, key: str, revision: int, body: V) -> None:
+    def put(self, key: str, revision: Hashable, body: V) -> None:
         if self.size <= 0:
             return
         with self._lock:

@@ -31,6 +31,8 @@ class AppState:
     map_answers: RenderedCache[Any] = field(default_factory=lambda: RenderedCache(32))
     # The cell revisions last read per box's cells, for `map_revision_ttl` seconds.
     map_revisions: RenderedCache[Any] = field(default_factory=lambda: RenderedCache(1024))
+    # Citizens' own dossier answers by what they show (services.dossiers.glimpse): a few KB each.
+    dossier_views: RenderedCache[bytes] = field(default_factory=lambda: RenderedCache(5_000))
     limiter: Any = None
     push_worker: Any = None
 

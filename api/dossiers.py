@@ -9,6 +9,7 @@ from flask import Response, request, url_for
 from api import presenters
 from api.blueprint import Blueprint
 from api.context import calendar, get_session, settings, storage
+from api.dossier_views import own_dossier
 from api.guards import current_actor
 from api.http import IDEMPOTENCY_HEADER, etag, idempotent_request, json_response, send_stored
 from api.openapi import BINARY, documented
@@ -73,7 +74,7 @@ def list_own(limit: int, cursor: list[Any] | None = None, status: str | None = N
 @blp.alt_response(404, response="NOT_FOUND")
 def get(dossier_id: str) -> Response:
     """One dossier with its timeline and what the caller may do now."""
-    return _reply(get_visible(get_session(), current_actor(), dossier_id))
+    return own_dossier(dossier_id, lambda: _reply(get_visible(get_session(), current_actor(), dossier_id)))
 
 
 @blp.patch("/<string:dossier_id>")

@@ -61,9 +61,13 @@ def find(session: Session, dossier_id: str, *, lock: bool = False, papers: bool 
 def visible_to(dossier: Dossier, actor: Actor) -> bool:
     """Its applicant, an admin, or an official of its competent agency or of the centre that received it."""
     centre = dossier.receiving_centre.code if dossier.receiving_centre else None
-    return (dossier.applicant_id == actor.user_id or actor.role == Role.admin
-            or (actor.role == Role.official and actor.agency_code in (dossier.agency.code, centre)
-                and dossier.status != DossierStatus.draft))
+    return seen_by(actor, dossier.applicant_id, dossier.status, dossier.agency.code, centre)
+
+
+def seen_by(actor: Actor, applicant_id: str, status: DossierStatus, agency_code: str, centre_code: str | None) -> bool:
+    return (applicant_id == actor.user_id or actor.role == Role.admin
+            or (actor.role == Role.official and actor.agency_code in (agency_code, centre_code)
+                and status != DossierStatus.draft))
 
 
 def get_visible(session: Session, actor: Actor, dossier_id: str, *, lock: bool = False,

@@ -40,16 +40,25 @@ DossierMove = Move[Dossier]
 
 
 def is_overdue(dossier: Dossier, now: datetime) -> bool:
-    return dossier.due_at is not None and dossier.due_at < now and dossier.status not in FINAL
+    return overdue(dossier.due_at, dossier.status, now)
+
+
+def overdue(due_at: datetime | None, status: DossierStatus, now: datetime) -> bool:
+    return due_at is not None and due_at < now and status not in FINAL
 
 
 def payment_status(dossier: Dossier) -> FeeStatus:
-    if dossier.fee_vnd == 0:
-        return FeeStatus.not_required
-    if dossier.paid_at is not None:
-        return FeeStatus.paid
     now = clock.now()
     pending = any(p.status == PaymentStatus.pending and p.expires_at > now for p in dossier.payments)
+    return fee_status(dossier.fee_vnd, dossier.paid_at is not None, pending)
+
+
+def fee_status(fee_vnd: int, paid: bool, pending: bool) -> FeeStatus:
+    """A fee's state from the dossier's fee and paid mark and whether an unexpired payment is pending."""
+    if fee_vnd == 0:
+        return FeeStatus.not_required
+    if paid:
+        return FeeStatus.paid
     return FeeStatus.pending if pending else FeeStatus.unpaid
 
 

@@ -51,6 +51,11 @@ def test_reads_are_one_statement_and_writes_a_handful(client: Any, session: Any)
     client.get("/api/v1/admin/dossiers", headers=bearer(official))  # the token's revocation check, cached
     client.get("/api/v1/me/notifications/unread-count", headers=bearer(citizen))
 
+    # The owner's first read of a dossier glimpses it, then loads and renders it; later reads only glimpse
+    # (api/dossier_views.py).
+    with counted(session) as statements:
+        assert client.get(f"/api/v1/dossiers/{ids[0]}", headers=bearer(citizen)).status_code == 200
+    assert len(statements) <= 4, statements
     # BEGIN, one SELECT, COMMIT (SAVEPOINT and RELEASE inside the tests' outer transaction).
     for path, tokens in ((f"/api/v1/dossiers/{ids[0]}", citizen), (f"/api/v1/admin/dossiers/{ids[1]}", official),
                          ("/api/v1/dossiers?limit=2", citizen), ("/api/v1/admin/dossiers", official),

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import Flask, current_app
 
 from api.caching import RenderedCache, RevisionCache
 from services.calendar import WorkingCalendar
+from services.db import autocommit_reads
 from services.people.eid import JwksCache
 from services.runtime import Runtime
 from services.settings import Settings
@@ -53,6 +56,21 @@ def runtime() -> Runtime:
 def get_session() -> Session:
     """The request's session (removed when the request ends)."""
     return state().runtime.session()
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def read_only(view: F) -> F:
+    """A view that only reads: its statements run outside a transaction (services.db.autocommit_reads), so
+    a read of one statement costs one round trip to the database instead of three."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        autocommit_reads(get_session())
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def settings() -> Settings:

@@ -8,7 +8,7 @@ from flask import Response, request, url_for
 
 from api import presenters
 from api.blueprint import Blueprint
-from api.context import calendar, get_session, settings, storage
+from api.context import calendar, get_session, read_only, settings, storage
 from api.dossier_views import own_dossier
 from api.guards import current_actor
 from api.http import IDEMPOTENCY_HEADER, etag, idempotent_request, json_response, send_stored
@@ -60,6 +60,7 @@ def create(body: dict[str, Any]) -> Response:
 @blp.get("")
 @blp.arguments(CitizenListArgs, location="query", as_kwargs=True)
 @blp.response(200, DossierPageSchema)
+@read_only
 def list_own(limit: int, cursor: list[Any] | None = None, status: str | None = None) -> Response:
     """The caller's own dossiers, newest first."""
     actor = current_actor()
@@ -72,6 +73,7 @@ def list_own(limit: int, cursor: list[Any] | None = None, status: str | None = N
 @blp.response(200, DossierSchema)
 @documented(200, headers=("ETag",))
 @blp.alt_response(404, response="NOT_FOUND")
+@read_only
 def get(dossier_id: str) -> Response:
     """One dossier with its timeline and what the caller may do now."""
     return own_dossier(dossier_id, lambda: _reply(get_visible(get_session(), current_actor(), dossier_id)))

@@ -9,7 +9,7 @@ from flask import Response
 
 from api import presenters
 from api.blueprint import Blueprint
-from api.context import calendar, get_session, settings, storage
+from api.context import calendar, get_session, read_only, settings, storage
 from api.desk import press
 from api.guards import current_actor
 from api.http import IF_MATCH_HEADER, etag, expected_version, json_response
@@ -40,6 +40,7 @@ def _reply(dossier: Any) -> Response:
 @blp.arguments(QueueArgs, location="query", as_kwargs=True)
 @blp.response(200, StaffDossierPageSchema)
 @blp.alt_response(404, response="NOT_FOUND")
+@read_only
 def queue(limit: int, cursor: list[Any] | None = None, status: str | None = None, overdue: bool | None = None,
           due_before: datetime | None = None, q: str | None = None, agency_code: str | None = None) -> Response:
     """The agency's dossiers (every agency's for an admin), oldest due first."""
@@ -54,6 +55,7 @@ def queue(limit: int, cursor: list[Any] | None = None, status: str | None = None
 @blp.response(200, StaffDossierSchema)
 @documented(200, headers=("ETag",))
 @blp.alt_response(404, response="NOT_FOUND")
+@read_only
 def get(dossier_id: str) -> Response:
     """One dossier with the applicant's identity."""
     return _reply(get_visible(get_session(), current_actor(), dossier_id, staff=True))

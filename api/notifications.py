@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.blueprint import Blueprint
-from api.context import get_session
+from api.context import get_session, read_only
 from api.guards import current_actor, current_principal
 from api.i18n import current_language
 from notifications import templates
@@ -65,6 +65,7 @@ def _present(note: Any, lang: str) -> dict[str, Any]:
 @blp.get("/me/notifications")
 @blp.arguments(InboxArgs, location="query", as_kwargs=True)
 @blp.response(200, NotificationPageSchema)
+@read_only
 def list_notifications(limit: int, cursor: list[Any] | None = None, unread: bool | None = None) -> dict[str, Any]:
     """The inbox, newest first, in the request's language."""
     page = inbox.page(get_session(), current_principal().user_id, unread=unread, after=cursor, limit=limit)
@@ -74,6 +75,7 @@ def list_notifications(limit: int, cursor: list[Any] | None = None, unread: bool
 
 @blp.get("/me/notifications/unread-count")
 @blp.response(200, CountSchema)
+@read_only
 def unread_count() -> dict[str, int]:
     """For the badge on the bell."""
     return {"count": inbox.unread_count(get_session(), current_principal().user_id)}

@@ -168,7 +168,9 @@ def _make_sqlite_transactional(engine: Engine) -> None:
         # IMMEDIATE takes the write lock up front: two transactions that read and then write would
         # otherwise deadlock ("database is locked") instead of one waiting for the other. SQLite
         # is the single-machine default; PostgreSQL runs transactions concurrently with row locks.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Reads outside a transaction (autocommit_reads) take no lock at all.
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 @event.listens_for(Session, "after_flush")
@@ -183,12 +185,28 @@ def lost_connection(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
+READS_ONLY = "smartqn.reads_only"
+
+
+def autocommit_reads(session: Session) -> None:
+    """Run this session's statements outside any transaction until it ends: a read of one statement is one
+    round trip, with no BEGIN and no COMMIT (under READ COMMITTED each statement sees its own snapshot
+    either way). For requests that only read: `transaction` refuses to start a unit of work on such a
+    session. A session already in a transaction, or bound to one connection (the tests' rolled-back
+    transaction), keeps its transaction."""
+    session.info[READS_ONLY] = True
+    if not session.in_transaction() and isinstance(session.get_bind(), Engine):
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 @contextmanager
 def transaction(session: Session) -> Iterator[Session]:
     """One unit of work: commit at the end of the outermost block, roll back on any error.
 
     Re-entrant, so a service may call another service and still commit once.
     """
+    if session.info.get(READS_ONLY):
+        raise RuntimeError("a unit of work on a session that autocommits its reads (services.db.autocommit_reads)")
     depth = session.info.get("tx_depth", 0)
     session.info["tx_depth"] = depth + 1
     try:

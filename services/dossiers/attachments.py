@@ -23,6 +23,7 @@ from services.errors import NotFound, ValidationFailed
 from services.models import Attachment, Dossier, StoredFile
 from services.storage import Blob, Storage, safe_filename
 from services.wallet.collector import still_referenced
+from services.wallet.items import file_scan
 from vocab import AttachmentKind
 
 
@@ -100,6 +101,8 @@ def scan(session: Session, actor: Actor, dossier_id: str, *, storage: Storage, d
             return existing
         attachment = _new(dossier, AttachmentKind.document, document_type, filename, blob, actor, digitised=True)
         mark_digitised(dossier, clock.now())
+        session.flush()  # the attachment's row, then the applicant's wallet item for the same bytes
+        file_scan(session, dossier, attachment)
         audit.record(session, actor, "dossier.scan", "dossier", dossier.code or dossier.id,
                      {"document_type": document_type, "sha256": blob.sha256})
         session.flush()

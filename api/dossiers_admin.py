@@ -18,8 +18,8 @@ from schemas.common import encode_cursor
 from schemas.dossiers import (
     ActionSchema,
     AttachmentSchema,
-    FileSchema,
     QueueArgs,
+    ResultUploadSchema,
     StaffDossierPageSchema,
     StaffDossierSchema,
 )
@@ -84,15 +84,19 @@ def act(body: dict[str, Any], dossier_id: str) -> Response:
 
 
 @blp.post("/<string:dossier_id>/results")
-@blp.arguments(FileSchema, location="files")
+@blp.arguments(ResultUploadSchema, location="files")
 @blp.response(201, AttachmentSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")
 @blp.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
 @blp.alt_response(415, response="UNSUPPORTED_MEDIA_TYPE")
+@blp.alt_response(422, response="UNPROCESSABLE_ENTITY", description="validation_failed: a document_type the "
+                  "catalog does not know")
 def upload_result(files: dict[str, Any], dossier_id: str) -> Any:
-    """The result document (certificate, licence), visible to the applicant."""
+    """The result document (certificate, licence), visible to the applicant; `document_type` (default
+    `ket_qua`) is the type it enters the applicant's wallet as when the dossier completes."""
     upload = files["file"]
     return attachments.upload_result(get_session(), current_actor(), dossier_id, storage=storage(),
                                      filename=upload.filename, stream=upload.stream,
-                                     max_bytes=settings().max_upload_mb * 1024 * 1024)
+                                     max_bytes=settings().max_upload_mb * 1024 * 1024,
+                                     document_type=files["document_type"])

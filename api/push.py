@@ -1,15 +1,18 @@
 """Putting the push worker together: the configured sender, the clock, and the periodic chores
-(deadline alerts, payment expiry, device housekeeping, wallet expiry reminders) that the worker runs
-every so often; and the webhook dispatcher that runs beside it in the same worker processes."""
+(deadline alerts, payment expiry, device housekeeping, wallet expiry reminders, and nightly the
+collector of stored bytes nothing refers to) that the worker runs every so often; and the webhook
+dispatcher that runs beside it in the same worker processes."""
 
 from __future__ import annotations
 
 import signal
 import threading
+from datetime import timedelta
 from typing import Any
 
 from notifications.senders import Sender, make_sender
 from notifications.worker import PushWorker
+from services.calendar import parse_window
 from services.clock import clock
 from services.events.delivery import Dispatcher
 from services.money import payments
@@ -17,7 +20,7 @@ from services.notices import alerts, devices
 from services.people import identity
 from services.runtime import Runtime
 from services.settings import Settings
-from services.wallet import reminders
+from services.wallet import collector, reminders
 
 
 def periodic_tasks(runtime: Runtime) -> list[Any]:
@@ -38,7 +41,12 @@ def periodic_tasks(runtime: Runtime) -> list[Any]:
     def wallet_expiry(session: Any) -> int:
         return reminders.check_expiry(session)
 
-    return [deadline_alerts, expire_payments, drop_stale_devices, forget_used_eid_tokens, wallet_expiry]
+    chores = [deadline_alerts, expire_payments, drop_stale_devices, forget_used_eid_tokens, wallet_expiry]
+    if settings.storage_collect_every_hours > 0:
+        chores.append(collector.Chore(runtime.storage, every=timedelta(hours=settings.storage_collect_every_hours),
+                                      window=parse_window(settings.storage_collect_window),
+                                      grace=timedelta(minutes=settings.storage_collect_grace_minutes)))
+    return chores
 
 
 def sender_for(settings: Settings) -> Sender:

@@ -7,7 +7,8 @@ opens a draft of 1.004873; wrk then POSTs to the draft's /attachments, once with
 (the upload is received, hashed and judged every time, then found already attached: 200) and once with
 `{wallet_item_id, document_type}` (the same answer, no bytes). Then 1,000 drafts each take the paper from
 the wallet and are submitted, and the stored files (rows and bytes on disk) are counted before and after.
-Usage: `.venv/bin/python bench/wallet.py [--seconds 10] [--connections 8] [--dossiers 1000]`.
+Usage: `.venv/bin/python bench/wallet.py [--seconds 10] [--connections 8] [--dossiers 1000]`;
+`--short` (CI smoke: 1 s per side, 2 connections, 20 dossiers, no targets) only checks that it runs.
 """
 
 from __future__ import annotations
@@ -90,7 +91,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--dossiers", type=int, default=1000)
+    parser.add_argument("--short", action="store_true", help="CI smoke: 1 s per side, 20 dossiers, no targets")
     args = parser.parse_args()
+    if args.short:
+        args.seconds, args.connections, args.dossiers = 1, 2, 20
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
     port = free_port()

@@ -69,6 +69,14 @@ class UploadSchema(FileSchema):
                                             "example": "to_khai_tthn"})
 
 
+class ResultUploadSchema(FileSchema):
+    # Optional, never null: a multipart form has no null.
+    document_type = fields.String(load_default="ket_qua", allow_none=False, validate=validate.Length(1, 60), metadata={
+        "description": "the result's type in the catalog's vocabulary (any procedure's required_documents[].type, "
+                       "or ket_qua): it enters the applicant's wallet as that type, to fill that slot elsewhere",
+        "example": "trich_luc_khai_tu"})
+
+
 class TimelineEntrySchema(ma.Schema):
     status = Word(DossierStatus, required=True)
     status_label = fields.String(required=True)

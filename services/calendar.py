@@ -53,6 +53,24 @@ def parse_hours(text: str) -> OfficeHours:
     return tuple(spans)
 
 
+def parse_window(text: str) -> tuple[time, time] | None:
+    """`02:00-05:00` → a span of local hours each day (it may cross midnight: `23:00-04:00`); empty: any hour."""
+    if not text.strip():
+        return None
+    start, _, end = text.partition("-")
+    window = (time.fromisoformat(start.strip()), time.fromisoformat(end.strip()))
+    if window[0] == window[1]:
+        raise ValueError(f"a window must be HH:MM-HH:MM with two different times: {text!r}")
+    return window
+
+
+def in_window(window: tuple[time, time] | None, at: time) -> bool:
+    if window is None:
+        return True
+    start, end = window
+    return start <= at < end if start < end else (at >= start or at < end)
+
+
 def _minutes(t: time) -> int:
     return t.hour * 60 + t.minute
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from datetime import date, time
 from pathlib import Path
 
-from services.calendar import WorkingCalendar, parse_hours
+from services.calendar import WorkingCalendar, parse_hours, parse_window
 
 DEV_SECRET = "dev-insecure-secret-change-me"
 DEV_VNPAY_SECRET = "dev-vnpay-hash-secret"
@@ -127,6 +127,12 @@ class Settings:
     # Deadline alerts, payment expiry and device housekeeping, run by the worker every so often.
     push_periodic_seconds: float = 60.0
     device_retention_days: int = 270
+    # The collector of stored bytes nothing refers to (services.wallet.collector), a chore of every worker:
+    # at most once per this many hours per worker (0 turns the chore off), only within the local window
+    # (a quiet time of night; empty: any hour), leaving files first stored less than the grace ago.
+    storage_collect_every_hours: float = 24.0
+    storage_collect_window: str = "02:00-05:00"
+    storage_collect_grace_minutes: int = 60
     # Webhooks (services.events.delivery), sent by the same worker processes as pushes
     webhook_timeout_seconds: float = 5.0  # per POST, connect and read
     webhook_per_endpoint: int = 8  # POSTs in flight to one subscription, per worker
@@ -248,6 +254,12 @@ class Settings:
             time.fromisoformat(self.cutoff_time)
         except ValueError as exc:
             raise ConfigError(f"SMARTQN_OFFICE_HOURS / SMARTQN_CUTOFF_TIME: {exc}") from exc
+        if self.storage_collect_every_hours < 0 or self.storage_collect_grace_minutes < 0:
+            raise ConfigError("SMARTQN_STORAGE_COLLECT_EVERY_HOURS and …_GRACE_MINUTES must not be negative")
+        try:
+            parse_window(self.storage_collect_window)
+        except ValueError as exc:
+            raise ConfigError(f"SMARTQN_STORAGE_COLLECT_WINDOW: {exc}") from exc
         if self.storage_backend not in {"local", "s3"}:
             raise ConfigError(f"SMARTQN_STORAGE_BACKEND must be local or s3, not {self.storage_backend!r}")
         if self.storage_backend == "s3" and not self.s3_bucket:

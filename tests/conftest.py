@@ -54,6 +54,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory, base_url: str) -> Setting
     return Settings.from_env({}, env="test", instance_dir=str(tmp), database_url=_database_url(tmp),
                              base_url=base_url, ratelimit_enabled=False, catalog_revision_ttl=0.0, map_revision_ttl=0.0,
                              eid_jwks_min_refetch_seconds=0,
+                             storage_collect_every_hours=0,  # the collector chore runs only where a test asks
                              stream_dev_seconds=0.0)  # the Flask app's live streams end after their replay
 
 

@@ -51,3 +51,9 @@ def test_load_smoke() -> None:
 def test_reports_smoke() -> None:
     out = run("reports.py", "--short")
     assert "map_5km_moving" in out and "queue_overdue p99" in out
+
+
+@pytest.mark.skipif(not shutil.which("wrk"), reason="bench/wallet.py drives wrk for the attach throughput")
+def test_wallet_smoke() -> None:
+    out = run("wallet.py", "--short")
+    assert "ratio wallet/upload" in out and "20 dossiers submitted" in out and "one copy: True" in out

@@ -23,6 +23,7 @@ from services.errors import NotFound, ValidationFailed
 from services.models import Attachment, Dossier, StoredFile
 from services.storage import Blob, Storage, safe_filename
 from services.wallet.collector import still_referenced
+from services.wallet.items import RESULT_TYPE, check_type, file_scan
 from vocab import AttachmentKind
 
 
@@ -100,6 +101,8 @@ def scan(session: Session, actor: Actor, dossier_id: str, *, storage: Storage, d
             return existing
         attachment = _new(dossier, AttachmentKind.document, document_type, filename, blob, actor, digitised=True)
         mark_digitised(dossier, clock.now())
+        session.flush()  # the attachment's row, then the applicant's wallet item for the same bytes
+        file_scan(session, dossier, attachment)
         audit.record(session, actor, "dossier.scan", "dossier", dossier.code or dossier.id,
                      {"document_type": document_type, "sha256": blob.sha256})
         session.flush()
@@ -109,18 +112,20 @@ def scan(session: Session, actor: Actor, dossier_id: str, *, storage: Storage, d
 
 
 def upload_result(session: Session, actor: Actor, dossier_id: str, *, storage: Storage, filename: str | None,
-                  stream: BinaryIO, max_bytes: int, document_type: str = "ket_qua") -> Attachment:
-    """An official's result document (certificate, licence), visible to the applicant."""
-    with transaction(session):
+                  stream: BinaryIO, max_bytes: int, document_type: str = RESULT_TYPE) -> Attachment:
+    """An official's result document (certificate, licence), visible to the applicant; its type is one of
+    the catalog's vocabulary (422 otherwise), the type it enters the applicant's wallet as."""
+    with transaction(session):  # check before storing anything
         dossier = get_visible(session, actor, dossier_id)
         transition_for(dossier, "upload_result", actor)
+        check_type(session, document_type)
 
     def write(blob: Blob) -> Attachment:
         dossier = get_visible(session, actor, dossier_id, lock=True)
         transition_for(dossier, "upload_result", actor)
         attachment = _new(dossier, AttachmentKind.result, document_type, filename, blob, actor)
         audit.record(session, actor, "dossier.upload_result", "dossier", dossier.code or dossier.id,
-                     {"filename": attachment.filename, "sha256": blob.sha256})
+                     {"filename": attachment.filename, "sha256": blob.sha256, "document_type": document_type})
         session.flush()
         return attachment
 

@@ -10,24 +10,31 @@ alike (only `Storage.delete` is used), so a rollback never loses bytes a row poi
 One window is left: an upload of exactly the bytes being collected, whose storage write finds them
 present a moment before the collector deletes them and whose row commits a moment after, would point
 at bytes that are gone. Run the collector at a quiet hour (it is a nightly job, not a request path);
-the grace period keeps every file first stored recently.
+the grace period keeps every file first stored recently. `Chore` is that nightly job as one of the
+notifications worker's periodic chores (api.push): each worker runs it at most once per period, within
+a window of local hours; several workers at once are safe (PostgreSQL hands each its own rows with
+SKIP LOCKED, the DELETE checks again that nothing refers to a file, and only the worker whose DELETE
+removed a row deletes its bytes).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Column, and_, delete, exists, func, select
 from sqlalchemy.orm import Session
 
+from services.calendar import TZ, in_window
 from services.clock import clock
 from services.db import Base, transaction
 from services.models import StoredFile
 from services.storage import Storage
 
 GRACE = timedelta(hours=1)
+log = logging.getLogger(__name__)
 
 
 def reference_columns() -> list[Column[Any]]:
@@ -87,3 +94,28 @@ def stored_total(session: Session) -> Collected:
     """How many stored files there are and their bytes (each content once)."""
     n, total = session.execute(select(func.count(), func.coalesce(func.sum(StoredFile.size), 0))).one()
     return Collected(int(n), int(total))
+
+
+class Chore:
+    """`collect` as a worker's periodic chore: at most once per `every` (by the service clock) and only
+    while the local time is within `window`; returns the files freed (0 when not due)."""
+
+    __name__ = "collect_stored_files"
+
+    def __init__(self, storage: Storage, *, every: timedelta, window: tuple[time, time] | None,
+                 grace: timedelta = GRACE) -> None:
+        self.storage, self.every, self.window, self.grace = storage, every, window, grace
+        self.last: datetime | None = None
+
+    def due(self, now: datetime) -> bool:
+        return ((self.last is None or now - self.last >= self.every)
+                and in_window(self.window, now.astimezone(TZ).time()))
+
+    def __call__(self, session: Session) -> int:
+        now = clock.now()
+        if not self.due(now):
+            return 0
+        freed = collect(session, self.storage, grace=self.grace)
+        self.last = now  # after a success: a failed run is tried again at the next period
+        log.info("stored files collected", extra={"files": freed.files, "bytes": freed.bytes})
+        return freed.files

@@ -16,7 +16,7 @@ from services.calendar import TZ
 from services.clock import clock
 from services.db import transaction
 from services.errors import NotFound, ValidationFailed
-from services.models import Dossier, RequiredDocument, WalletItem
+from services.models import Attachment, Dossier, RequiredDocument, WalletItem
 from services.pagination import Page, keyset_page
 from services.storage import Blob, Storage, safe_filename
 from vocab import AttachmentKind, WalletSource
@@ -84,6 +84,22 @@ def file_results(session: Session, dossier: Dossier) -> list[WalletItem]:
                                title=dossier.procedure.name, filename=attachment.filename, issued_at=issued,
                                dossier_id=dossier.id))
     return filed
+
+
+def file_scan(session: Session, dossier: Dossier, attachment: Attachment) -> WalletItem | None:
+    """A desk scan into the dossier's applicant's wallet (`source: desk_scan`), in the desk's transaction;
+    nothing when the wallet already holds the same bytes as the same document type (a scan of the
+    same paper for another dossier)."""
+    if session.scalar(select(WalletItem.id).where(WalletItem.owner_id == dossier.applicant_id,
+                                                  WalletItem.sha256 == attachment.sha256,
+                                                  WalletItem.document_type == attachment.document_type)
+                      .limit(1)) is not None:
+        return None
+    slot = next((d.name for d in dossier.procedure.required_documents if d.type == attachment.document_type),
+                attachment.document_type)
+    return file_item(session, dossier.applicant_id, attachment.sha256, document_type=attachment.document_type,
+                     source=WalletSource.desk_scan, title=slot, filename=attachment.filename,
+                     dossier_id=dossier.id)
 
 
 def upload(session: Session, actor: Actor, *, storage: Storage, stream: BinaryIO, filename: str | None,

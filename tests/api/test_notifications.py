@@ -291,6 +291,26 @@ def test_the_worker_runs_the_periodic_chores(client, session, citizen, worker, s
     assert session.scalar(select(Device).where(Device.token == "tok-old")) is None
 
 
+def test_the_worker_runs_the_wallet_expiry_check(client, session, citizen, worker):
+    """A paper 10 days from expiry: the worker's run tells its owner once (inbox and push), however often it runs."""
+    from datetime import date, datetime, time
+
+    from services.calendar import TZ
+    from tests.wallet_helpers import keep
+
+    register(client, citizen, token="tok-wallet")
+    expires = date(2027, 3, 20)
+    item = keep(client, citizen, title="Hộ chiếu", expires_at=expires.isoformat()).json
+    clock.freeze(datetime.combine(expires - timedelta(days=10), time(9), TZ))
+    worker.drain()
+    worker.drain()
+    session.expire_all()
+    notes = session.scalars(select(Notification).where(Notification.kind.like("wallet.%"))).all()
+    assert [(n.kind, n.params["wallet_item_id"], n.params["days_left"]) for n in notes] == [
+        ("wallet.expiring", item["id"], 10)]
+    assert session.scalar(select(PushJob.status).where(PushJob.notification_id == notes[0].id)) == "sent"
+
+
 def test_admins_see_the_pushes_that_failed(client, session, citizen, worker, fcm):
     register(client, citizen, token="tok-refused")
     fcm.fail("tok-refused", "SENDER_ID_MISMATCH")

@@ -41,7 +41,8 @@ def worker_env(settings, fcm, instance: Path) -> dict[str, str]:
     return {**env, "SMARTQN_INSTANCE_DIR": str(instance), "SMARTQN_DATABASE_URL": settings.database_url,
             "SMARTQN_PUSH_SENDER": "fcm", "SMARTQN_FCM_CREDENTIALS": fcm.credentials,
             "SMARTQN_FCM_ENDPOINT": fcm.base, "SMARTQN_PUSH_LEASE_SECONDS": str(LEASE_SECONDS),
-            "SMARTQN_PUSH_PERIODIC_SECONDS": "3600", "SMARTQN_LOG_LEVEL": "WARNING"}
+            "SMARTQN_PUSH_PERIODIC_SECONDS": "3600", "SMARTQN_STORAGE_COLLECT_EVERY_HOURS": "0",
+            "SMARTQN_LOG_LEVEL": "WARNING"}
 
 
 def arrived(fcm) -> list[tuple[str, str]]:

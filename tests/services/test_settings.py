@@ -35,6 +35,9 @@ def test_values_are_parsed_by_type():
     {"SMARTQN_PUSH_BATCH_SIZE": "1000"},
     {"SMARTQN_STORAGE_BACKEND": "nfs"},
     {"SMARTQN_STORAGE_BACKEND": "s3"},  # without a bucket
+    {"SMARTQN_STORAGE_COLLECT_WINDOW": "night"},
+    {"SMARTQN_STORAGE_COLLECT_WINDOW": "03:00-03:00"},
+    {"SMARTQN_STORAGE_COLLECT_EVERY_HOURS": "-1"},
 ])
 def test_malformed_values_are_refused(environ):
     with pytest.raises(ConfigError):

@@ -89,3 +89,70 @@ def test_with_the_s3_backend_the_object_is_collected(make_app, s3, session):
     client.delete(f"/api/v1/me/wallet/{dropped['id']}", headers=bearer(citizen))
     freed = collector.collect(session, state_of(app).runtime.storage, grace=timedelta(0))
     assert freed.files >= 1 and s3.keys(bucket) == [f"papers/{kept['sha256']}"]
+
+
+def dropped_paper(client, citizen) -> dict:
+    """A paper kept and deleted again: stored bytes nothing refers to."""
+    item = keep(client, citizen).json
+    assert client.delete(f"/api/v1/me/wallet/{item['id']}", headers=bearer(citizen)).status_code == 204
+    return item
+
+
+def test_the_worker_collects_once_a_night_within_its_window(app, client, session, settings):
+    from dataclasses import replace
+    from datetime import datetime, time
+
+    from api.push import make_worker
+    from services.calendar import TZ
+
+    nightly = replace(settings, storage_collect_every_hours=24.0, storage_collect_window="02:00-05:00",
+                      storage_collect_grace_minutes=60)
+    worker = make_worker(replace(state_of(app).runtime, settings=nightly))
+    citizen = sign_in(client)
+    first = dropped_paper(client, citizen)
+    day = (clock.now().astimezone(TZ) + timedelta(days=2)).date()
+
+    def at(hour: int, minute: int = 0, days: int = 0) -> None:
+        clock.freeze(datetime.combine(day + timedelta(days=days), time(hour, minute), TZ))
+
+    def kept(item: dict) -> bool:
+        session.expire_all()
+        return session.get(StoredFile, item["sha256"]) is not None and on_disk(settings, item["sha256"])
+
+    at(1, 30)
+    worker.drain()  # before the window: nothing
+    assert kept(first)
+    at(2, 30)
+    worker.drain()
+    assert not kept(first)
+    second = dropped_paper(client, sign_in(client))  # (a new sign-in: the clock moved on)
+    at(4)  # past the grace, still in the window, but this worker collected tonight already
+    worker.drain()
+    assert kept(second)
+    at(2, 30, days=1)  # the next night
+    worker.drain()
+    assert not kept(second)
+
+
+def test_the_collector_chore_can_be_turned_off(app, settings):
+    from dataclasses import replace
+
+    from api.push import periodic_tasks
+
+    runtime = state_of(app).runtime
+
+    def chores(hours: float) -> list:
+        changed = replace(runtime, settings=replace(settings, storage_collect_every_hours=hours))
+        return [t for t in periodic_tasks(changed) if isinstance(t, collector.Chore)]
+
+    assert len(chores(24.0)) == 1 and chores(0) == []
+
+
+def test_the_window_may_cross_midnight():
+    from datetime import time
+
+    from services.calendar import in_window, parse_window
+
+    window = parse_window("23:00-04:00")
+    assert [in_window(window, time(h)) for h in (22, 23, 0, 3, 4, 12)] == [False, True, True, True, False, False]
+    assert parse_window("") is None and in_window(None, time(12))

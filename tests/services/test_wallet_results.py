@@ -6,7 +6,8 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
 
 from api.context import state_of
 from services.actors import Actor
@@ -79,6 +80,42 @@ def test_results_reach_the_wallet_through_the_api_and_are_not_copied(client, ses
         ("result", dossier["code"], dossier["procedure_name"])]
     got = client.get(f"/api/v1/me/wallet/{wallet[0]['id']}/file", headers=bearer(citizen))
     assert got.data == data
+
+
+def test_results_filed_by_a_move_that_then_fails_roll_back_with_it(client, session):
+    """file_results runs inside return_result's effect; a fault after it in the same move (here the
+    applicant's notice: the INSERT into notifications fails at the database) takes the filed items along."""
+    citizen = sign_in(client)
+    official = official_of(client, session)
+    dossier = submitted(client, citizen)
+    to_approved(client, official, dossier["id"], paper("fails after filing"))
+    files = session.scalar(select(func.count()).select_from(StoredFile))
+    seen: list[str] = []
+    connection = session.get_bind()
+
+    def before(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+        if statement.lstrip().upper().startswith("INSERT INTO NOTIFICATIONS"):
+            raise OperationalError(statement, {}, Exception("disk full"))
+
+    event.listen(connection, "before_cursor_execute", before)
+    try:
+        response = act(client, official, dossier["id"], "return_result")
+    finally:
+        event.remove(connection, "before_cursor_execute", before)
+    assert response.status_code >= 500
+    # The wallet item was written before the notice failed (the order this test is about) …
+    wallet_insert = next(i for i, s in enumerate(seen) if s.lstrip().upper().startswith("INSERT INTO WALLET_ITEMS"))
+    notice_insert = next(i for i, s in enumerate(seen) if s.lstrip().upper().startswith("INSERT INTO NOTIFICATIONS"))
+    assert wallet_insert < notice_insert
+    # … and went with the move: nothing in the wallet, the dossier still approved, no bytes gained or lost.
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(WalletItem)) == 0
+    assert find(session, dossier["id"]).status == DossierStatus.approved
+    assert session.scalar(select(func.count()).select_from(StoredFile)) == files
+    # The same move, made again without the fault, files the result once.
+    assert act(client, official, dossier["id"], "return_result").status_code == 200
+    assert [i["source"] for i in client.get("/api/v1/me/wallet", headers=bearer(citizen)).json["items"]] == ["result"]
 
 
 def test_a_refused_return_files_nothing(client, session):

@@ -9,11 +9,10 @@ from flask import Response, request, url_for
 from api import presenters
 from api.blueprint import Blueprint
 from api.context import calendar, get_session, read_only, settings, storage
-from api.dossier_views import own_dossier
+from api.dossier_views import own_dossier, page_response
 from api.guards import current_actor
 from api.http import IDEMPOTENCY_HEADER, etag, idempotent_request, json_response, send_stored
 from api.openapi import BINARY, documented
-from schemas.common import encode_cursor
 from schemas.dossiers import (
     AttachmentSchema,
     CitizenListArgs,
@@ -63,10 +62,8 @@ def create(body: dict[str, Any]) -> Response:
 @read_only
 def list_own(limit: int, cursor: list[Any] | None = None, status: str | None = None) -> Response:
     """The caller's own dossiers, newest first."""
-    actor = current_actor()
-    page = dossier_queries.list_own(get_session(), actor, status=status, after=cursor, limit=limit)
-    return json_response({"items": [presenters.dumped(presenters.dossier(d, actor)) for d in page.items],
-                          "next_cursor": encode_cursor(page.next_key)})
+    page = dossier_queries.list_own(get_session(), current_actor(), status=status, after=cursor, limit=limit)
+    return page_response(page, staff=False)
 
 
 @blp.get("/<string:dossier_id>")

@@ -11,10 +11,10 @@ from api import presenters
 from api.blueprint import Blueprint
 from api.context import calendar, get_session, read_only, settings, storage
 from api.desk import press
+from api.dossier_views import page_response
 from api.guards import current_actor
 from api.http import IF_MATCH_HEADER, etag, expected_version, json_response
 from api.openapi import documented
-from schemas.common import encode_cursor
 from schemas.dossiers import (
     ActionSchema,
     AttachmentSchema,
@@ -44,11 +44,9 @@ def _reply(dossier: Any) -> Response:
 def queue(limit: int, cursor: list[Any] | None = None, status: str | None = None, overdue: bool | None = None,
           due_before: datetime | None = None, q: str | None = None, agency_code: str | None = None) -> Response:
     """The agency's dossiers (every agency's for an admin), oldest due first."""
-    actor = current_actor()
-    page = dossier_queries.queue(get_session(), actor, status=status, overdue=overdue, due_before=due_before, q=q,
-                                 agency_code=agency_code, after=cursor, limit=limit)
-    return json_response({"items": [presenters.dumped(presenters.dossier(d, actor, staff=True)) for d in page.items],
-                          "next_cursor": encode_cursor(page.next_key)})
+    page = dossier_queries.queue(get_session(), current_actor(), status=status, overdue=overdue,
+                                 due_before=due_before, q=q, agency_code=agency_code, after=cursor, limit=limit)
+    return page_response(page, staff=True)
 
 
 @blp.get("/<string:dossier_id>")

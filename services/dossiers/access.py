@@ -5,6 +5,7 @@ What a caller may not see is NotFound, never Forbidden.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import inspect, select
@@ -56,6 +57,12 @@ def find(session: Session, dossier_id: str, *, lock: bool = False, papers: bool 
     set_payments(dossier, payments)
     CATALOG.fill(session, dossier.procedure, (revision, bumped_at))
     return dossier
+
+
+def find_many(session: Session, ids: Sequence[str], *, staff: bool = False) -> dict[str, Dossier]:
+    """Dossiers by id with what their responses read, in one statement (no lock)."""
+    rows = session.execute(select_shown(session, staff=staff).where(Dossier.id.in_(ids))).all()
+    return {d.id: d for d in hydrate(rows)}
 
 
 def visible_to(dossier: Dossier, actor: Actor) -> bool:

@@ -1,17 +1,20 @@
-"""A dossier at a glance: one indexed read that says who may see it and what its response would show.
+"""Dossiers at a glance: one indexed read that says who may see each and what its response would show.
 
-A citizen reads their dossier far more often than it changes. The response is a function of the row's
-version (every move and edit updates the row), its papers (a result upload adds one without a move),
-whether a payment is pending and unexpired, whether it is overdue now, and the catalog (the procedure's
-name). `glimpse` reads exactly those, so an answer rendered earlier for the same glimpse is the answer
-(api/dossier_views.py); only a change makes the full read and rendering run again.
+A citizen reads their dossier, and an official their queue, far more often than either changes. A
+dossier's response is a function of the row's version (every move and edit updates the row), its papers
+(a result upload adds one without a move), whether a payment is pending and unexpired, whether it is
+overdue now, the catalog (the procedure's name) and, for officials, the applicant's identity. A glimpse
+reads exactly those, so an answer rendered earlier for the same glimpse is the answer
+(api/dossier_views.py): only a change makes the full read and rendering run again. `glimpse_select`
+serves one dossier and the paged lists alike (services.dossiers.queries).
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Select, func, select, type_coerce
@@ -22,14 +25,17 @@ from services.clock import clock
 from services.db import UTCDateTime
 from services.dossiers.access import seen_by
 from services.dossiers.rules import fee_status, overdue
-from services.models import Agency, Attachment, Dossier
+from services.models import Agency, Attachment, Dossier, User
 from services.models.payment import Payment
 from services.province.catalog_cache import revision_columns
-from vocab import DossierStatus, FeeStatus, PaymentStatus
+from vocab import DossierStatus, PaymentStatus
 
 
 @dataclass(frozen=True)
 class Glimpse:
+    id: str
+    created_at: datetime
+    queue_at: datetime | None
     version: int
     applicant_id: str
     status: DossierStatus
@@ -43,38 +49,52 @@ class Glimpse:
     papers: int
     last_paper_at: datetime | None
     catalog: tuple[Any, Any]
+    applicant: tuple[str, str, date, str, int]  # what the officials' view shows of the person
 
     def visible_to(self, actor: Actor) -> bool:
         return seen_by(actor, self.applicant_id, self.status, self.agency_code, self.centre_code)
 
-    def shown_state(self, now: datetime | None = None) -> tuple[bool, FeeStatus]:
-        """What the response derives from the clock: overdue, and the fee's state."""
+    def revision(self, now: datetime | None = None) -> tuple[Any, ...]:
+        """Everything the response shows that can change, the clock's part (overdue, the fee's state)
+        taken now: two glimpses with the same revision have the same answer."""
         now = now or clock.now()
         pending = self.pending_until is not None and self.pending_until > now
-        return overdue(self.due_at, self.status, now), fee_status(self.fee_vnd, self.paid, pending)
+        return (self.version, self.papers, self.last_paper_at, self.catalog, self.applicant,
+                overdue(self.due_at, self.status, now), fee_status(self.fee_vnd, self.paid, pending))
 
 
 def glimpse(session: Session, dossier_id: str) -> Glimpse | None:
-    row = session.execute(_statement().where(Dossier.id == dossier_id)).one_or_none()
-    if row is None:
-        return None
-    (version, applicant_id, status, agency_code, centre_code, bundle_id, fee_vnd, paid_at, due_at, pending_until,
-     papers, last_paper_at, revision, bumped_at) = row
-    return Glimpse(version, applicant_id, status, agency_code, centre_code, bundle_id is not None, fee_vnd,
-                   paid_at is not None, due_at, pending_until, papers, last_paper_at, (revision, bumped_at))
+    return next(iter(glimpses(session.execute(glimpse_select().where(Dossier.id == dossier_id)).all())), None)
+
+
+def glimpses(rows: Sequence[Any]) -> list[Glimpse]:
+    """The glimpses of `glimpse_select` rows."""
+    out = []
+    for row in rows:
+        (id_, created_at, queue_at, version, applicant_id, status, agency_code, centre_code, bundle_id, fee_vnd,
+         paid_at, due_at, pending_until, papers, last_paper_at, revision, bumped_at, *applicant) = row
+        out.append(Glimpse(id_, created_at, queue_at, version, applicant_id, status, agency_code, centre_code,
+                           bundle_id is not None, fee_vnd, paid_at is not None, due_at, pending_until, papers,
+                           last_paper_at, (revision, bumped_at), cast(Any, tuple(applicant))))
+    return out
 
 
 @functools.cache
-def _statement() -> Select[Any]:
+def glimpse_select() -> Select[Any]:
+    """SELECT the glimpse of dossiers: filter, order and limit it like `loading.select_shown`."""
     agency, centre = aliased(Agency), aliased(Agency)
-    pending = type_coerce(select(func.max(Payment.expires_at)).where(Payment.dossier_id == Dossier.id,
-                                                          Payment.status == PaymentStatus.pending)
-               .correlate(Dossier).scalar_subquery(), UTCDateTime())
+    pending = type_coerce(select(func.max(Payment.expires_at))
+                          .where(Payment.dossier_id == Dossier.id, Payment.status == PaymentStatus.pending)
+                          .correlate(Dossier).scalar_subquery(), UTCDateTime())
     papers = select(func.count()).where(Attachment.dossier_id == Dossier.id).correlate(Dossier).scalar_subquery()
     last_paper = type_coerce(select(func.max(Attachment.created_at)).where(Attachment.dossier_id == Dossier.id)
-                  .correlate(Dossier).scalar_subquery(), UTCDateTime())
-    stmt = (select(Dossier.version, Dossier.applicant_id, Dossier.status, agency.code, centre.code, Dossier.bundle_id,
-                   Dossier.fee_vnd, Dossier.paid_at, Dossier.due_at, pending, papers, last_paper, *revision_columns())
+                             .correlate(Dossier).scalar_subquery(), UTCDateTime())
+    applicant = aliased(User)
+    stmt = (select(Dossier.id, Dossier.created_at, Dossier.queue_at, Dossier.version, Dossier.applicant_id,
+                   Dossier.status, agency.code, centre.code, Dossier.bundle_id, Dossier.fee_vnd, Dossier.paid_at,
+                   Dossier.due_at, pending, papers, last_paper, *revision_columns(), applicant.full_name,
+                   applicant.cccd, applicant.date_of_birth, applicant.gender, applicant.eid_level)
             .join(agency, agency.id == Dossier.agency_id)
-            .outerjoin(centre, centre.id == Dossier.receiving_centre_id))
+            .outerjoin(centre, centre.id == Dossier.receiving_centre_id)
+            .join(applicant, applicant.id == Dossier.applicant_id))
     return cast("Select[Any]", stmt)

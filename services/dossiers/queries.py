@@ -1,7 +1,9 @@
 """Reading dossiers in bulk: the citizen's list, the officials' queue, the public lookup by code.
 
 Every list is keyset-paginated on an index (see the model's indexes), so page 10,000 of a province's
-queue costs what page 1 costs.
+queue costs what page 1 costs. A page is a page of glimpses (services.dossiers.glimpse): what each
+dossier's answer depends on, in one statement; the answers themselves are kept rendered by the HTTP
+layer, which loads in full only the dossiers whose glimpse moved.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from services.actors import Actor
 from services.clock import clock
-from services.dossiers.loading import hydrate, select_shown
+from services.dossiers.glimpse import Glimpse, glimpse_select, glimpses
 from services.dossiers.table import FINAL
 from services.errors import NotFound
 from services.models import Agency, Dossier, User
@@ -26,23 +28,23 @@ from vocab import Role
 
 
 def list_own(session: Session, actor: Actor, *, status: str | None = None, after: Sequence[Any] | None = None,
-             limit: int = 20) -> Page[Dossier]:
+             limit: int = 20) -> Page[Glimpse]:
     """The caller's dossiers, newest first."""
-    stmt = select_shown(session).where(Dossier.applicant_id == actor.user_id)
+    stmt = glimpse_select().where(Dossier.applicant_id == actor.user_id)
     if status:
         stmt = stmt.where(Dossier.status == status)
     return _page(session, stmt, [Dossier.created_at, Dossier.id], lambda d: (d.created_at.isoformat(), d.id),
                  after=after, limit=limit, descending=True)
 
 
-def _page(session: Session, stmt: Select[Any], columns: Sequence[Any], key_of: Callable[[Dossier], Any], *,
-          after: Sequence[Any] | None, limit: int, descending: bool = False) -> Page[Dossier]:
-    """keyset_page for `select_shown` statements: one query for the page and what it shows."""
+def _page(session: Session, stmt: Select[Any], columns: Sequence[Any], key_of: Callable[[Glimpse], Any], *,
+          after: Sequence[Any] | None, limit: int, descending: bool = False) -> Page[Glimpse]:
+    """keyset_page for `glimpse_select` statements."""
     check_limit(limit)
     if after is not None:
         stmt = stmt.where(after_key(columns, after, descending=descending))
     order = [col.desc() if descending else col.asc() for col in columns]
-    rows = hydrate(session.execute(stmt.order_by(*order).limit(limit + 1)).all())
+    rows = glimpses(session.execute(stmt.order_by(*order).limit(limit + 1)).all())
     items = rows[:limit]
     return Page(items, key_of(items[-1]) if len(rows) > limit and items else None)
 
@@ -74,15 +76,15 @@ def _narrowed(stmt: Select[Any], *, status: str | None, overdue: bool | None, du
 QUEUE_KEY = [Dossier.queue_at, Dossier.id]
 
 
-def _key(d: Dossier) -> tuple[Any, ...]:
+def _key(d: Glimpse) -> tuple[Any, ...]:
     return (d.queue_at.isoformat() if d.queue_at else None, d.id)
 
 
 def _agency_page(session: Session, agency_id: Any, narrow: Callable[[Select[Any]], Select[Any]],
-                 after: Sequence[Any] | None, limit: int) -> Page[Dossier]:
+                 after: Sequence[Any] | None, limit: int) -> Page[Glimpse]:
     """An agency's queue: the dossiers it handles and those it received and forwarded (Decree 118/2025).
-    Two keyset branches, each on its own index, merged; the page's dossiers are loaded by the same
-    statement (WHERE id IN the merged keys)."""
+    Two keyset branches, each on its own index, merged; the page's glimpses come in the same statement
+    (WHERE id IN the merged keys)."""
     check_limit(limit)
 
     def branch(condition: Any) -> Select[Any]:
@@ -95,15 +97,14 @@ def _agency_page(session: Session, agency_id: Any, narrow: Callable[[Select[Any]
     keys = union_all(branch(Dossier.agency_id == agency_id),
                      branch(and_(Dossier.receiving_centre_id == agency_id, Dossier.agency_id != agency_id))).subquery()
     ids = select(keys.c.id).order_by(keys.c.queue_at, keys.c.id).limit(limit + 1)
-    rows = hydrate(session.execute(select_shown(session, staff=True).where(Dossier.id.in_(ids))
-                                   .order_by(*QUEUE_KEY)).all())
+    rows = glimpses(session.execute(glimpse_select().where(Dossier.id.in_(ids)).order_by(*QUEUE_KEY)).all())
     items = rows[:limit]
     return Page(items, _key(items[-1]) if len(rows) > limit and items else None)
 
 
 def queue(session: Session, actor: Actor, *, status: str | None = None, overdue: bool | None = None,
           due_before: datetime | None = None, q: str | None = None, agency_code: str | None = None,
-          after: Sequence[Any] | None = None, limit: int = 20) -> Page[Dossier]:
+          after: Sequence[Any] | None = None, limit: int = 20) -> Page[Glimpse]:
     """An agency's dossiers (every agency's for an admin naming none), oldest due first."""
     def narrow(stmt: Select[Any]) -> Select[Any]:
         return _narrowed(stmt, status=status, overdue=overdue, due_before=due_before, q=q)
@@ -114,7 +115,7 @@ def queue(session: Session, actor: Actor, *, status: str | None = None, overdue:
         return _agency_page(session, own, narrow, after, limit)
     if (agency := agency_scope(session, actor, agency_code)) is not None:
         return _agency_page(session, agency.id, narrow, after, limit)
-    return _page(session, narrow(select_shown(session, staff=True)), QUEUE_KEY, _key, after=after, limit=limit)
+    return _page(session, narrow(glimpse_select()), QUEUE_KEY, _key, after=after, limit=limit)
 
 
 def lookup(session: Session, code: str) -> Dossier:

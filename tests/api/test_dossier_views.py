@@ -11,7 +11,7 @@ from services.people.identity import grant_staff
 from tests.api.test_payments import gateway_result, ipn, pay
 from tests.api.test_statement_budget import counted
 from tests.dossier_helpers import FEE, SIMPLE, act, official_of, submitted
-from tests.helpers import ADMIN, OTHER, bearer, sign_in
+from tests.helpers import ADMIN, CITIZEN, OTHER, bearer, sign_in
 
 
 def read(client: Any, app: Any, dossier_id: str, tokens: dict[str, Any], **headers: str) -> Any:
@@ -87,3 +87,41 @@ def test_others_get_404_and_officials_their_own_answer(client, session, app):
     owner = client.get(f"/api/v1/dossiers/{dossier['id']}", headers=bearer(citizen))
     assert seen.status_code == 200 and seen.json["allowed_actions"] != owner.json["allowed_actions"]
     assert SIMPLE["code"] == owner.json["procedure_code"]
+
+
+def read_page(client: Any, app: Any, url: str, tokens: dict[str, Any]) -> dict[str, Any]:
+    served = client.get(url, headers=bearer(tokens))
+    app.extensions["smartqn"].dossier_views.clear()
+    fresh = client.get(url, headers=bearer(tokens))
+    assert served.status_code == fresh.status_code == 200 and served.json == fresh.json
+    return served.json
+
+
+def test_the_queue_and_the_own_list_follow_every_change(client, session, app):
+    from sqlalchemy import update
+
+    from services.models import User
+    from tests.dossier_helpers import PNG, draft, upload
+
+    citizen = sign_in(client)
+    official = official_of(client, session)
+    first, second = submitted(client, citizen), submitted(client, citizen)
+    pending = draft(client, citizen)
+    queue = read_page(client, app, "/api/v1/admin/dossiers?limit=1", official)
+    assert [d["id"] for d in queue["items"]] == [first["id"]] and queue["next_cursor"]
+    rest = read_page(client, app, f"/api/v1/admin/dossiers?limit=5&cursor={queue['next_cursor']}", official)
+    assert [d["id"] for d in rest["items"]] == [second["id"]] and rest["next_cursor"] is None
+
+    assert act(client, official, first["id"], "receive").status_code == 200
+    statuses = {d["id"]: d["status"] for d in read_page(client, app, "/api/v1/admin/dossiers", official)["items"]}
+    assert statuses == {first["id"]: "received", second["id"]: "submitted"}
+    session.execute(update(User).where(User.cccd == CITIZEN["cccd"])
+                    .values(full_name="Nguyễn Văn Ân"))  # the person's identity as the officials see it
+    names = {d["applicant"]["full_name"] for d in read_page(client, app, "/api/v1/admin/dossiers", official)["items"]}
+    assert names == {"Nguyễn Văn Ân"}
+
+    mine = read_page(client, app, "/api/v1/dossiers", citizen)
+    assert [d["id"] for d in mine["items"]] == [pending["id"], second["id"], first["id"]]
+    assert upload(client, citizen, pending["id"], SIMPLE["documents"][0], PNG, "lan-2.png").status_code == 201
+    papers = read_page(client, app, "/api/v1/dossiers", citizen)["items"][0]["attachments"]
+    assert sorted(a["filename"] for a in papers) == ["lan-2.png", "to-khai.pdf"]

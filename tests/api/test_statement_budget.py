@@ -51,20 +51,20 @@ def test_reads_are_one_statement_and_writes_a_handful(client: Any, session: Any)
     client.get("/api/v1/admin/dossiers", headers=bearer(official))  # the token's revocation check, cached
     client.get("/api/v1/me/notifications/unread-count", headers=bearer(citizen))
 
-    # The owner's first read of a dossier glimpses it, then loads and renders it; later reads only glimpse
-    # (api/dossier_views.py).
-    with counted(session) as statements:
-        assert client.get(f"/api/v1/dossiers/{ids[0]}", headers=bearer(citizen)).status_code == 200
-    assert len(statements) <= 4, statements
-    # BEGIN, one SELECT, COMMIT (SAVEPOINT and RELEASE inside the tests' outer transaction).
-    for path, tokens in ((f"/api/v1/dossiers/{ids[0]}", citizen), (f"/api/v1/admin/dossiers/{ids[1]}", official),
-                         ("/api/v1/dossiers?limit=2", citizen), ("/api/v1/admin/dossiers", official),
-                         ("/api/v1/admin/dossiers?limit=1", official),
-                         ("/api/v1/me/notifications/unread-count", citizen)):
-        with counted(session) as statements:
-            response = client.get(path, headers=bearer(tokens))
-        assert response.status_code == 200, response.json
-        assert len(statements) <= 3, (path, statements)
+    # BEGIN, one SELECT, COMMIT (SAVEPOINT and RELEASE inside the tests' outer transaction; in production
+    # these reads run outside a transaction: one statement). The owner's dossier, their list and the queue
+    # are glimpsed, and what they show is rendered once per revision (api/dossier_views.py): the first read
+    # also loads those dossiers in full, one more SELECT.
+    for path, tokens, kept in ((f"/api/v1/dossiers/{ids[0]}", citizen, True),
+                               (f"/api/v1/admin/dossiers/{ids[1]}", official, False),
+                               ("/api/v1/dossiers?limit=2", citizen, True), ("/api/v1/admin/dossiers", official, True),
+                               ("/api/v1/admin/dossiers?limit=1", official, False),  # its dossier is kept already
+                               ("/api/v1/me/notifications/unread-count", citizen, False)):
+        for budget in (4, 3) if kept else (3,):
+            with counted(session) as statements:
+                response = client.get(path, headers=bearer(tokens))
+            assert response.status_code == 200, response.json
+            assert len(statements) <= budget, (path, statements)
     page = client.get("/api/v1/admin/dossiers", headers=bearer(official)).json
     assert [d["id"] for d in page["items"]] == ids and all(d["applicant"]["cccd"] for d in page["items"])
     assert page["items"][0]["timeline"][0]["action"] == "submit" and page["items"][0]["attachments"]

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from services.models import DeskPayment, Dossier
-from tests.dossier_helpers import FEE, PDF, SIMPLE, act, official_of
+from tests.dossier_helpers import FEE, PDF, SIMPLE, act, official_of, submitted
 from tests.helpers import CITIZEN, OTHER, bearer, sign_in
 
 HOI_AN, POLICE = "000.20.24.H15", "000.00.23.H15"
@@ -151,3 +151,23 @@ def test_desk_scans_are_digitised_papers(client, session, centre):
     citizen = sign_in(client, OTHER)
     assert scan(client, citizen, d["id"], "to_khai_tthn").status_code == 403
     assert session.get(Dossier, d["id"]).digitised_at is not None
+
+
+def test_an_online_receipt_and_a_desk_receipt_are_consecutive_numbers_of_one_series(client, session, settings,
+                                                                                   centre):
+    """One gap-free series per agency and year, whichever way the fee was paid: the police's next online
+    receipt (VNPay IPN) and then its next desk receipt follow each other."""
+    from tests.api.test_payments import gateway_result, ipn, pay
+
+    citizen = sign_in(client)
+    online = submitted(client, citizen, FEE)
+    payment = pay(client, citizen, online["id"]).json
+    assert ipn(client, gateway_result(settings, payment)) == {"RspCode": "00", "Message": "Confirm Success"}
+    first = client.get(f"/api/v1/payments/{payment['id']}", headers=bearer(citizen)).json["receipt_no"]
+    desk = file(client, centre, procedure=FEE).json  # filed at Hội An, forwarded to the police
+    assert desk["agency_code"] == online["agency_code"] == POLICE
+    paid = act(client, centre, desk["id"], "record_desk_payment", amount_vnd=200_000, method="cash")
+    assert paid.status_code == 200, paid.json
+    second = session.scalar(select(DeskPayment.receipt_no).where(DeskPayment.dossier_id == desk["id"]))
+    prefix, number = first.rsplit("-", 1)
+    assert prefix.startswith(f"BL-{POLICE}-") and second == f"{prefix}-{int(number) + 1:06d}", (first, second)

@@ -167,3 +167,33 @@ def test_an_unreachable_carrier_is_503_and_records_nothing(client, session, make
                                         headers=bearer(centre), json={"kind": "pickup", "address": ADDRESS})
     assert response.status_code == 503 and response.json["code"] == "service_unavailable"
     assert client.get("/api/v1/admin/shipments", headers=bearer(centre)).json["items"] == []
+
+
+def test_the_mock_carrier_sends_signed_status_callbacks_over_http(client, session, settings, centre, postal):
+    """End to end: the mock carrier (over the served app, `app` in tests/conftest.py) posts each status to
+    the callback URL over real HTTP, HMAC-signed; the app verifies it, moves the shipment and tells the
+    citizen. (The served app shares the test's connection: the test thread waits in the mock carrier while
+    the server thread handles the callback, so the two never use it at once.)"""
+    shipment = ship(client, centre, postal["id"]).json
+    waybill = shipment["waybill_no"]
+    t0 = clock.now()
+    def send(status, minutes, event_id=None):  # what the carrier's operator would press
+        event = {"status": status, "occurred_at": (t0 + timedelta(minutes=minutes)).isoformat(),
+                 "event_id": event_id or f"{waybill}-{status}"}
+        sent = client.post(f"/mock-carrier/waybills/{waybill}/events", json=event)
+        assert sent.status_code == 200 and sent.json["status_code"] == 200, sent.json
+        return sent.json["answer"]
+
+    for status, minutes in (("picked_up", 1), ("in_transit", 30), ("delivered", 90)):
+        assert send(status, minutes) == {"result": "applied"}
+        assert status_of(client, centre, waybill) == status
+    # The same event again is one change; an older status arriving late changes nothing.
+    assert send("delivered", 90) == {"result": "duplicate"}
+    assert send("in_transit", 60, event_id="late-one") == {"result": "stale"}
+    assert status_of(client, centre, waybill) == "delivered"
+    person = sign_in(client, PERSON)
+    notices = client.get("/api/v1/me/notifications", headers=bearer(person)).json["items"]
+    shipped = [n for n in notices if n["kind"].startswith("shipment.")]
+    assert [n["kind"] for n in shipped] == ["shipment.delivered", "shipment.in_transit", "shipment.picked_up",
+                                           "shipment.created"]
+    assert all(waybill in n["body"] for n in shipped), shipped

@@ -56,12 +56,17 @@ def check_limit(limit: int) -> None:
         raise ValidationFailed("invalid limit", errors={"limit": [f"Must be between 1 and {MAX_LIMIT}."]})
 
 
-def after_key(columns: Sequence[Any], after: Sequence[Any], *, descending: bool = False) -> Any:
-    """The condition "the row's key comes after `after`" (a cursor's values, checked against the columns)."""
+def after_values(columns: Sequence[Any], after: Sequence[Any]) -> list[Any]:
+    """A cursor's values, each checked against its column and brought back to its type."""
     if not isinstance(after, (list, tuple)) or len(after) != len(columns):
         raise _bad_cursor()
+    return [_coerce(col, val) for col, val in zip(columns, after, strict=True)]
+
+
+def after_key(columns: Sequence[Any], after: Sequence[Any], *, descending: bool = False) -> Any:
+    """The condition "the row's key comes after `after`" (a cursor's values, checked against the columns)."""
     # Bound with each column's own type, so a datetime compares as the column stores it.
-    values = [literal(_coerce(col, val), col.type) for col, val in zip(columns, after, strict=True)]
+    values = [literal(v, col.type) for col, v in zip(columns, after_values(columns, after), strict=True)]
     row_key = tuple_(*columns)
     return row_key < tuple_(*values) if descending else row_key > tuple_(*values)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, func, select, type_coerce
+from sqlalchemy import Select, bindparam, func, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from services.actors import Actor
@@ -64,7 +64,15 @@ class Glimpse:
 
 
 def glimpse(session: Session, dossier_id: str) -> Glimpse | None:
-    return next(iter(glimpses(session.execute(glimpse_select().where(Dossier.id == dossier_id)).all())), None)
+    rows = session.execute(_one(), {"dossier_id": dossier_id}).all()
+    return next(iter(glimpses(rows)), None)
+
+
+@functools.cache
+def _one() -> Select[Any]:
+    # Built once, its value bound: SQLAlchemy keys its compiled-statement cache on the statement's
+    # structure, which it computes once per statement object.
+    return glimpse_select().where(Dossier.id == bindparam("dossier_id"))
 
 
 def glimpses(rows: Sequence[Any]) -> list[Glimpse]:

@@ -8,11 +8,13 @@ layer, which loads in full only the dossiers whose glimpse moved.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, and_, or_, select, union_all
+from sqlalchemy import Select, and_, bindparam, func, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
 from services.actors import Actor
@@ -21,101 +23,139 @@ from services.dossiers.glimpse import Glimpse, glimpse_select, glimpses
 from services.dossiers.table import FINAL
 from services.errors import NotFound
 from services.models import Agency, Dossier, User
-from services.pagination import Page, after_key, check_limit
+from services.pagination import Page, after_values, check_limit
 from services.province.catalog import agency_scope
 from services.text import fold
 from vocab import Role
 
 
-def list_own(session: Session, actor: Actor, *, status: str | None = None, after: Sequence[Any] | None = None,
-             limit: int = 20) -> Page[Glimpse]:
-    """The caller's dossiers, newest first."""
-    stmt = glimpse_select().where(Dossier.applicant_id == actor.user_id)
+@dataclass(frozen=True)
+class _Narrowing:
+    """What narrows a list: its shape picks a statement built once (`_statement`), its values are bound."""
+
+    status: str | None = None
+    overdue: bool | None = None
+    due_before: datetime | None = None
+    q: str | None = None
+
+    def shape(self) -> tuple[Any, ...]:
+        needle = (self.q or "").strip()
+        search = None if not needle else "cccd" if needle.isdigit() and len(needle) == 12 else "text"
+        return self.status is not None, self.overdue, self.due_before is not None, search
+
+    def params(self) -> dict[str, Any]:
+        needle = (self.q or "").strip()
+        escaped = needle.replace("/", "//").replace("%", "/%").replace("_", "/_")  # % and _ taken literally
+        return {"status": self.status, "now": clock.now(), "due_before": self.due_before, "q": needle,
+                "q_prefix": f"{escaped}%", "q_name": f"%{escaped}%", "q_folded": f"%{fold(escaped)}%"}
+
+
+def _narrowed(stmt: Select[Any], shape: tuple[Any, ...]) -> Select[Any]:
+    status, overdue, due_before, search = shape
     if status:
-        stmt = stmt.where(Dossier.status == status)
-    return _page(session, stmt, [Dossier.created_at, Dossier.id], lambda d: (d.created_at.isoformat(), d.id),
-                 after=after, limit=limit, descending=True)
-
-
-def _page(session: Session, stmt: Select[Any], columns: Sequence[Any], key_of: Callable[[Glimpse], Any], *,
-          after: Sequence[Any] | None, limit: int, descending: bool = False) -> Page[Glimpse]:
-    """keyset_page for `glimpse_select` statements."""
-    check_limit(limit)
-    if after is not None:
-        stmt = stmt.where(after_key(columns, after, descending=descending))
-    order = [col.desc() if descending else col.asc() for col in columns]
-    rows = glimpses(session.execute(stmt.order_by(*order).limit(limit + 1)).all())
-    items = rows[:limit]
-    return Page(items, key_of(items[-1]) if len(rows) > limit and items else None)
-
-
-def _narrowed(stmt: Select[Any], *, status: str | None, overdue: bool | None, due_before: datetime | None,
-              q: str | None) -> Select[Any]:
-    if status:
-        stmt = stmt.where(Dossier.status == status)
-    now = clock.now()
+        stmt = stmt.where(Dossier.status == bindparam("status"))
+    now = bindparam("now", type_=Dossier.due_at.type)
     if overdue is True:
         stmt = stmt.where(Dossier.due_at < now, Dossier.status.not_in(FINAL))
     elif overdue is False:
         stmt = stmt.where(or_(Dossier.due_at.is_(None), Dossier.due_at >= now, Dossier.status.in_(FINAL)))
-    if due_before is not None:
-        stmt = stmt.where(Dossier.due_at < due_before)
-    if q and q.strip():
-        needle = q.strip()
-        if needle.isdigit() and len(needle) == 12:
-            stmt = stmt.join(Dossier.applicant).where(User.cccd == needle)
-        else:
-            stmt = stmt.join(Dossier.applicant).where(or_(  # % and _ taken literally
-                Dossier.code.startswith(needle, autoescape=True),
-                User.full_name.icontains(needle, autoescape=True),
-                User.full_name.icontains(fold(needle), autoescape=True),
-            ))
-    return stmt.where(Dossier.queue_at.is_not(None))
+    if due_before:
+        stmt = stmt.where(Dossier.due_at < bindparam("due_before", type_=Dossier.due_at.type))
+    if search == "cccd":
+        stmt = stmt.join(Dossier.applicant).where(User.cccd == bindparam("q"))
+    elif search == "text":
+        name = func.lower(User.full_name)
+        stmt = stmt.join(Dossier.applicant).where(or_(
+            Dossier.code.like(bindparam("q_prefix"), escape="/"),
+            name.like(func.lower(bindparam("q_name")), escape="/"),
+            name.like(func.lower(bindparam("q_folded")), escape="/")))
+    return stmt
 
 
+def _after(columns: Sequence[Any], descending: bool) -> Any:
+    """The keyset condition with the cursor's values bound (`after_values` checks them)."""
+    row_key = tuple_(*columns)
+    cursor = tuple_(*(bindparam(f"after_{i}", type_=col.type) for i, col in enumerate(columns)))
+    return row_key < cursor if descending else row_key > cursor
+
+
+def _bound(columns: Sequence[Any], after: Sequence[Any] | None, limit: int) -> dict[str, Any]:
+    check_limit(limit)
+    values = after_values(columns, after) if after is not None else ()
+    return {"limit": limit + 1, **{f"after_{i}": v for i, v in enumerate(values)}}
+
+
+OWN_KEY = [Dossier.created_at, Dossier.id]
 QUEUE_KEY = [Dossier.queue_at, Dossier.id]
+
+
+@functools.cache
+def _own_statement(status: bool, after: bool) -> Select[Any]:
+    stmt = glimpse_select().where(Dossier.applicant_id == bindparam("user_id"))
+    if status:
+        stmt = stmt.where(Dossier.status == bindparam("status"))
+    if after:
+        stmt = stmt.where(_after(OWN_KEY, descending=True))
+    return stmt.order_by(*(c.desc() for c in OWN_KEY)).limit(bindparam("limit"))
+
+
+def list_own(session: Session, actor: Actor, *, status: str | None = None, after: Sequence[Any] | None = None,
+             limit: int = 20) -> Page[Glimpse]:
+    """The caller's dossiers, newest first."""
+    params = {**_bound(OWN_KEY, after, limit), "user_id": actor.user_id, "status": status}
+    rows = glimpses(session.execute(_own_statement(bool(status), after is not None), params).all())
+    return _paged(rows, limit, lambda d: (d.created_at.isoformat(), d.id))
+
+
+def _paged(rows: list[Glimpse], limit: int, key_of: Callable[[Glimpse], Any]) -> Page[Glimpse]:
+    items = rows[:limit]
+    return Page(items, key_of(items[-1]) if len(rows) > limit and items else None)
 
 
 def _key(d: Glimpse) -> tuple[Any, ...]:
     return (d.queue_at.isoformat() if d.queue_at else None, d.id)
 
 
-def _agency_page(session: Session, agency_id: Any, narrow: Callable[[Select[Any]], Select[Any]],
-                 after: Sequence[Any] | None, limit: int) -> Page[Glimpse]:
-    """An agency's queue: the dossiers it handles and those it received and forwarded (Decree 118/2025).
-    Two keyset branches, each on its own index, merged; the page's glimpses come in the same statement
-    (WHERE id IN the merged keys)."""
-    check_limit(limit)
+@functools.cache
+def _queue_statement(scope: str, shape: tuple[Any, ...], after: bool) -> Select[Any]:
+    """The queue's page of glimpses for a scope: "code" (an official's own agency, named in their token: its
+    id comes inside the statement), "id" (an agency an admin named) or "all". An agency's queue is the
+    dossiers it handles and those it received and forwarded (Decree 118/2025): two keyset branches, each on
+    its own index, merged, the page's glimpses in the same statement (WHERE id IN the merged keys)."""
+    def narrow(stmt: Select[Any]) -> Select[Any]:
+        stmt = _narrowed(stmt, shape).where(Dossier.queue_at.is_not(None))
+        return stmt.where(_after(QUEUE_KEY, descending=False)) if after else stmt
+
+    if scope == "all":
+        return narrow(glimpse_select()).order_by(*QUEUE_KEY).limit(bindparam("limit"))
+    agency: Any = (select(Agency.id).where(Agency.code == bindparam("agency")).scalar_subquery()
+                   if scope == "code" else bindparam("agency"))
 
     def branch(condition: Any) -> Select[Any]:
-        stmt = narrow(cast(Select[Any], select(Dossier.id, Dossier.queue_at).where(condition)))
-        if after is not None:
-            stmt = stmt.where(after_key(QUEUE_KEY, after))
-        page = stmt.order_by(*QUEUE_KEY).limit(limit + 1).subquery()
-        return select(page.c.id, page.c.queue_at)
+        page = narrow(cast(Select[Any], select(Dossier.id, Dossier.queue_at).where(condition)))
+        sub = page.order_by(*QUEUE_KEY).limit(bindparam("limit")).subquery()
+        return select(sub.c.id, sub.c.queue_at)
 
-    keys = union_all(branch(Dossier.agency_id == agency_id),
-                     branch(and_(Dossier.receiving_centre_id == agency_id, Dossier.agency_id != agency_id))).subquery()
-    ids = select(keys.c.id).order_by(keys.c.queue_at, keys.c.id).limit(limit + 1)
-    rows = glimpses(session.execute(glimpse_select().where(Dossier.id.in_(ids)).order_by(*QUEUE_KEY)).all())
-    items = rows[:limit]
-    return Page(items, _key(items[-1]) if len(rows) > limit and items else None)
+    keys = union_all(branch(Dossier.agency_id == agency),
+                     branch(and_(Dossier.receiving_centre_id == agency, Dossier.agency_id != agency))).subquery()
+    ids = select(keys.c.id).order_by(keys.c.queue_at, keys.c.id).limit(bindparam("limit"))
+    return glimpse_select().where(Dossier.id.in_(ids)).order_by(*QUEUE_KEY)
 
 
 def queue(session: Session, actor: Actor, *, status: str | None = None, overdue: bool | None = None,
           due_before: datetime | None = None, q: str | None = None, agency_code: str | None = None,
           after: Sequence[Any] | None = None, limit: int = 20) -> Page[Glimpse]:
     """An agency's dossiers (every agency's for an admin naming none), oldest due first."""
-    def narrow(stmt: Select[Any]) -> Select[Any]:
-        return _narrowed(stmt, status=status, overdue=overdue, due_before=due_before, q=q)
-
+    narrowing = _Narrowing(status, overdue, due_before, q)
+    params = {**_bound(QUEUE_KEY, after, limit), **narrowing.params()}
     if actor.role == Role.official and actor.agency_code and agency_code in (None, actor.agency_code):
-        # The official's own agency, named in their token: its id comes inside the page's statement.
-        own = select(Agency.id).where(Agency.code == actor.agency_code).scalar_subquery()
-        return _agency_page(session, own, narrow, after, limit)
-    if (agency := agency_scope(session, actor, agency_code)) is not None:
-        return _agency_page(session, agency.id, narrow, after, limit)
-    return _page(session, narrow(glimpse_select()), QUEUE_KEY, _key, after=after, limit=limit)
+        scope, params["agency"] = "code", actor.agency_code
+    elif (agency := agency_scope(session, actor, agency_code)) is not None:
+        scope, params["agency"] = "id", agency.id
+    else:
+        scope = "all"
+    stmt = _queue_statement(scope, narrowing.shape(), after is not None)
+    return _paged(glimpses(session.execute(stmt, params).all()), limit, _key)
 
 
 def lookup(session: Session, code: str) -> Dossier:

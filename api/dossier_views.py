@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from flask import Response
 
@@ -30,8 +31,10 @@ from services.dossiers.access import find_many
 from services.dossiers.glimpse import Glimpse, glimpse
 from services.dossiers.table import EDITABLE
 from services.errors import NotFound
-from services.models import Dossier
 from services.pagination import Page
+
+if TYPE_CHECKING:
+    from services.models import Dossier
 
 
 def _view(actor: Actor, staff: bool) -> str:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import secrets
+import socket
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -59,15 +61,82 @@ def signature(secret: str, body: bytes, t: int) -> str:
 
 # --- checking what an admin gives ----------------------------------------------------------------
 
-def _origin(url: str) -> tuple[str, int]:
+class ForbiddenAddress(ValueError):
+    """A webhook host that is, or resolves to, an address the workers must not call."""
+
+
+def _host(url: str) -> tuple[str, int]:
+    """The URL's host as DNS knows it (lower case, without the trailing root dot) and its port."""
     parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return ("loopback" if host in LOOPBACK else host), port
+    host = (parts.hostname or "").lower().rstrip(".")
+    return host, parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _odd_number(host: str) -> bool:
+    """A host the C resolver reads as an IPv4 address though it is not dotted-quad: `2130706433`,
+    `0x7f.1`, `017700000001`, `127.1` (filters that only look at dotted quads miss them)."""
+    try:
+        socket.inet_aton(host)
+    except OSError:
+        return False
+    try:
+        return str(ipaddress.IPv4Address(host)) != host
+    except ValueError:
+        return True
+
+
+def why_forbidden(address: str) -> str | None:
+    """None for a public address; else what it is (loopback, private, link-local, unspecified...)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return "not an IP address"
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+    for name in ("unspecified", "loopback", "link_local", "private", "multicast", "reserved"):
+        if getattr(ip, f"is_{name}"):
+            return name.replace("_", "-")
+    return None if ip.is_global else "not public"
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address the host resolves to (an IP literal: itself), through the system resolver."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def public_addresses(host: str, port: int) -> list[str]:
+    """The host's addresses if every one of them may be called; ForbiddenAddress otherwise (the same
+    check runs when the subscription is made and before each POST: DNS may change in between)."""
+    if _odd_number(host):
+        raise ForbiddenAddress(f"{host} is an IP address in an unusual notation; write it dotted")
+    try:
+        addresses = resolve(host, port)
+    except (OSError, UnicodeError) as exc:
+        raise ForbiddenAddress(f"{host} does not resolve ({exc})") from exc
+    for address in addresses:
+        if (what := why_forbidden(address)) is not None:
+            raise ForbiddenAddress(f"{host} resolves to {address}, a {what} address: webhooks go to public "
+                                   "addresses only (SMARTQN_WEBHOOK_ALLOW_PRIVATE)")
+    return addresses
+
+
+def _same_server(url: str, settings: Settings) -> bool:
+    host, port = _host(url)
+    own_host, own_port = _host(settings.base_url)
+    if port != own_port:
+        return False
+    if host == own_host or {host, own_host} <= LOOPBACK:
+        return True
+    try:
+        return bool(set(resolve(host, port)) & set(resolve(own_host, own_port)))
+    except (OSError, UnicodeError):
+        return False
 
 
 def check_url(url: str, settings: Settings) -> list[str]:
-    """http(s) with a host, and not this server itself (its API would be called with our own events)."""
+    """http(s) with a host, not this server itself (its API would be called with our own events), and,
+    unless SMARTQN_WEBHOOK_ALLOW_PRIVATE, a host whose every address is public."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (raises on a bad port)
@@ -77,8 +146,16 @@ def check_url(url: str, settings: Settings) -> list[str]:
         return ["An http or https URL with a host."]
     if parts.username or parts.password:
         return ["No credentials in the URL: the signature authenticates us."]
-    if _origin(url) == _origin(settings.base_url):
+    host, port = _host(url)
+    if _odd_number(host):
+        return [f"{host} is an IP address in an unusual notation; write it dotted."]
+    if _same_server(url, settings):
         return ["This server's own address cannot receive its webhooks."]
+    if not settings.webhook_allow_private:
+        try:
+            public_addresses(host, port)
+        except ForbiddenAddress as exc:
+            return [f"{exc}."]
     return []
 
 

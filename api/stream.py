@@ -14,6 +14,7 @@ stream processes may run behind the balancer: each polls the log for itself.
 - `Last-Event-ID` (header, or `?last_event_id=`) replays what the caller missed, up to 24 hours back.
 - A comment line every `stream_heartbeat_seconds` keeps proxies from closing an idle stream.
 - Each stream has a bounded queue: a client that does not read fills it and is dropped; nobody else waits.
+- `GET /healthz` answers 200 `{status, streams}` (compose's health check).
 """
 
 from __future__ import annotations
@@ -192,6 +193,12 @@ class StreamServer:
         method, target, *_ = (lines[0].split(" ") + ["", ""])[:3]
         headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
         url = urlsplit(target)
+        if url.path == "/healthz" and method in ("GET", "HEAD"):  # the container's health probe
+            body = json.dumps({"status": "ok", "streams": self.connections}).encode()
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                         + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                         + (body if method == "GET" else b""))
+            return await writer.drain()
         kind = PATHS.get(url.path)
         if kind is None:
             return await self._problem(writer, 404, "not_found", "no such stream")

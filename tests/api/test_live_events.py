@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -190,3 +191,18 @@ def test_the_flask_endpoint_streams_and_replays_for_make_run(client, session):
     response.close()
     assert text.startswith("retry: 3000") and "event: dossier.status_changed" in text and '"unread_count"' in text
     assert client.get(AGENCY, headers=bearer(me)).status_code == 403
+
+
+def test_in_production_the_api_servers_send_streams_to_the_stream_server(client, session, make_app):
+    """A stream in a sync gunicorn worker would hold it for minutes: production answers 503 at once."""
+    me, official = sign_in(client), official_of(client, session)
+    production = make_app(env="production").test_client()
+    for path, tokens in ((ME, me), (AGENCY, official)):
+        response = production.get(path, headers={**bearer(tokens), "Accept-Language": "en"})
+        assert response.status_code == 503 and response.headers["Retry-After"] == "30", response.data
+        assert response.json["code"] == "service_unavailable" and "events stream" in response.json["detail"]
+
+
+def test_the_stream_server_answers_its_health_probe(live):
+    probe = live.open(None, "/healthz")
+    assert probe.status == 200 and json.loads(probe.body)["status"] == "ok"

@@ -11,7 +11,8 @@ stream processes may run behind the balancer: each polls the log for itself.
 - Authentication is the API's own: the bearer access token (services.people.identity), the session
   and role revocation check, and the stream ends when the token would expire (the client reconnects
   with a fresh token and `Last-Event-ID`; nothing is lost).
-- `Last-Event-ID` (header, or `?last_event_id=`) replays what the caller missed, up to 24 hours back.
+- `Last-Event-ID` (header, or `?last_event_id=`) replays what the caller missed, up to 24 hours back,
+  page by page (nothing is cut); live events the replay already sent are not sent again.
 - A comment line every `stream_heartbeat_seconds` keeps proxies from closing an idle stream.
 - Each stream has a bounded queue: a client that does not read fills it and is dropped; nobody else waits.
 - `GET /healthz` answers 200 `{status, streams}` (compose's health check).
@@ -54,17 +55,44 @@ class Connection:
     dropped: bool = False
     replaying: bool = True
     held: list[tuple[int, bytes]] = field(default_factory=list)
+    # What the replay sent: the poller may hand the same events over again (it had not reached them
+    # when the replay read them, or it retries a hole), so those ids are not sent twice. After
+    # GAP_SECONDS the poller hands over nothing at or below `floor` that the replay could have seen,
+    # and the ids are forgotten (everything at or below the floor is skipped from then on).
+    floor: int = 0
+    replayed: set[int] | None = None
+    replayed_until: float = 0.0
+    held_limit: int = 4096
 
     def offer(self, event_id: int | None, data: bytes) -> None:
         if self.dropped:
             return
         if self.replaying and event_id is not None:
             self.held.append((event_id, data))
+            if len(self.held) > self.held_limit:  # the replay takes too long: the client comes back later
+                self.drop()
+            return
+        if event_id is not None and event_id <= self.floor and self._seen(event_id):
             return
         try:
             self.queue.put_nowait(data)
         except asyncio.QueueFull:
             self.drop()
+
+    def _seen(self, event_id: int) -> bool:
+        if self.replayed is not None and time.monotonic() > self.replayed_until:
+            self.replayed = None
+        return self.replayed is None or event_id in self.replayed
+
+    def replayed_up_to(self, ids: set[int]) -> None:
+        """The replay is written: from now on live events it already sent are skipped."""
+        self.floor = max(ids, default=0)
+        self.replayed = ids
+        self.replayed_until = time.monotonic() + stream.GAP_SECONDS + 5.0
+        self.replaying = False
+        held, self.held = self.held, []
+        for event_id, message in held:
+            self.offer(event_id, message)
 
     def drop(self) -> None:
         """A client that does not read: end its stream (it reconnects with Last-Event-ID)."""
@@ -225,19 +253,18 @@ class StreamServer:
                          b"Cache-Control: no-store\r\nX-Accel-Buffering: no\r\nConnection: close\r\n\r\n"
                          + stream.RETRY)
             sent: set[int] = set()
-            if after is not None:
-                missed = await asyncio.to_thread(self._db, lambda s: stream.replay(
-                    s, audience, after, now=clock.now(), hours=self.settings.stream_replay_hours))
-                for event in missed:
+            cursor, now = after, clock.now()
+            while cursor is not None:  # page by page, each written out before the next is read
+                page = await asyncio.to_thread(self._db, lambda s, a=cursor: stream.replay(
+                    s, audience, a, now=now, hours=self.settings.stream_replay_hours))
+                for event in page:
                     writer.write(stream.sse(event))
                     sent.add(event.id)
+                await asyncio.wait_for(writer.drain(), timeout=self.settings.stream_heartbeat_seconds * 2)
+                cursor = page[-1].id if len(page) >= stream.REPLAY_PAGE else None
             for count in unread.values():
                 writer.write(stream.sse_unread(count))
-            conn.replaying = False
-            for event_id, message in conn.held:
-                if event_id not in sent:
-                    conn.offer(event_id, message)
-            conn.held.clear()
+            conn.replayed_up_to(sent)
             await asyncio.wait_for(writer.drain(), timeout=self.settings.stream_heartbeat_seconds)
             await self._pump(conn, writer)
         finally:

@@ -21,7 +21,7 @@ from services.events import log as events
 from services.models import Event, User
 from tests.dossier_helpers import FEE, act, official_of, submitted
 from tests.event_helpers import SseClient
-from tests.helpers import OFFICIAL, OTHER, bearer, sign_in
+from tests.helpers import CITIZEN, OFFICIAL, OTHER, bearer, sign_in
 
 ME, AGENCY = "/api/v1/me/events", "/api/v1/admin/events"
 ELSEWHERE = {**OFFICIAL, "cccd": "048078009999", "full_name": "Lê Văn Khác"}
@@ -138,6 +138,48 @@ def test_last_event_id_replays_what_was_missed(client, session, live):
         replayed = dossier_events(stream)
         assert [m.data["data"]["status"] for m in replayed] == ["received", "in_progress"]
         assert [int(m.id) for m in replayed] == sorted(int(m.id) for m in replayed) and int(replayed[0].id) > first
+    finally:
+        stream.close()
+
+
+def record_mine(session, user_id: str, count: int, prefix: str = "replay") -> list[int]:
+    found = [events.record(session, "dossier.status_changed", "dossier", f"{prefix}-{i}", {"i": i}, sequence=1,
+                           user_id=user_id) for i in range(count)]
+    session.commit()
+    return [e.id for e in found]
+
+
+def test_a_long_replay_is_sent_page_by_page_not_cut(client, session, live, monkeypatch):
+    from services.events import stream as streams
+
+    monkeypatch.setattr(streams, "REPLAY_PAGE", 3, raising=False)
+    monkeypatch.setattr(streams, "REPLAY_LIMIT", 3, raising=False)  # the name the replay was once cut at
+    with live.lock:
+        me = sign_in(client)
+        user_id = session.scalar(select(User.id).where(User.cccd == CITIZEN["cccd"]))
+        ids = record_mine(session, user_id, 10)
+    stream = live.open(me, last_event_id=str(ids[0] - 1))
+    try:
+        assert [int(m.id) for m in dossier_events(stream)] == ids
+    finally:
+        stream.close()
+
+
+def test_live_events_the_replay_already_sent_are_not_sent_again(client, session, live):
+    """The poller had not reached the missed events when the replay read them: it hands them over
+    afterwards, and the stream skips them (ids at or below the last replayed one)."""
+    with live.lock:
+        me = sign_in(client)
+        user_id = session.scalar(select(User.id).where(User.cccd == CITIZEN["cccd"]))
+        ids = record_mine(session, user_id, 4)
+    stream = live.open(me, last_event_id=str(ids[0] - 1))
+    try:
+        assert stream.until(lambda m: m.event == "unread_count", 3) is not None  # after the replay
+        with live.lock:
+            live.server.poller.high = ids[0] - 1  # as if it had not polled them yet: they come again
+            live.server.poller.gaps.clear()
+            newer = record_mine(session, user_id, 1, "newer")
+        assert [int(m.id) for m in dossier_events(stream)] == newer
     finally:
         stream.close()
 

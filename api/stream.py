@@ -8,8 +8,10 @@ number of streams: a single poller reads the event log and hands each new event 
 that may see it (indexed by user, by agency). The API's gunicorn workers never hold a stream. Several
 stream processes may run behind the balancer: each polls the log for itself.
 
-- Authentication is the API's own: the bearer access token (services.people.identity), the session
-  and role revocation check, and the stream ends when the token would expire (the client reconnects
+- Authentication is the API's own: the bearer access token (services.people.identity) and the session
+  and role revocation check, made again before each heartbeat (the guards' cache: the database at most
+  once per SMARTQN_REVOCATION_CHECK_SECONDS), so a signed-out session's stream ends within about a
+  heartbeat of the check seeing it; the stream ends at the token's own `exp` (the client reconnects
   with a fresh token and `Last-Event-ID`; nothing is lost).
 - `Last-Event-ID` (header, or `?last_event_id=`) replays what the caller missed, up to 24 hours back,
   page by page (nothing is cut); live events the replay already sent are not sent again.
@@ -266,21 +268,44 @@ class StreamServer:
                 writer.write(stream.sse_unread(count))
             conn.replayed_up_to(sent)
             await asyncio.wait_for(writer.drain(), timeout=self.settings.stream_heartbeat_seconds)
-            await self._pump(conn, writer)
+            await self._pump(conn, writer, principal)
         finally:
             self._unregister(conn)
             if conn.dropped:
                 self.dropped += 1
 
-    async def _pump(self, conn: Connection, writer: asyncio.StreamWriter) -> None:
-        ends = time.monotonic() + self.settings.access_token_ttl
-        while time.monotonic() < ends:
+    def _lifetime(self, principal: Principal) -> float:
+        """Seconds until the access token expires (its own `exp`, not a fresh TTL from connecting)."""
+        if principal.expires_at is None:
+            return float(self.settings.access_token_ttl)
+        return principal.expires_at - clock.now().timestamp()
+
+    def _still_signed_in(self, principal: Principal) -> bool:
+        """The guards' revocation check (a session ended by logout or reuse, a role taken away): read
+        from the shared cache, from the database at most once per SMARTQN_REVOCATION_CHECK_SECONDS."""
+        try:
+            self._db(lambda session: self.runtime.revocations.check(session, principal))
+        except Unauthorized:
+            return False
+        return True
+
+    async def _pump(self, conn: Connection, writer: asyncio.StreamWriter, principal: Principal) -> None:
+        beat = self.settings.stream_heartbeat_seconds
+        ends = time.monotonic() + self._lifetime(principal)
+        check_at = time.monotonic() + beat
+        while (left := ends - time.monotonic()) > 0:
             try:
-                message = await asyncio.wait_for(conn.queue.get(), timeout=self.settings.stream_heartbeat_seconds)
+                message = await asyncio.wait_for(conn.queue.get(), timeout=min(beat, left))
             except TimeoutError:
+                if time.monotonic() >= ends:
+                    return  # the token expired: the client reconnects with a fresh one and Last-Event-ID
                 message = stream.HEARTBEAT
             if message is None:  # dropped: too slow
                 return
+            if time.monotonic() >= check_at:  # once per heartbeat interval, busy stream or idle
+                if not await asyncio.to_thread(self._still_signed_in, principal):
+                    return  # signed out, or the role withdrawn, since the stream began
+                check_at = time.monotonic() + beat
             writer.write(message)
             # A client that stopped reading fills the socket; its queue then fills and the poller drops it.
             await asyncio.wait_for(writer.drain(), timeout=self.settings.stream_heartbeat_seconds * 2)

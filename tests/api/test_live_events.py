@@ -11,12 +11,14 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from api.context import state_of
 from api.stream import StreamServer
+from services.clock import clock
 from services.events import log as events
 from services.models import Event, User
 from tests.dossier_helpers import FEE, act, official_of, submitted
@@ -180,6 +182,52 @@ def test_live_events_the_replay_already_sent_are_not_sent_again(client, session,
             live.server.poller.gaps.clear()
             newer = record_mine(session, user_id, 1, "newer")
         assert [int(m.id) for m in dossier_events(stream)] == newer
+    finally:
+        stream.close()
+
+
+def ended(stream: SseClient, within: float) -> float | None:
+    """Seconds until the server closed the stream (heartbeats read and skipped), or None if it stayed open."""
+    started = time.monotonic()
+    while time.monotonic() - started < within:
+        try:
+            if not stream._fill(within - (time.monotonic() - started)):
+                return None
+        except EOFError:
+            return time.monotonic() - started
+        stream.buffer = b""
+    return None
+
+
+def test_a_stream_ends_at_its_tokens_own_expiry(client, session, live):
+    """Not access_token_ttl from connecting: a token with 2 s left gives a stream of 2 s."""
+    ttl = state_of(client.application).runtime.settings.access_token_ttl
+    with live.lock:
+        clock.freeze(datetime.now(UTC) - timedelta(seconds=ttl - 2))  # issued ttl-2 s ago: 2 s left
+        me = sign_in(client)
+        clock.reset()
+    stream = live.open(me)
+    try:
+        assert stream.status == 200
+        took = ended(stream, 6.0)
+        assert took is not None and took < 3.5, took
+    finally:
+        stream.close()
+
+
+def test_a_signed_out_session_loses_its_stream_at_the_next_heartbeat(client, session, live, monkeypatch):
+    monkeypatch.setattr(live.server.runtime.revocations, "ttl", 0.0)  # no cache: each check reads
+    with live.lock:
+        me = sign_in(client)
+    stream = live.open(me)
+    try:
+        assert stream.next(2).data == {"unread_count": 0}
+        assert ended(stream, 1.5) is None  # heartbeats, still open
+        with live.lock:
+            assert client.post("/api/v1/auth/logout", json={"refresh_token": me["refresh_token"]},
+                               headers=bearer(me)).status_code == 204
+        took = ended(stream, 4.0)
+        assert took is not None and took < 2.5, took  # the heartbeat is 1 s here
     finally:
         stream.close()
 

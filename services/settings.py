@@ -128,7 +128,7 @@ class Settings:
     push_periodic_seconds: float = 60.0
     device_retention_days: int = 270
     # Webhooks (services.events.delivery), sent by the same worker processes as pushes
-    webhook_timeout_seconds: float = 5.0  # per POST, connect and read
+    webhook_timeout_seconds: float = 5.0  # per POST, the whole call: connect, send and read to the last byte
     webhook_per_endpoint: int = 8  # POSTs in flight to one subscription, per worker
     webhook_threads: int = 16  # POSTs in flight per worker, all subscriptions together
     webhook_lease_seconds: int = 60  # a delivery claimed by a worker that died is due again after this

@@ -11,8 +11,8 @@ worker. Its loop, all database work in one thread:
    delivery waits while an earlier event of the same resource is pending for that subscription
    (per-resource order); claiming sets `next_attempt_at` to the end of a lease, so a delivery whose
    worker died is due again then;
-3. **send**: a thread pool POSTs, each call with its own timeout, so a receiver that hangs holds
-   its own few threads and nobody else's; the host is resolved and
+3. **send**: a thread pool POSTs, each call with its own deadline (the whole call, not each read),
+   so a receiver that hangs holds its own few threads and nobody else's; the host is resolved and
    checked again before each POST and the connection goes to the checked address (SSRF, DNS
    rebinding), unless SMARTQN_WEBHOOK_ALLOW_PRIVATE (development, tests);
 4. **record**: every attempt is stored; 2xx delivers; a timeout, a connection failure, 5xx or 429
@@ -26,7 +26,9 @@ answers after our timeout, gets the event again; receivers de-duplicate by the e
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import heapq
 import http.client
 import json
 import logging
@@ -82,6 +84,55 @@ class Answer:
         return self.status_code is None or self.status_code >= 500 or self.status_code == 429
 
 
+class Watchdog:
+    """One thread that calls each armed function at its deadline unless disarmed first: the deadline of
+    every POST in the process, without a timer thread per call."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, Callable[[], None]]] = []
+        self._armed: set[int] = set()
+        self._wake = threading.Condition()
+        self._seq = 0
+        self._thread: threading.Thread | None = None
+
+    def arm(self, seconds: float, fire: Callable[[], None]) -> int:
+        with self._wake:
+            self._seq += 1
+            heapq.heappush(self._heap, (time.monotonic() + seconds, self._seq, fire))
+            self._armed.add(self._seq)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="webhook-watchdog", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+            return self._seq
+
+    def disarm(self, handle: int) -> None:
+        with self._wake:
+            self._armed.discard(handle)  # its heap entry is dropped when it comes up
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while self._heap and self._heap[0][1] not in self._armed:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._wake.wait()
+                    continue
+                at, handle, fire = self._heap[0]
+                if (wait := at - time.monotonic()) > 0:
+                    self._wake.wait(wait)
+                    continue
+                heapq.heappop(self._heap)
+                self._armed.discard(handle)
+            try:
+                fire()
+            except Exception:  # a watchdog that dies would leave every later call unbounded
+                log.exception("webhook watchdog")
+
+
+WATCHDOG = Watchdog()
+
+
 def _pin(conn: http.client.HTTPConnection, address: str) -> None:
     """Connect to the address that was checked, not to what the name resolves to a moment later (a
     DNS answer with a zero TTL could otherwise pass the check and then point at 127.0.0.1); TLS still
@@ -96,7 +147,10 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float, *, allo
     """One POST, no redirects followed (a 3xx is a final answer), the whole call bounded by `timeout`.
 
     The host is resolved and checked first (webhooks.public_addresses) unless `allow_private`: an
-    address we refuse to call ends the delivery (`final`)."""
+    address we refuse to call ends the delivery (`final`). `timeout` bounds each socket read AND the
+    whole call (resolving, connecting, sending, reading): the watchdog shuts the socket at the
+    deadline, so a receiver that drips a byte now and then cannot hold a thread for longer (it counts
+    as a timeout, retried)."""
     started = time.monotonic()
 
     def took() -> int:
@@ -116,18 +170,33 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float, *, allo
     conn = cls(host, parts.port, timeout=timeout)
     if address is not None:
         _pin(conn, address)
+    expired = threading.Event()
+
+    def cut() -> None:
+        expired.set()
+        sock = conn.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a blocked recv or send at once
+
+    watch = WATCHDOG.arm(max(timeout - (time.monotonic() - started), 0.0), cut)
     try:
         conn.request("POST", path, body=body, headers=headers)
         response = conn.getresponse()
         response.read(64 * 1024)  # the answer's body is not kept
+        if expired.is_set():  # what was read was cut short by the deadline: not an answer
+            return Answer(None, f"timeout: the whole call took over {timeout:g} s", None, took())
         retry_after = response.getheader("Retry-After")
         return Answer(response.status, None if response.status < 300 else f"HTTP {response.status}",
                       float(retry_after) if retry_after and retry_after.isdigit() else None, took())
     except TimeoutError:
         return Answer(None, "timeout", None, took())
     except (OSError, http.client.HTTPException) as exc:
+        if expired.is_set():
+            return Answer(None, f"timeout: the whole call took over {timeout:g} s", None, took())
         return Answer(None, f"{type(exc).__name__}: {exc}"[:500], None, took())
     finally:
+        WATCHDOG.disarm(watch)
         conn.close()
 
 

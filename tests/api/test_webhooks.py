@@ -464,3 +464,39 @@ def test_a_successful_payment_writes_payment_succeeded_once(client, session, cit
     paid = [e for e in events_of(session, dossier["id"]) if e.type == "payment.succeeded"]
     assert len(paid) == 1 and paid[0].data["payment_id"] == payment["id"]
     assert paid[0].data["amount_vnd"] == payment["amount_vnd"] and paid[0].data["receipt_no"].startswith("BL-")
+
+
+def test_a_receiver_that_drips_its_answer_is_cut_at_the_whole_call_deadline():
+    """One byte every 0.5 s never trips a per-read timeout of 1.5 s; the call's deadline cuts it."""
+    import socket
+    import threading
+
+    from services.events.delivery import post
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nX-Drip: ")
+            for _ in range(40):  # 20 s of answer, if nobody hangs up
+                if stop.wait(0.5):
+                    return
+                try:
+                    conn.sendall(b"x")
+                except OSError:
+                    return
+
+    threading.Thread(target=drip, daemon=True).start()
+    started = time.monotonic()
+    try:
+        answer = post(f"http://127.0.0.1:{listener.getsockname()[1]}/hook", b"{}", {}, 1.5, allow_private=True)
+    finally:
+        stop.set()
+        listener.close()
+    took = time.monotonic() - started
+    assert took < 2.5, took
+    assert answer.status_code is None and answer.error is not None and "timeout" in answer.error
+    assert answer.retryable and 1400 <= answer.duration_ms < 2500

@@ -296,3 +296,18 @@ def test_in_production_the_api_servers_send_streams_to_the_stream_server(client,
 def test_the_stream_server_answers_its_health_probe(live):
     probe = live.open(None, "/healthz")
     assert probe.status == 200 and json.loads(probe.body)["status"] == "ok"
+
+
+def test_an_idle_stream_gets_a_heartbeat_comment(client, session, live):
+    """stream_heartbeat_seconds is 1 s here: a comment line comes within it on a stream with no events."""
+    with live.lock:
+        me = sign_in(client)
+    stream = live.open(me)
+    try:
+        assert stream.next(2).data == {"unread_count": 0}
+        started = time.monotonic()
+        while b": heartbeat\n\n" not in stream.buffer and time.monotonic() - started < 3:
+            stream._fill(0.2)
+        assert b": heartbeat\n\n" in stream.buffer and time.monotonic() - started < 2.0
+    finally:
+        stream.close()

@@ -265,11 +265,14 @@ class Dispatcher:
             until = now + timedelta(hours=self.settings.webhook_retry_hours)
             subs = list(session.execute(select(WebhookSubscription.id, WebhookSubscription.events)
                                         .where(WebhookSubscription.active.is_(True))))
+            # A replay or a redelivery may have queued an event before its fan-out: not twice (unique).
+            queued = set(session.execute(select(WebhookDelivery.subscription_id, WebhookDelivery.event_id)
+                                         .where(WebhookDelivery.event_id.in_([e.id for e in events]))).tuples())
             rows = [{"id": new_id(), "subscription_id": sub_id, "event_id": e.id,
                      "resource_key": f"{e.resource_kind}:{e.resource_id}", "sequence": e.sequence,
                      "status": DeliveryStatus.pending, "attempts": 0, "next_attempt_at": now, "retry_until": until,
                      "created_at": now}
-                    for e in events for sub_id, types in subs if e.type in types]
+                    for e in events for sub_id, types in subs if e.type in types and (sub_id, e.id) not in queued]
             if rows:
                 session.execute(insert(WebhookDelivery), rows)
             session.execute(update(Event).where(Event.id.in_([e.id for e in events])).values(fanned_out_at=now),

@@ -21,13 +21,13 @@ from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from services import audit
 from services.actors import Actor
 from services.clock import clock
-from services.db import transaction
+from services.db import new_id, transaction
 from services.errors import NotFound, ValidationFailed
 from services.models import Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from services.pagination import Page, keyset_page
@@ -237,31 +237,35 @@ def attempts(session: Session, subscription_id: str, *, after: Sequence[Any] | N
                        limit=limit, descending=True)
 
 
-def _resend(session: Session, sub: WebhookSubscription, event_ids: list[int], now: datetime,
+def _resend(session: Session, sub: WebhookSubscription, events: Sequence[Any], now: datetime,
             settings: Settings) -> int:
-    """Make each event's delivery to `sub` due now, whatever became of it (a new one if it had none)."""
-    if not event_ids:
+    """Make each event's delivery to `sub` due now, whatever became of it (a new one if it had none):
+    one UPDATE for those it had, one bulk INSERT for the rest. `events`: rows with the event's id,
+    resource_kind, resource_id and sequence."""
+    if not events:
         return 0
     until = now + timedelta(hours=settings.webhook_retry_hours)
+    event_ids = [e.id for e in events]
     existing = set(session.scalars(select(WebhookDelivery.event_id).where(
         WebhookDelivery.subscription_id == sub.id, WebhookDelivery.event_id.in_(event_ids))))
-    session.execute(update(WebhookDelivery).where(
-        WebhookDelivery.subscription_id == sub.id, WebhookDelivery.event_id.in_(existing),
-        # One being sent right now is left to finish (its lease is running): it is due anyway.
-        WebhookDelivery.lease_id.is_(None) | (WebhookDelivery.status != DeliveryStatus.pending)).values(
-        status=DeliveryStatus.pending, next_attempt_at=now, retry_until=until, lease_id=None),
-        execution_options={"synchronize_session": False})
-    missing = [e for e in event_ids if e not in existing]
-    for event in session.scalars(select(Event).where(Event.id.in_(missing))):
-        session.add(delivery_of(sub.id, event, now, until))
+    if existing:
+        session.execute(update(WebhookDelivery).where(
+            WebhookDelivery.subscription_id == sub.id, WebhookDelivery.event_id.in_(existing),
+            # One being sent right now is left to finish (its lease is running): it is due anyway.
+            WebhookDelivery.lease_id.is_(None) | (WebhookDelivery.status != DeliveryStatus.pending)).values(
+            status=DeliveryStatus.pending, next_attempt_at=now, retry_until=until, lease_id=None),
+            execution_options={"synchronize_session": False})
+    rows = [delivery_row(sub.id, e, now, until) for e in events if e.id not in existing]
+    if rows:
+        session.execute(insert(WebhookDelivery), rows)  # one executemany for the batch
     return len(event_ids)
 
 
-def delivery_of(subscription_id: str, event: Event, now: datetime, until: datetime) -> WebhookDelivery:
-    return WebhookDelivery(subscription_id=subscription_id, event_id=event.id,
-                           resource_key=f"{event.resource_kind}:{event.resource_id}", sequence=event.sequence,
-                           status=DeliveryStatus.pending, attempts=0, next_attempt_at=now, retry_until=until,
-                           created_at=now)
+def delivery_row(subscription_id: str, event: Any, now: datetime, until: datetime) -> dict[str, Any]:
+    return {"id": new_id(), "subscription_id": subscription_id, "event_id": event.id,
+            "resource_key": f"{event.resource_kind}:{event.resource_id}", "sequence": event.sequence,
+            "status": DeliveryStatus.pending, "attempts": 0, "next_attempt_at": now, "retry_until": until,
+            "created_at": now}
 
 
 def redeliver(session: Session, actor: Actor, subscription_id: str, event_id: str, *, settings: Settings) -> None:
@@ -271,21 +275,42 @@ def redeliver(session: Session, actor: Actor, subscription_id: str, event_id: st
         event = session.get(Event, int(event_id)) if event_id.isdigit() and len(event_id) < 19 else None
         if event is None or event.type not in sub.events:
             raise NotFound("no such event for this webhook")
-        _resend(session, sub, [event.id], clock.now(), settings)
+        _resend(session, sub, [event], clock.now(), settings)
         audit.record(session, actor, "webhook.redeliver", "webhook", sub.id, {"event_id": event.id})
 
 
+REPLAY_BATCH = 1000
+
+
 def replay(session: Session, subscription_id: str, *, since: datetime, until: datetime | None = None,
-           settings: Settings) -> int:
+           settings: Settings, progress: Any = None) -> int:
     """The operator's repair (`flask events replay`): every event of the period the subscription takes,
-    sent again in order. Receivers de-duplicate by event id, so a replay is harmless to them."""
+    sent again in order. Receivers de-duplicate by event id, so a replay is harmless to them.
+
+    A period may hold millions of events: they are queued in batches of REPLAY_BATCH, one transaction
+    each (read a batch of ids by keyset, one UPDATE and one bulk INSERT), not in one transaction that
+    would hold every row and lock for the whole run. Stopped half-way, the batches done stay queued;
+    running it again queues the rest (and those again, which receivers drop). `progress(count)` is
+    told after each batch."""
+    sub = get(session, subscription_id)
+    sub_id, types = sub.id, list(sub.events)
+    columns = (Event.id, Event.resource_kind, Event.resource_id, Event.sequence)
+    after, count = 0, 0
+    while True:
+        with transaction(session):
+            sub = get(session, sub_id)
+            stmt = (select(*columns).where(Event.id > after, Event.occurred_at >= since, Event.type.in_(types))
+                    .order_by(Event.id).limit(REPLAY_BATCH))
+            if until is not None:
+                stmt = stmt.where(Event.occurred_at < until)
+            batch = session.execute(stmt).all()
+            count += _resend(session, sub, batch, clock.now(), settings)
+        if progress is not None and batch:
+            progress(count)
+        if len(batch) < REPLAY_BATCH:
+            break
+        after = batch[-1].id
     with transaction(session):
-        sub = get(session, subscription_id)
-        stmt = select(Event.id).where(Event.occurred_at >= since, Event.type.in_(sub.events)).order_by(Event.id)
-        if until is not None:
-            stmt = stmt.where(Event.occurred_at < until)
-        ids = list(session.scalars(stmt))
-        count = _resend(session, sub, ids, clock.now(), settings)
-        audit.record(session, None, "webhook.replay", "webhook", sub.id,
+        audit.record(session, None, "webhook.replay", "webhook", sub_id,
                      {"since": since.isoformat(), "until": until.isoformat() if until else None, "events": count})
-        return count
+    return count

@@ -427,6 +427,52 @@ def test_replay_re_sends_a_period_in_order(client, session, admin, citizen, rece
     assert receiver.ids == first + first  # the same ids: the receiver drops them as already seen
 
 
+def test_replay_queues_in_batches_one_transaction_each_with_bulk_inserts(client, session, admin, citizen, receiver,
+                                                                        dispatcher, app, monkeypatch):
+    """Batches of REPLAY_BATCH (2 here; 1,000 in use), each one transaction with one INSERT; events not
+    fanned out yet are queued by the replay and not again by the fan-out."""
+    from sqlalchemy import event as sa_event
+
+    from services.events import webhooks
+
+    monkeypatch.setattr(webhooks, "REPLAY_BATCH", 2, raising=False)
+    real, transactions = webhooks.transaction, []
+
+    def counted(s):
+        transactions.append(s.info.get("tx_depth", 0))
+        return real(s)
+
+    monkeypatch.setattr(webhooks, "transaction", counted)
+    sub = subscribe(client, admin, receiver)
+    official = official_of(client, session)
+    dossier = submitted(client, citizen)
+    for action in ("receive", "start_processing"):
+        act(client, official, dossier["id"], action)
+    submitted(client, citizen)  # 4 events, not fanned out: the replay creates their deliveries
+    inserts = []
+    engine = session.get_bind().engine
+
+    def count(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("INSERT INTO WEBHOOK_DELIVERIES"):
+            inserts.append(statement)
+
+    sa_event.listen(engine, "before_cursor_execute", count)
+    transactions.clear()
+    try:
+        since = (clock.now() - timedelta(minutes=5)).isoformat()
+        result = app.test_cli_runner().invoke(args=["events", "replay", "--since", since, "--subscription",
+                                                    sub["id"]])
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
+    assert result.exit_code == 0 and "queued: 4" in result.output, result.output
+    assert transactions.count(0) == 4  # 2 + 2 + an empty last batch, then the audit entry: 4 outermost
+    assert len(inserts) == 2  # one per batch that had events, not one per event
+    dispatcher.drain()
+    assert sorted(receiver.ids) == sorted({*receiver.ids}) and len(receiver.ids) == 4
+    mine = [a.event["sequence"] for a in receiver.arrivals if a.event["data"]["dossier_id"] == dossier["id"]]
+    assert mine == sorted(mine) and len(mine) == 3
+
+
 def test_a_subscription_failing_for_24_hours_is_deactivated_and_admins_told(client, session, admin, citizen,
                                                                             receiver, dispatcher):
     sub = subscribe(client, admin, receiver)

@@ -103,7 +103,8 @@ class Watchdog:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="webhook-watchdog", daemon=True)
                 self._thread.start()
-            self._wake.notify()
+            if self._heap[0][1] == self._seq:  # the earliest now: the watchdog sleeps too long otherwise
+                self._wake.notify()
             return self._seq
 
     def disarm(self, handle: int) -> None:

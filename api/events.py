@@ -4,6 +4,12 @@ Production serves these paths from the asyncio stream server (`flask --app wsgi 
 api/stream.py), which holds thousands of streams in one process; the proxy sends them there. Served
 from here (`make run`, tests) a stream holds a server thread, so it ends after SMARTQN_STREAM_DEV_SECONDS (30)
 and the client reconnects with Last-Event-ID, as SSE clients do after any disconnect.
+
+In production (SMARTQN_ENV=production) these endpoints answer 503 `service_unavailable` with
+`Retry-After` at once, before any database work: a stream here would hold one of gunicorn's few sync
+workers for its whole life (a few hundred phones would take them all and the API would stop), and a
+short-lived stream only hides a proxy that sends the paths to the wrong place. The 503 says where the
+streams are, and an SSE client retries after the delay, so fixing the proxy route is all it takes.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from api.context import get_session, runtime, settings
 from api.guards import current_principal
 from api.openapi import documented
 from services.clock import clock
+from services.errors import Unavailable
 from services.events import stream
 
 LAST_EVENT_ID = {"in": "header", "name": "Last-Event-ID", "required": False,
@@ -35,7 +42,13 @@ admin_blp = Blueprint("admin_events", __name__, url_prefix="/api/v1/admin",
                       description="Live updates (Server-Sent Events)")
 
 
+NOT_HERE = ("live streams are served by the stream server (flask --app wsgi events stream), not the API "
+            "servers: route /api/v1/me/events and /api/v1/admin/events to it at the proxy")
+
+
 def _stream(kind: str) -> Response:
+    if settings().is_production:
+        raise Unavailable(NOT_HERE, headers={"Retry-After": "30"})
     principal = current_principal()
     audience = stream.audience_of(get_session(), principal, kind)
     after = stream.last_event_id(request.headers.get("Last-Event-ID"))
@@ -52,6 +65,7 @@ def _stream(kind: str) -> Response:
 @me_blp.doc(parameters=[LAST_EVENT_ID])
 @me_blp.response(200, description="the caller's dossiers' changes, payments and unread count, as they happen",
                  content_type="text/event-stream")
+@me_blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 @documented(200, content=SSE)
 def my_events() -> Response:
     """The signed-in citizen's live updates (never another person's)."""
@@ -63,6 +77,7 @@ def my_events() -> Response:
 @admin_blp.response(200, description="changes to the official's agency queue (an admin: every agency's)",
                     content_type="text/event-stream")
 @admin_blp.alt_response(404, response="NOT_FOUND")
+@admin_blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 @documented(200, content=SSE)
 def agency_events() -> Response:
     """The official's agency queue, live: dossiers submitted, moved, transferred in or out, paid."""

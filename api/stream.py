@@ -8,12 +8,16 @@ number of streams: a single poller reads the event log and hands each new event 
 that may see it (indexed by user, by agency). The API's gunicorn workers never hold a stream. Several
 stream processes may run behind the balancer: each polls the log for itself.
 
-- Authentication is the API's own: the bearer access token (services.people.identity), the session
-  and role revocation check, and the stream ends when the token would expire (the client reconnects
+- Authentication is the API's own: the bearer access token (services.people.identity) and the session
+  and role revocation check, made again before each heartbeat (the guards' cache: the database at most
+  once per SMARTQN_REVOCATION_CHECK_SECONDS), so a signed-out session's stream ends within about a
+  heartbeat of the check seeing it; the stream ends at the token's own `exp` (the client reconnects
   with a fresh token and `Last-Event-ID`; nothing is lost).
-- `Last-Event-ID` (header, or `?last_event_id=`) replays what the caller missed, up to 24 hours back.
+- `Last-Event-ID` (header, or `?last_event_id=`) replays what the caller missed, up to 24 hours back,
+  page by page (nothing is cut); live events the replay already sent are not sent again.
 - A comment line every `stream_heartbeat_seconds` keeps proxies from closing an idle stream.
 - Each stream has a bounded queue: a client that does not read fills it and is dropped; nobody else waits.
+- `GET /healthz` answers 200 `{status, streams}` (compose's health check).
 """
 
 from __future__ import annotations
@@ -53,17 +57,44 @@ class Connection:
     dropped: bool = False
     replaying: bool = True
     held: list[tuple[int, bytes]] = field(default_factory=list)
+    # What the replay sent: the poller may hand the same events over again (it had not reached them
+    # when the replay read them, or it retries a hole), so those ids are not sent twice. After
+    # GAP_SECONDS the poller hands over nothing at or below `floor` that the replay could have seen,
+    # and the ids are forgotten (everything at or below the floor is skipped from then on).
+    floor: int = 0
+    replayed: set[int] | None = None
+    replayed_until: float = 0.0
+    held_limit: int = 4096
 
     def offer(self, event_id: int | None, data: bytes) -> None:
         if self.dropped:
             return
         if self.replaying and event_id is not None:
             self.held.append((event_id, data))
+            if len(self.held) > self.held_limit:  # the replay takes too long: the client comes back later
+                self.drop()
+            return
+        if event_id is not None and event_id <= self.floor and self._seen(event_id):
             return
         try:
             self.queue.put_nowait(data)
         except asyncio.QueueFull:
             self.drop()
+
+    def _seen(self, event_id: int) -> bool:
+        if self.replayed is not None and time.monotonic() > self.replayed_until:
+            self.replayed = None
+        return self.replayed is None or event_id in self.replayed
+
+    def replayed_up_to(self, ids: set[int]) -> None:
+        """The replay is written: from now on live events it already sent are skipped."""
+        self.floor = max(ids, default=0)
+        self.replayed = ids
+        self.replayed_until = time.monotonic() + stream.GAP_SECONDS + 5.0
+        self.replaying = False
+        held, self.held = self.held, []
+        for event_id, message in held:
+            self.offer(event_id, message)
 
     def drop(self) -> None:
         """A client that does not read: end its stream (it reconnects with Last-Event-ID)."""
@@ -192,6 +223,12 @@ class StreamServer:
         method, target, *_ = (lines[0].split(" ") + ["", ""])[:3]
         headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
         url = urlsplit(target)
+        if url.path == "/healthz" and method in ("GET", "HEAD"):  # the container's health probe
+            body = json.dumps({"status": "ok", "streams": self.connections}).encode()
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                         + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                         + (body if method == "GET" else b""))
+            return await writer.drain()
         kind = PATHS.get(url.path)
         if kind is None:
             return await self._problem(writer, 404, "not_found", "no such stream")
@@ -218,35 +255,57 @@ class StreamServer:
                          b"Cache-Control: no-store\r\nX-Accel-Buffering: no\r\nConnection: close\r\n\r\n"
                          + stream.RETRY)
             sent: set[int] = set()
-            if after is not None:
-                missed = await asyncio.to_thread(self._db, lambda s: stream.replay(
-                    s, audience, after, now=clock.now(), hours=self.settings.stream_replay_hours))
-                for event in missed:
+            cursor, now = after, clock.now()
+            while cursor is not None:  # page by page, each written out before the next is read
+                page = await asyncio.to_thread(self._db, lambda s, a=cursor: stream.replay(
+                    s, audience, a, now=now, hours=self.settings.stream_replay_hours))
+                for event in page:
                     writer.write(stream.sse(event))
                     sent.add(event.id)
+                await asyncio.wait_for(writer.drain(), timeout=self.settings.stream_heartbeat_seconds * 2)
+                cursor = page[-1].id if len(page) >= stream.REPLAY_PAGE else None
             for count in unread.values():
                 writer.write(stream.sse_unread(count))
-            conn.replaying = False
-            for event_id, message in conn.held:
-                if event_id not in sent:
-                    conn.offer(event_id, message)
-            conn.held.clear()
+            conn.replayed_up_to(sent)
             await asyncio.wait_for(writer.drain(), timeout=self.settings.stream_heartbeat_seconds)
-            await self._pump(conn, writer)
+            await self._pump(conn, writer, principal)
         finally:
             self._unregister(conn)
             if conn.dropped:
                 self.dropped += 1
 
-    async def _pump(self, conn: Connection, writer: asyncio.StreamWriter) -> None:
-        ends = time.monotonic() + self.settings.access_token_ttl
-        while time.monotonic() < ends:
+    def _lifetime(self, principal: Principal) -> float:
+        """Seconds until the access token expires (its own `exp`, not a fresh TTL from connecting)."""
+        if principal.expires_at is None:
+            return float(self.settings.access_token_ttl)
+        return principal.expires_at - clock.now().timestamp()
+
+    def _still_signed_in(self, principal: Principal) -> bool:
+        """The guards' revocation check (a session ended by logout or reuse, a role taken away): read
+        from the shared cache, from the database at most once per SMARTQN_REVOCATION_CHECK_SECONDS."""
+        try:
+            self._db(lambda session: self.runtime.revocations.check(session, principal))
+        except Unauthorized:
+            return False
+        return True
+
+    async def _pump(self, conn: Connection, writer: asyncio.StreamWriter, principal: Principal) -> None:
+        beat = self.settings.stream_heartbeat_seconds
+        ends = time.monotonic() + self._lifetime(principal)
+        check_at = time.monotonic() + beat
+        while (left := ends - time.monotonic()) > 0:
             try:
-                message = await asyncio.wait_for(conn.queue.get(), timeout=self.settings.stream_heartbeat_seconds)
+                message = await asyncio.wait_for(conn.queue.get(), timeout=min(beat, left))
             except TimeoutError:
+                if time.monotonic() >= ends:
+                    return  # the token expired: the client reconnects with a fresh one and Last-Event-ID
                 message = stream.HEARTBEAT
             if message is None:  # dropped: too slow
                 return
+            if time.monotonic() >= check_at:  # once per heartbeat interval, busy stream or idle
+                if not await asyncio.to_thread(self._still_signed_in, principal):
+                    return  # signed out, or the role withdrawn, since the stream began
+                check_at = time.monotonic() + beat
             writer.write(message)
             # A client that stopped reading fills the socket; its queue then fills and the poller drops it.
             await asyncio.wait_for(writer.drain(), timeout=self.settings.stream_heartbeat_seconds * 2)

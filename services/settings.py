@@ -134,7 +134,7 @@ class Settings:
     storage_collect_window: str = "02:00-05:00"
     storage_collect_grace_minutes: int = 60
     # Webhooks (services.events.delivery), sent by the same worker processes as pushes
-    webhook_timeout_seconds: float = 5.0  # per POST, connect and read
+    webhook_timeout_seconds: float = 5.0  # per POST, the whole call: connect, send and read to the last byte
     webhook_per_endpoint: int = 8  # POSTs in flight to one subscription, per worker
     webhook_threads: int = 16  # POSTs in flight per worker, all subscriptions together
     webhook_lease_seconds: int = 60  # a delivery claimed by a worker that died is due again after this
@@ -143,6 +143,10 @@ class Settings:
     webhook_retry_hours: float = 72.0  # timeouts, 5xx and 429 are retried this long
     webhook_deactivate_hours: float = 24.0  # failing this long without a success deactivates a subscription
     webhook_poll_seconds: float = 0.1
+    # Webhook URLs that are (or resolve to) loopback, private, link-local or otherwise non-public
+    # addresses: refused in production (an admin's URL must not reach our own network: SSRF), allowed
+    # in development and tests, whose receivers listen on 127.0.0.1. Unset: false in production only.
+    webhook_allow_private: bool | None = None
     # The live streams (services.events.stream, `flask events stream`): heartbeat and replay window
     stream_heartbeat_seconds: float = 15.0
     stream_replay_hours: float = 24.0
@@ -166,6 +170,8 @@ class Settings:
                            ("postal_callback_url", "/api/v1/postal/callback")):
             if not getattr(self, name):
                 object.__setattr__(self, name, self.base_url + path)
+        if self.webhook_allow_private is None:
+            object.__setattr__(self, "webhook_allow_private", not self.is_production)
         if not self.eid_issuer:
             object.__setattr__(self, "eid_issuer", f"{self.base_url}/mock-eid")
         for name, path in (("eid_jwks_url", "/jwks.json"), ("eid_authorize_url", "/authorize"),
@@ -191,7 +197,7 @@ class Settings:
                 continue
             kind = f.type if isinstance(f.type, str) else f.type.__name__
             try:
-                if kind == "bool":
+                if kind in ("bool", "bool | None"):
                     values[f.name] = _bool(raw)
                 elif kind == "int":
                     values[f.name] = int(raw)

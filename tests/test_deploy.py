@@ -90,19 +90,47 @@ def test_compose_runs_migrations_then_the_app_and_a_worker():
     yaml = pytest.importorskip("yaml")
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
     services = compose["services"]
-    assert set(services) == {"db", "redis", "migrate", "app", "worker"}
+    assert set(services) == {"db", "redis", "migrate", "app", "worker", "stream"}
     assert services["db"]["image"].startswith("postgres:15")
     assert services["redis"]["image"].startswith("redis:7")
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
     assert services["worker"]["command"] == ["smartqn-worker"] and "smartqn-worker" in scripts
     migrate = " ".join(services["migrate"]["command"])
     assert "smartqn db upgrade" in migrate and "smartqn seed" in migrate and "smartqn" in scripts
-    for name in ("app", "worker"):
+    for name in ("app", "worker", "stream"):
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
     assert "command" not in services["app"]  # the image's gunicorn command
-    for name in ("migrate", "app", "worker"):
+    for name in ("migrate", "app", "worker", "stream"):
         assert services[name]["build"] == "."
+
+
+def test_compose_serves_the_live_streams_from_the_stream_server_with_its_own_probe():
+    yaml = pytest.importorskip("yaml")
+    from click.testing import CliRunner
+
+    from api.cli.events import events_cli
+
+    stream = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))["services"]["stream"]
+    command = stream["command"]
+    assert command[:3] == ["smartqn", "events", "stream"]
+    port = command[command.index("--port") + 1]
+    assert command[command.index("--host") + 1] == "0.0.0.0"
+    assert any(mapping.endswith(f":{port}") for mapping in stream["ports"])
+    assert f"http://127.0.0.1:{port}/healthz" in " ".join(stream["healthcheck"]["test"])
+    # The command exists with those options (the console script `smartqn` is the flask CLI with the app).
+    result = CliRunner().invoke(events_cli, ["stream", "--help"])
+    assert result.exit_code == 0 and "--host" in result.output and "--port" in result.output
+
+
+def test_the_readme_nginx_sample_routes_the_stream_paths_to_the_stream_server_unbuffered():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    sample = readme[readme.index("```nginx"):]
+    sample = sample[:sample.index("```", 8)]
+    block = re.search(r"location ~ \^/api/v1/\(me\|admin\)/events\$ \{(.*?)\n      \}", sample, re.S)
+    assert block, sample
+    assert "proxy_pass http://smartqn_stream" in block.group(1) and "proxy_buffering off" in block.group(1)
+    assert re.search(r"upstream smartqn_stream \{ server 127\.0\.0\.1:8081", sample)
 
 
 def test_compose_settings_start_and_use_postgresql_and_redis(monkeypatch):
@@ -110,7 +138,7 @@ def test_compose_settings_start_and_use_postgresql_and_redis(monkeypatch):
     from services.settings import Settings
 
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
-    for name in ("migrate", "app", "worker"):
+    for name in ("migrate", "app", "worker", "stream"):
         env = {k: re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(v))  # compose's ${VAR:-default}
                for k, v in compose["services"][name]["environment"].items()}
         settings = Settings.from_env({k: v for k, v in env.items() if k.startswith("SMARTQN_")})

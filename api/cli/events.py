@@ -28,10 +28,11 @@ def _when(value: str) -> datetime:
 @click.option("--subscription", "subscription_id", required=True, help="the webhook subscription's id")
 def replay(since: str, until: str | None, subscription_id: str) -> None:
     """Send a period's events to a subscription again, in order (receivers de-duplicate by event id);
-    the workers deliver them."""
+    the workers deliver them. Queued in batches of 1,000, one transaction each."""
     runtime = state_of(current_app).runtime
     count = webhooks.replay(runtime.session(), subscription_id, since=_when(since),
-                            until=_when(until) if until else None, settings=runtime.settings)
+                            until=_when(until) if until else None, settings=runtime.settings,
+                            progress=lambda n: click.echo(f"… {n}", err=True))
     click.echo(f"queued: {count}")
 
 

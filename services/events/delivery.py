@@ -11,8 +11,10 @@ worker. Its loop, all database work in one thread:
    delivery waits while an earlier event of the same resource is pending for that subscription
    (per-resource order); claiming sets `next_attempt_at` to the end of a lease, so a delivery whose
    worker died is due again then;
-3. **send**: a thread pool POSTs, each call with its own timeout, so a receiver that hangs holds
-   its own few threads and nobody else's;
+3. **send**: a thread pool POSTs, each call with its own deadline (the whole call, not each read),
+   so a receiver that hangs holds its own few threads and nobody else's; the host is resolved and
+   checked again before each POST and the connection goes to the checked address (SSRF, DNS
+   rebinding), unless SMARTQN_WEBHOOK_ALLOW_PRIVATE (development, tests);
 4. **record**: every attempt is stored; 2xx delivers; a timeout, a connection failure, 5xx or 429
    is retried with jittered exponential backoff until `retry_until` (72 h by default); any other
    answer ends the delivery at once. A subscription failing for 24 h without a success is
@@ -24,11 +26,15 @@ answers after our timeout, gets the event again; receivers de-duplicate by the e
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import heapq
 import http.client
 import json
 import logging
 import queue
 import random
+import socket
 import threading
 import time
 import uuid
@@ -37,7 +43,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, Table, and_, bindparam, insert, literal_column, select, text, update
@@ -64,6 +70,7 @@ class Answer:
     error: str | None = None
     retry_after: float | None = None
     duration_ms: int = 0
+    final: bool = False  # no status, yet not worth retrying: the address is one we refuse to call
 
     @property
     def ok(self) -> bool:
@@ -72,29 +79,125 @@ class Answer:
     @property
     def retryable(self) -> bool:
         """A timeout or a broken connection (no status), a 5xx or a 429; any other answer is final."""
+        if self.final:
+            return False
         return self.status_code is None or self.status_code >= 500 or self.status_code == 429
 
 
-def post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Answer:
-    """One POST, no redirects followed (a 3xx is a final answer), the whole call bounded by `timeout`."""
+class Watchdog:
+    """One thread that calls each armed function at its deadline unless disarmed first: the deadline of
+    every POST in the process, without a timer thread per call."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, Callable[[], None]]] = []
+        self._armed: set[int] = set()
+        self._wake = threading.Condition()
+        self._seq = 0
+        self._thread: threading.Thread | None = None
+
+    def arm(self, seconds: float, fire: Callable[[], None]) -> int:
+        with self._wake:
+            self._seq += 1
+            heapq.heappush(self._heap, (time.monotonic() + seconds, self._seq, fire))
+            self._armed.add(self._seq)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="webhook-watchdog", daemon=True)
+                self._thread.start()
+            if self._heap[0][1] == self._seq:  # the earliest now: the watchdog sleeps too long otherwise
+                self._wake.notify()
+            return self._seq
+
+    def disarm(self, handle: int) -> None:
+        with self._wake:
+            self._armed.discard(handle)  # its heap entry is dropped when it comes up
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while self._heap and self._heap[0][1] not in self._armed:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._wake.wait()
+                    continue
+                at, handle, fire = self._heap[0]
+                if (wait := at - time.monotonic()) > 0:
+                    self._wake.wait(wait)
+                    continue
+                heapq.heappop(self._heap)
+                self._armed.discard(handle)
+            try:
+                fire()
+            except Exception:  # a watchdog that dies would leave every later call unbounded
+                log.exception("webhook watchdog")
+
+
+WATCHDOG = Watchdog()
+
+
+def _pin(conn: http.client.HTTPConnection, address: str) -> None:
+    """Connect to the address that was checked, not to what the name resolves to a moment later (a
+    DNS answer with a zero TTL could otherwise pass the check and then point at 127.0.0.1); TLS still
+    verifies the certificate against the host name."""
+    def create(target: tuple[str, int], timeout: float | None = None, source: Any = None) -> socket.socket:
+        return socket.create_connection((address, target[1]), timeout, source)
+
+    setattr(conn, "_create_connection", create)  # noqa: B010 (http.client's hook, not in its stubs)
+
+
+def post(url: str, body: bytes, headers: dict[str, str], timeout: float, *, allow_private: bool = False) -> Answer:
+    """One POST, no redirects followed (a 3xx is a final answer), the whole call bounded by `timeout`.
+
+    The host is resolved and checked first (webhooks.public_addresses) unless `allow_private`: an
+    address we refuse to call ends the delivery (`final`). `timeout` bounds each socket read AND the
+    whole call (resolving, connecting, sending, reading): the watchdog shuts the socket at the
+    deadline, so a receiver that drips a byte now and then cannot hold a thread for longer (it counts
+    as a timeout, retried)."""
     started = time.monotonic()
+
+    def took() -> int:
+        return int((time.monotonic() - started) * 1000)
+
     parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    address = None
+    if not allow_private:
+        try:
+            address = webhooks.public_addresses(host.rstrip("."), port)[0]
+        except webhooks.ForbiddenAddress as exc:
+            return Answer(None, f"refused: {exc}"[:500], None, took(), final=True)
     cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    conn = cls(parts.hostname or "", parts.port, timeout=timeout)
+    conn = cls(host, parts.port, timeout=timeout)
+    if address is not None:
+        _pin(conn, address)
+    expired = threading.Event()
+
+    def cut() -> None:
+        expired.set()
+        sock = conn.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a blocked recv or send at once
+
+    watch = WATCHDOG.arm(max(timeout - (time.monotonic() - started), 0.0), cut)
     try:
         conn.request("POST", path, body=body, headers=headers)
         response = conn.getresponse()
         response.read(64 * 1024)  # the answer's body is not kept
+        if expired.is_set():  # what was read was cut short by the deadline: not an answer
+            return Answer(None, f"timeout: the whole call took over {timeout:g} s", None, took())
         retry_after = response.getheader("Retry-After")
         return Answer(response.status, None if response.status < 300 else f"HTTP {response.status}",
-                      float(retry_after) if retry_after and retry_after.isdigit() else None,
-                      int((time.monotonic() - started) * 1000))
+                      float(retry_after) if retry_after and retry_after.isdigit() else None, took())
     except TimeoutError:
-        return Answer(None, "timeout", None, int((time.monotonic() - started) * 1000))
+        return Answer(None, "timeout", None, took())
     except (OSError, http.client.HTTPException) as exc:
-        return Answer(None, f"{type(exc).__name__}: {exc}"[:500], None, int((time.monotonic() - started) * 1000))
+        if expired.is_set():
+            return Answer(None, f"timeout: the whole call took over {timeout:g} s", None, took())
+        return Answer(None, f"{type(exc).__name__}: {exc}"[:500], None, took())
     finally:
+        WATCHDOG.disarm(watch)
         conn.close()
 
 
@@ -135,8 +238,9 @@ RECORD = (update(_deliveries)
 
 class Dispatcher:
     def __init__(self, sessions: Callable[[], Session], settings: Settings, *, now: Callable[[], datetime],
-                 poster: Poster = post, rng: random.Random | None = None) -> None:
-        self.sessions, self.settings, self.now, self.poster = sessions, settings, now, poster
+                 poster: Poster | None = None, rng: random.Random | None = None) -> None:
+        self.sessions, self.settings, self.now = sessions, settings, now
+        self.poster: Poster = poster or functools.partial(post, allow_private=bool(settings.webhook_allow_private))
         self.rng = rng or random.Random()
         with sessions() as session:
             self.postgresql = session.get_bind().dialect.name == "postgresql"
@@ -162,11 +266,14 @@ class Dispatcher:
             until = now + timedelta(hours=self.settings.webhook_retry_hours)
             subs = list(session.execute(select(WebhookSubscription.id, WebhookSubscription.events)
                                         .where(WebhookSubscription.active.is_(True))))
+            # A replay or a redelivery may have queued an event before its fan-out: not twice (unique).
+            queued = set(session.execute(select(WebhookDelivery.subscription_id, WebhookDelivery.event_id)
+                                         .where(WebhookDelivery.event_id.in_([e.id for e in events]))).tuples())
             rows = [{"id": new_id(), "subscription_id": sub_id, "event_id": e.id,
                      "resource_key": f"{e.resource_kind}:{e.resource_id}", "sequence": e.sequence,
                      "status": DeliveryStatus.pending, "attempts": 0, "next_attempt_at": now, "retry_until": until,
                      "created_at": now}
-                    for e in events for sub_id, types in subs if e.type in types]
+                    for e in events for sub_id, types in subs if e.type in types and (sub_id, e.id) not in queued]
             if rows:
                 session.execute(insert(WebhookDelivery), rows)
             session.execute(update(Event).where(Event.id.in_([e.id for e in events])).values(fanned_out_at=now),

@@ -28,7 +28,7 @@ from services.people.identity import Principal
 
 GAP_SECONDS = 30.0
 POLL_LIMIT = 1000
-REPLAY_LIMIT = 5000
+REPLAY_PAGE = 500  # the replay is read and written in pages of this many, however long it is
 ME, ADMIN = "me", "admin"
 
 
@@ -69,11 +69,24 @@ def audience_of(session: Session, principal: Principal, stream: str) -> Audience
     return Audience(agency_id=agency_id)
 
 
-def replay(session: Session, audience: Audience, after: int, *, now: datetime, hours: float) -> list[Event]:
-    """What the caller missed since event `after`, within the replay window, oldest first."""
+def replay(session: Session, audience: Audience, after: int, *, now: datetime, hours: float,
+           limit: int | None = None) -> list[Event]:
+    """One page of what the caller missed since event `after`, within the replay window, oldest first.
+    A full page means there may be more: ask again after its last id (`replay_pages`)."""
     return list(session.scalars(select(Event).where(audience.where(), Event.id > after,
                                                     Event.occurred_at >= now - timedelta(hours=hours))
-                                .order_by(Event.id).limit(REPLAY_LIMIT)))
+                                .order_by(Event.id).limit(limit or REPLAY_PAGE)))
+
+
+def replay_pages(session: Session, audience: Audience, after: int, *, now: datetime, hours: float) -> Any:
+    """Every page of the replay in turn (nothing is cut: a client away for a busy day gets all of it)."""
+    while True:
+        page = replay(session, audience, after, now=now, hours=hours)
+        if page:
+            yield page
+        if len(page) < REPLAY_PAGE:
+            return
+        after = page[-1].id
 
 
 def unread_counts(session: Session, user_ids: set[str]) -> dict[str, int]:
@@ -145,15 +158,18 @@ def follow(sessions: Any, audience: Audience, after: int | None, *, unread_of: s
         poller = Poller()
         poller.start(session)
         yield RETRY
+        replayed: set[int] = set()
         if after is not None:
-            for event in replay(session, audience, after, now=now, hours=replay_hours):
-                yield sse(event)
+            for page in replay_pages(session, audience, after, now=now, hours=replay_hours):
+                for event in page:
+                    replayed.add(event.id)
+                    yield sse(event)
         if unread_of is not None:
             yield sse_unread(unread_counts(session, {unread_of})[unread_of])
         session.rollback()
         ends, beat = time.monotonic() + seconds, time.monotonic()
         while time.monotonic() < ends:
-            mine = [e for e in poller.poll(session) if audience.sees(e)]
+            mine = [e for e in poller.poll(session) if audience.sees(e) and e.id not in replayed]
             session.expunge_all()
             session.rollback()
             for event in mine:

@@ -50,6 +50,7 @@ class Principal:
     agency_code: str | None
     eid_level: int
     family_id: str | None = None  # the refresh-token family (session) the token was issued in
+    expires_at: int | None = None  # the token's `exp` (unix seconds): a live stream ends then
 
     def has(self, role: str) -> bool:
         return role in self.roles
@@ -255,7 +256,8 @@ def verify_access_token(token: str, *, settings: Settings) -> Principal:
         raise Unauthorized("invalid access token")
     family = claims.get("fam")
     return Principal(user_id=claims["sub"], roles=tuple(roles), agency_code=claims.get("agency_code"),
-                     eid_level=int(claims.get("eid_level", 1)), family_id=family if isinstance(family, str) else None)
+                     eid_level=int(claims.get("eid_level", 1)), family_id=family if isinstance(family, str) else None,
+                     expires_at=int(claims["exp"]))
 
 
 def profile(session: Session, user_id: str) -> Profile:

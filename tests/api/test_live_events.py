@@ -6,21 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from api.context import state_of
 from api.stream import StreamServer
+from services.clock import clock
 from services.events import log as events
 from services.models import Event, User
 from tests.dossier_helpers import FEE, act, official_of, submitted
 from tests.event_helpers import SseClient
-from tests.helpers import OFFICIAL, OTHER, bearer, sign_in
+from tests.helpers import CITIZEN, OFFICIAL, OTHER, bearer, sign_in
 
 ME, AGENCY = "/api/v1/me/events", "/api/v1/admin/events"
 ELSEWHERE = {**OFFICIAL, "cccd": "048078009999", "full_name": "Lê Văn Khác"}
@@ -141,6 +144,94 @@ def test_last_event_id_replays_what_was_missed(client, session, live):
         stream.close()
 
 
+def record_mine(session, user_id: str, count: int, prefix: str = "replay") -> list[int]:
+    found = [events.record(session, "dossier.status_changed", "dossier", f"{prefix}-{i}", {"i": i}, sequence=1,
+                           user_id=user_id) for i in range(count)]
+    session.commit()
+    return [e.id for e in found]
+
+
+def test_a_long_replay_is_sent_page_by_page_not_cut(client, session, live, monkeypatch):
+    from services.events import stream as streams
+
+    monkeypatch.setattr(streams, "REPLAY_PAGE", 3, raising=False)
+    monkeypatch.setattr(streams, "REPLAY_LIMIT", 3, raising=False)  # the name the replay was once cut at
+    with live.lock:
+        me = sign_in(client)
+        user_id = session.scalar(select(User.id).where(User.cccd == CITIZEN["cccd"]))
+        ids = record_mine(session, user_id, 10)
+    stream = live.open(me, last_event_id=str(ids[0] - 1))
+    try:
+        assert [int(m.id) for m in dossier_events(stream)] == ids
+    finally:
+        stream.close()
+
+
+def test_live_events_the_replay_already_sent_are_not_sent_again(client, session, live):
+    """The poller had not reached the missed events when the replay read them: it hands them over
+    afterwards, and the stream skips them (ids at or below the last replayed one)."""
+    with live.lock:
+        me = sign_in(client)
+        user_id = session.scalar(select(User.id).where(User.cccd == CITIZEN["cccd"]))
+        ids = record_mine(session, user_id, 4)
+    stream = live.open(me, last_event_id=str(ids[0] - 1))
+    try:
+        assert stream.until(lambda m: m.event == "unread_count", 3) is not None  # after the replay
+        with live.lock:
+            live.server.poller.high = ids[0] - 1  # as if it had not polled them yet: they come again
+            live.server.poller.gaps.clear()
+            newer = record_mine(session, user_id, 1, "newer")
+        assert [int(m.id) for m in dossier_events(stream)] == newer
+    finally:
+        stream.close()
+
+
+def ended(stream: SseClient, within: float) -> float | None:
+    """Seconds until the server closed the stream (heartbeats read and skipped), or None if it stayed open."""
+    started = time.monotonic()
+    while time.monotonic() - started < within:
+        try:
+            if not stream._fill(within - (time.monotonic() - started)):
+                return None
+        except EOFError:
+            return time.monotonic() - started
+        stream.buffer = b""
+    return None
+
+
+def test_a_stream_ends_at_its_tokens_own_expiry(client, session, live):
+    """Not access_token_ttl from connecting: a token with 2 s left gives a stream of 2 s."""
+    ttl = state_of(client.application).runtime.settings.access_token_ttl
+    with live.lock:
+        clock.freeze(datetime.now(UTC) - timedelta(seconds=ttl - 2))  # issued ttl-2 s ago: 2 s left
+        me = sign_in(client)
+        clock.reset()
+    stream = live.open(me)
+    try:
+        assert stream.status == 200
+        took = ended(stream, 6.0)
+        assert took is not None and took < 3.5, took
+    finally:
+        stream.close()
+
+
+def test_a_signed_out_session_loses_its_stream_at_the_next_heartbeat(client, session, live, monkeypatch):
+    monkeypatch.setattr(live.server.runtime.revocations, "ttl", 0.0)  # no cache: each check reads
+    with live.lock:
+        me = sign_in(client)
+    stream = live.open(me)
+    try:
+        assert stream.next(2).data == {"unread_count": 0}
+        assert ended(stream, 1.5) is None  # heartbeats, still open
+        with live.lock:
+            assert client.post("/api/v1/auth/logout", json={"refresh_token": me["refresh_token"]},
+                               headers=bearer(me)).status_code == 204
+        took = ended(stream, 4.0)
+        assert took is not None and took < 2.5, took  # the heartbeat is 1 s here
+    finally:
+        stream.close()
+
+
 def test_streams_refuse_the_unsigned_and_the_unknown(client, session, live):
     with live.lock:
         citizen = sign_in(client)
@@ -190,3 +281,33 @@ def test_the_flask_endpoint_streams_and_replays_for_make_run(client, session):
     response.close()
     assert text.startswith("retry: 3000") and "event: dossier.status_changed" in text and '"unread_count"' in text
     assert client.get(AGENCY, headers=bearer(me)).status_code == 403
+
+
+def test_in_production_the_api_servers_send_streams_to_the_stream_server(client, session, make_app):
+    """A stream in a sync gunicorn worker would hold it for minutes: production answers 503 at once."""
+    me, official = sign_in(client), official_of(client, session)
+    production = make_app(env="production").test_client()
+    for path, tokens in ((ME, me), (AGENCY, official)):
+        response = production.get(path, headers={**bearer(tokens), "Accept-Language": "en"})
+        assert response.status_code == 503 and response.headers["Retry-After"] == "30", response.data
+        assert response.json["code"] == "service_unavailable" and "events stream" in response.json["detail"]
+
+
+def test_the_stream_server_answers_its_health_probe(live):
+    probe = live.open(None, "/healthz")
+    assert probe.status == 200 and json.loads(probe.body)["status"] == "ok"
+
+
+def test_an_idle_stream_gets_a_heartbeat_comment(client, session, live):
+    """stream_heartbeat_seconds is 1 s here: a comment line comes within it on a stream with no events."""
+    with live.lock:
+        me = sign_in(client)
+    stream = live.open(me)
+    try:
+        assert stream.next(2).data == {"unread_count": 0}
+        started = time.monotonic()
+        while b": heartbeat\n\n" not in stream.buffer and time.monotonic() - started < 3:
+            stream._fill(0.2)
+        assert b": heartbeat\n\n" in stream.buffer and time.monotonic() - started < 2.0
+    finally:
+        stream.close()

@@ -136,6 +136,111 @@ def test_a_url_that_is_not_http_or_is_this_server_is_422(client, admin, settings
     assert response.status_code == 422 and "url" in response.json["errors"], response.json
 
 
+@pytest.mark.parametrize("url", ["{base}/anything", "http://127.0.0.1.:{port}/h", "http://localhost.:{port}/h",
+                                 "http://LOCALHOST:{port}/h", "http://2130706433:{port}/h", "http://0x7f.1:{port}/h"])
+def test_this_server_under_another_spelling_is_422_even_where_private_addresses_are_allowed(client, admin, settings,
+                                                                                          url):
+    assert settings.webhook_allow_private is True  # tests and development: receivers on 127.0.0.1
+    url = url.format(base=settings.base_url, port=settings.base_url.rsplit(":", 1)[1])
+    response = client.post("/api/v1/admin/webhooks", headers=bearer(admin),
+                           json={"url": url, "events": ["dossier.submitted"]})
+    assert response.status_code == 422 and "url" in response.json["errors"], (url, response.json)
+
+
+PARTNER = "partner.example"
+
+
+@pytest.fixture
+def dns(monkeypatch) -> dict[str, list[str]]:
+    """What `partner.example` resolves to (no network in tests); other names resolve as usual."""
+    from services.events import webhooks
+
+    answers = {PARTNER: ["93.184.215.14"]}
+    real = getattr(webhooks, "resolve", None)
+    monkeypatch.setattr(webhooks, "resolve", lambda host, port: answers[host] if host in answers else real(host, port),
+                        raising=False)
+    return answers
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:9/h", "http://127.0.0.2/h", "http://2130706433/h", "http://0x7f.1/h", "http://017700000001/h",
+    "http://[::ffff:127.0.0.1]/h", "http://[::1]/h", "http://localhost/h", "http://localhost./h",
+    "http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/h", "http://10.0.0.5/h", "http://172.16.3.4/h",
+    "http://192.168.1.1/h", "http://100.64.0.1/h", "http://0.0.0.0/h", "http://[::]/h", "http://224.0.0.1/h",
+    "http://no-such-host.invalid/h", "http://partner.example/h"])
+def test_private_loopback_link_local_and_odd_addresses_are_422_in_production(client, admin, make_app, dns, url):
+    dns[PARTNER] = ["93.184.215.14", "10.1.2.3"]  # one bad address among the answers is enough
+    strict = make_app(webhook_allow_private=False).test_client()
+    response = strict.post("/api/v1/admin/webhooks", headers=bearer(admin),
+                           json={"url": url, "events": ["dossier.submitted"]})
+    assert response.status_code == 422 and "url" in response.json["errors"], (url, response.json)
+
+
+def test_a_public_address_is_accepted_in_production(client, admin, make_app, dns):
+    strict = make_app(webhook_allow_private=False).test_client()
+    for url in ("https://partner.example/hook", "https://8.8.8.8/hook"):
+        response = strict.post("/api/v1/admin/webhooks", headers=bearer(admin),
+                               json={"url": url, "events": ["dossier.submitted"]})
+        assert response.status_code == 201, (url, response.json)
+
+
+def test_production_settings_refuse_private_addresses_and_development_allows_them():
+    from services.settings import Settings
+
+    assert Settings(env="development").webhook_allow_private is True
+    assert Settings(env="test").webhook_allow_private is True
+    assert Settings(env="production").webhook_allow_private is False
+    assert Settings.from_env({"SMARTQN_WEBHOOK_ALLOW_PRIVATE": "false"}).webhook_allow_private is False
+
+
+def test_a_name_that_now_resolves_to_loopback_is_not_called_and_the_delivery_ends(client, session, admin, citizen,
+                                                                                 make_app, receiver, dns, app):
+    """DNS rebinding: public when the admin registered it, 127.0.0.1 when the worker sends."""
+    clock.freeze(clock.now())
+    port = receiver.url.split(":")[2].split("/")[0]
+    strict = make_app(webhook_allow_private=False).test_client()
+    created = strict.post("/api/v1/admin/webhooks", headers=bearer(admin),
+                          json={"url": f"http://{PARTNER}:{port}/hook", "events": ["dossier.submitted"]})
+    assert created.status_code == 201, created.json
+    receiver.secret = created.json["secret"]
+    dns[PARTNER] = ["127.0.0.1"]  # the receiver listens there: a worker that followed DNS would reach it
+    submitted(client, citizen)
+    dispatcher = dispatcher_for(app, webhook_allow_private=False)
+    try:
+        dispatcher.drain()
+    finally:
+        dispatcher.close()
+    assert receiver.arrivals == [] and receiver.refused == []
+    delivery = session.scalar(select(WebhookDelivery).where(WebhookDelivery.subscription_id == created.json["id"]))
+    session.refresh(delivery)
+    assert delivery.status == DeliveryStatus.failed and delivery.attempts == 1  # not retried
+    attempts = client.get(f"/api/v1/admin/webhooks/{created.json['id']}/deliveries", headers=bearer(admin)).json
+    [attempt] = attempts["items"]
+    assert attempt["status_code"] is None and "127.0.0.1" in attempt["error"] and "loopback" in attempt["error"]
+
+
+def test_the_worker_connects_to_the_address_it_checked(client, session, admin, citizen, receiver, dns, app,
+                                                       monkeypatch):
+    """The name is resolved once per POST, checked, and the socket goes to that address (no second lookup
+    that a rebinding DNS server could answer differently); the URL keeps its name."""
+    from services.events import webhooks
+
+    clock.freeze(clock.now())
+    monkeypatch.setattr(webhooks, "why_forbidden", lambda address: None)  # 127.0.0.1 stands for a public one
+    dns[PARTNER] = ["127.0.0.1"]
+    port = receiver.url.split(":")[2].split("/")[0]
+    created = client.post("/api/v1/admin/webhooks", headers=bearer(admin),
+                          json={"url": f"http://{PARTNER}:{port}/hook", "events": ["dossier.submitted"]})
+    receiver.secret = created.json["secret"]
+    submitted(client, citizen)
+    dispatcher = dispatcher_for(app, webhook_allow_private=False)
+    try:
+        dispatcher.drain()
+    finally:
+        dispatcher.close()
+    assert len(receiver.arrivals) == 1  # partner.example itself does not resolve here
+
+
 def test_unknown_event_types_and_empty_lists_are_422_and_citizens_are_refused(client, admin, citizen):
     for events in ([], ["dossier.eaten"]):
         response = client.post("/api/v1/admin/webhooks", headers=bearer(admin),
@@ -322,6 +427,52 @@ def test_replay_re_sends_a_period_in_order(client, session, admin, citizen, rece
     assert receiver.ids == first + first  # the same ids: the receiver drops them as already seen
 
 
+def test_replay_queues_in_batches_one_transaction_each_with_bulk_inserts(client, session, admin, citizen, receiver,
+                                                                        dispatcher, app, monkeypatch):
+    """Batches of REPLAY_BATCH (2 here; 1,000 in use), each one transaction with one INSERT; events not
+    fanned out yet are queued by the replay and not again by the fan-out."""
+    from sqlalchemy import event as sa_event
+
+    from services.events import webhooks
+
+    monkeypatch.setattr(webhooks, "REPLAY_BATCH", 2, raising=False)
+    real, transactions = webhooks.transaction, []
+
+    def counted(s):
+        transactions.append(s.info.get("tx_depth", 0))
+        return real(s)
+
+    monkeypatch.setattr(webhooks, "transaction", counted)
+    sub = subscribe(client, admin, receiver)
+    official = official_of(client, session)
+    dossier = submitted(client, citizen)
+    for action in ("receive", "start_processing"):
+        act(client, official, dossier["id"], action)
+    submitted(client, citizen)  # 4 events, not fanned out: the replay creates their deliveries
+    inserts = []
+    engine = session.get_bind().engine
+
+    def count(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("INSERT INTO WEBHOOK_DELIVERIES"):
+            inserts.append(statement)
+
+    sa_event.listen(engine, "before_cursor_execute", count)
+    transactions.clear()
+    try:
+        since = (clock.now() - timedelta(minutes=5)).isoformat()
+        result = app.test_cli_runner().invoke(args=["events", "replay", "--since", since, "--subscription",
+                                                    sub["id"]])
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
+    assert result.exit_code == 0 and "queued: 4" in result.output, result.output
+    assert transactions.count(0) == 4  # 2 + 2 + an empty last batch, then the audit entry: 4 outermost
+    assert len(inserts) == 2  # one per batch that had events, not one per event
+    dispatcher.drain()
+    assert sorted(receiver.ids) == sorted({*receiver.ids}) and len(receiver.ids) == 4
+    mine = [a.event["sequence"] for a in receiver.arrivals if a.event["data"]["dossier_id"] == dossier["id"]]
+    assert mine == sorted(mine) and len(mine) == 3
+
+
 def test_a_subscription_failing_for_24_hours_is_deactivated_and_admins_told(client, session, admin, citizen,
                                                                             receiver, dispatcher):
     sub = subscribe(client, admin, receiver)
@@ -359,3 +510,39 @@ def test_a_successful_payment_writes_payment_succeeded_once(client, session, cit
     paid = [e for e in events_of(session, dossier["id"]) if e.type == "payment.succeeded"]
     assert len(paid) == 1 and paid[0].data["payment_id"] == payment["id"]
     assert paid[0].data["amount_vnd"] == payment["amount_vnd"] and paid[0].data["receipt_no"].startswith("BL-")
+
+
+def test_a_receiver_that_drips_its_answer_is_cut_at_the_whole_call_deadline():
+    """One byte every 0.5 s never trips a per-read timeout of 1.5 s; the call's deadline cuts it."""
+    import socket
+    import threading
+
+    from services.events.delivery import post
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nX-Drip: ")
+            for _ in range(40):  # 20 s of answer, if nobody hangs up
+                if stop.wait(0.5):
+                    return
+                try:
+                    conn.sendall(b"x")
+                except OSError:
+                    return
+
+    threading.Thread(target=drip, daemon=True).start()
+    started = time.monotonic()
+    try:
+        answer = post(f"http://127.0.0.1:{listener.getsockname()[1]}/hook", b"{}", {}, 1.5, allow_private=True)
+    finally:
+        stop.set()
+        listener.close()
+    took = time.monotonic() - started
+    assert took < 2.5, took
+    assert answer.status_code is None and answer.error is not None and "timeout" in answer.error
+    assert answer.retryable and 1400 <= answer.duration_ms < 2500

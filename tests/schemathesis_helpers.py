@@ -26,8 +26,10 @@ schemathesis.openapi.format(
 # document types, a CCCD that agrees with the birth date and gender, a wallet paper's document type
 # from the catalog and its expiry not before its issue. Only on these operations is "valid data is
 # accepted" not checked. Field reports: a location inside the province, a photo for some categories, a
-# bbox west < east and south < north at most 0.5° a side, a new category's required fields.
-CROSS_FIELD = {"/api/v1/admin/stats", "/api/v1/admin/stats.csv", "/api/v1/admin/stats/weekly",
+# bbox west < east and south < north at most 0.5° a side, a new category's required fields. A webhook's
+# URL must name a public host (resolved), written plainly, that is not this server.
+CROSS_FIELD = {"/api/v1/admin/webhooks", "/api/v1/admin/webhooks/{webhook_id}",
+               "/api/v1/admin/stats", "/api/v1/admin/stats.csv", "/api/v1/admin/stats/weekly",
                "/api/v1/admin/procedures", "/api/v1/admin/procedures/{code}", "/mock-eid/token",
                "/api/v1/me/wallet", "/api/v1/reports", "/api/v1/public/reports",
                "/api/v1/admin/report-categories/{code}", "/open311/v2/requests.json", "/api/v1/admin/stats/reports",

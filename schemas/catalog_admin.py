@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -22,7 +25,7 @@ def printable(value: str) -> None:
         raise ma.ValidationError("Printable text only, on one line.")
 
 
-NAME = [validate.Length(2, 300), printable]
+NAME: list[Callable[[Any], Any]] = [validate.Length(2, 300), printable]
 
 
 class ProcedurePatchSchema(ma.Schema):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
@@ -16,8 +19,21 @@ class DocumentInSchema(ma.Schema):
     mandatory = StrictBoolean(load_default=True)
 
 
+def printable(value: str) -> None:
+    # isprintable() is False for control characters (tab, newline, DEL, C1) and lone surrogates.
+    if not value.isprintable():
+        raise ma.ValidationError("Printable text only, on one line.")
+
+
+NAME: list[Callable[[Any], Any]] = [validate.Length(2, 300), printable]
+
+
 class ProcedurePatchSchema(ma.Schema):
-    name = fields.String(validate=validate.Length(2, 300))
+    name = fields.String(validate=NAME)
+    name_en = fields.String(allow_none=True, validate=NAME, metadata={
+        "description": "the English name, shown under `Accept-Language: en` and in English notifications; "
+                       "null: none (Vietnamese everywhere)",
+        "example": "Certificate of marital status"})
     field = fields.String(validate=validate.Length(1, 120))
     agency_code = fields.String(validate=validate.Length(1, 40))
     processing_days = WholeNumber(validate=validate.Range(0, 365))
@@ -32,7 +48,7 @@ class ProcedurePatchSchema(ma.Schema):
 
 class ProcedureCreateSchema(ProcedurePatchSchema):
     code = fields.String(required=True, validate=validate.Regexp(r"^[0-9A-Za-z.\-]{1,40}$"))
-    name = fields.String(required=True, validate=validate.Length(2, 300))
+    name = fields.String(required=True, validate=NAME)
     field = fields.String(required=True, validate=validate.Length(1, 120))
     agency_code = fields.String(required=True, validate=validate.Length(1, 40))
     processing_days = WholeNumber(required=True, validate=validate.Range(0, 365))
@@ -44,6 +60,8 @@ class ProcedureCreateSchema(ProcedurePatchSchema):
 
 class AdminProcedureSchema(ProcedureSchema):
     active = fields.Boolean(required=True)
+    name_en = fields.String(required=True, allow_none=True, metadata={
+        "description": "the English name (`name` is the Vietnamese one here); null when there is none"})
 
 
 class AdminProcedurePageSchema(PageSchema):

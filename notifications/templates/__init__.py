@@ -35,10 +35,15 @@ class _Missing(dict):
 
 
 def render(kind: str, params: dict[str, Any], lang: str = "vi") -> tuple[str, str]:
-    """(title, body) of a notification in `lang` (Vietnamese when the language is unknown)."""
-    texts = _texts(lang if lang in LANGUAGES else "vi")
+    """(title, body) of a notification in `lang` (Vietnamese when the language is unknown). In English a
+    param `x` is shown as its `x_en` (e.g. `procedure_en`, the catalog's English name) where the row has
+    one; older rows and names without a translation stay in Vietnamese."""
+    lang = lang if lang in LANGUAGES else "vi"
+    texts = _texts(lang)
     title, body = texts[kind]
     values = _Missing({k: v for k, v in params.items() if v is not None})
+    if lang != "vi":
+        values.update({k: values[f"{k}_{lang}"] for k in list(values) if f"{k}_{lang}" in values})
     return title.format_map(values), body.format_map(values)
 
 

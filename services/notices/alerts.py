@@ -29,7 +29,9 @@ def local_time(value: datetime | None, pattern: str) -> str | None:
 
 
 def dossier_params(dossier: Dossier, **extra: Any) -> dict[str, Any]:
-    return {"code": dossier.code, "procedure": dossier.procedure.name, "agency": dossier.agency.name,
+    # procedure_en: the English name where the catalog has one; templates.render picks it in English.
+    return {"code": dossier.code, "procedure": dossier.procedure.name, "procedure_en": dossier.procedure.name_en,
+            "agency": dossier.agency.name,
             "status": dossier.status,
             "due_date": local_time(dossier.due_at, "%d/%m/%Y"),
             "due_time": local_time(dossier.due_at, "%H:%M %d/%m/%Y"), **extra}

@@ -182,13 +182,16 @@ def forged_tokens(app, settings, client):
         "garbage": "x" * 50,
         "invalid_cccd": signed(app, claims(settings, cccd="049185001234")),  # digit says 1900s female
         "eid_level_3": signed(app, claims(settings, eid_level=3)),
+        # Signed by the provider, but no column can hold the name (a 500 before, on PostgreSQL).
+        "name_with_nul": signed(app, claims(settings, name="Nguyễn Văn\x00 An")),
+        "name_with_surrogate": signed(app, claims(settings, name="Nguyễn Văn \ud800An")),
         "access_token_as_eid": sign_in(client, OTHER)["access_token"],
     }
 
 
 ATTACKS = ["alg_none", "hs256_with_public_key", "other_key_known_kid", "unknown_kid", "no_kid", "expired",
            "not_yet_valid", "not_before", "wrong_aud", "wrong_iss", "missing_exp", "payload_changed", "malformed",
-           "garbage", "invalid_cccd", "eid_level_3", "access_token_as_eid"]
+           "garbage", "invalid_cccd", "eid_level_3", "access_token_as_eid", "name_with_nul", "name_with_surrogate"]
 
 
 @pytest.mark.parametrize("attack", ATTACKS)

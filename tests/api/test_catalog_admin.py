@@ -50,6 +50,40 @@ def test_bad_procedures_are_422_naming_the_problem(client, admin, change, field)
     assert response.status_code == 422 and field in response.json["errors"], response.json
 
 
+def test_the_english_name_is_set_changed_and_cleared(client, admin):
+    english = {"Accept-Language": "en"}
+    created = client.post("/api/v1/admin/procedures", headers=bearer(admin),
+                          json={**NEW, "name_en": "Test certificate"})
+    assert created.status_code == 201, created.json
+    assert (created.json["name"], created.json["name_en"]) == (NEW["name"], "Test certificate")
+    assert client.get("/api/v1/procedures/9.000001", headers=english).json["name"] == "Test certificate"
+    assert client.get("/api/v1/procedures/9.000001").json["name"] == NEW["name"]
+
+    before = client.get("/api/v1/procedures", headers=english)
+    changed = client.patch("/api/v1/admin/procedures/9.000001", headers=bearer(admin),
+                           json={"name_en": "Certificate of testing"})
+    assert changed.status_code == 200 and changed.json["name_en"] == "Certificate of testing", changed.json
+    # The catalog revision moved: the cached list is not "not modified", and it shows the new name.
+    after = client.get("/api/v1/procedures", headers={**english, "If-None-Match": before.headers["ETag"]},
+                       query_string={"q": "thu nghiem"})
+    assert after.status_code == 200 and after.json["items"][0]["name"] == "Certificate of testing"
+    listed = client.get("/api/v1/admin/procedures", headers=bearer(admin), query_string={"limit": 100}).json["items"]
+    assert {p["code"]: p["name_en"] for p in listed}["9.000001"] == "Certificate of testing"
+
+    cleared = client.patch("/api/v1/admin/procedures/9.000001", headers=bearer(admin), json={"name_en": None})
+    assert cleared.status_code == 200 and cleared.json["name_en"] is None
+    assert client.get("/api/v1/procedures/9.000001", headers=english).json["name"] == NEW["name"]
+
+
+@pytest.mark.parametrize("name_en", ["", "x", "A" * 301, "Two\nlines", "Tab\there", "Bell\x07", 42])
+def test_a_bad_english_name_is_422(client, admin, name_en):
+    created = client.post("/api/v1/admin/procedures", headers=bearer(admin), json={**NEW, "name_en": name_en})
+    assert created.status_code == 422 and "name_en" in created.json["errors"], created.json
+    changed = client.patch(f"/api/v1/admin/procedures/{SIMPLE['code']}", headers=bearer(admin),
+                           json={"name_en": name_en})
+    assert changed.status_code == 422 and "name_en" in changed.json["errors"], changed.json
+
+
 def test_an_invalid_json_schema_is_named(client, admin):
     bad = {**NEW, "form_schema": {"type": "object", "properties": {"x": {"type": "nonsense"}}}}
     message = client.post("/api/v1/admin/procedures", headers=bearer(admin), json=bad).json["errors"]["form_schema"][0]

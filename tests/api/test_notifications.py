@@ -134,6 +134,23 @@ def test_the_inbox_speaks_the_request_language(client, session, citizen):
                           "document_id": vi["data"]["document_id"]}
 
 
+def test_an_english_inbox_names_the_procedure_in_english(client, session, citizen):
+    dossier = submitted(client, citizen)
+    [vi] = inbox(client, citizen, "vi", limit=1)["items"]
+    [en] = inbox(client, citizen, "en", limit=1)["items"]
+    assert en["body"] == ("Your Certificate of marital status dossier was sent to the agency. "
+                          "Please wait for it to be received.")
+    assert "Cấp Giấy xác nhận tình trạng hôn nhân" in vi["body"]
+    # A row written before procedure_en existed, and a procedure without an English name: Vietnamese.
+    note = session.get(Notification, en["id"])
+    note.params = {k: v for k, v in note.params.items() if k != "procedure_en"}
+    session.flush()
+    [old] = inbox(client, citizen, "en", limit=1)["items"]
+    assert old["body"] == ("Your Cấp Giấy xác nhận tình trạng hôn nhân dossier was sent to the agency. "
+                           "Please wait for it to be received.")
+    assert dossier["code"] in old["title"]
+
+
 def test_officials_hear_of_new_submissions_and_resubmissions(client, session, citizen):
     official = official_of(client, session)
     dossier = submitted(client, citizen)

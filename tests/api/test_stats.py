@@ -144,6 +144,16 @@ def test_the_overdue_list_is_most_late_first(client, crafted, admin):
     assert items[0]["applicant_name"] == "Mai Thị Hoa"
 
 
+def test_the_overdue_list_names_procedures_in_the_request_language(client, session, crafted, admin):
+    token = admin()
+    names = {d.id: (d.procedure.name, d.procedure.name_en) for d in session.scalars(select(Dossier))}
+    for lang, pick in (("en", 1), ("vi", 0)):
+        items = client.get("/api/v1/admin/overdue", headers={**bearer(token), "Accept-Language": lang},
+                           query_string={"agency_code": A}).json["items"]
+        assert items and all(names[i["id"]][1] for i in items)  # procedures with an English name
+        assert [i["procedure_name"] for i in items] == [names[i["id"]][pick] for i in items], lang
+
+
 def test_weekly_series_in_local_weeks(client, session, crafted, admin):
     # Two more arrivals around the last local week boundary of November: Sunday 29th 23:30 belongs to
     # the week of the 23rd, Monday 30th 00:10 to the week of the 30th (both are the 29th in UTC).

@@ -58,6 +58,8 @@ def test_a_status_change_reaches_every_device_in_its_language(client, session, c
     [to_vi], [to_en] = fcm.to(vi), fcm.to(en)
     assert to_vi["notification"]["title"] == f"Đã nộp hồ sơ {dossier['code']}"
     assert to_en["notification"]["title"] == f"Dossier {dossier['code']} submitted"
+    assert to_en["notification"]["body"].startswith("Your Certificate of marital status dossier was sent")
+    assert to_vi["notification"]["body"].startswith("Hồ sơ Cấp Giấy xác nhận tình trạng hôn nhân đã được gửi")
     note_id = to_vi["data"]["notification_id"]
     assert to_vi["data"] == {"kind": "dossier.submitted", "dossier_id": dossier["id"], "dossier_code": dossier["code"],
                              "status": "submitted", "notification_id": note_id}

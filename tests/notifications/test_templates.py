@@ -29,3 +29,13 @@ def test_rendering_fills_parameters_and_never_fails_for_a_missing_one():
     assert title == "Hồ sơ H47-1 đã được tiếp nhận" and body.endswith("Hạn trả kết quả: 01/12/2026.")
     assert templates.render("dossier.rejected", {"code": "X"}, "en")[1] == "Your – dossier was not granted. Reason: –"
     assert templates.render("dossier.completed", {"code": "X", "procedure": "P"}, "fr")[0].startswith("Hồ sơ")
+
+
+def test_english_picks_the_english_twin_of_a_parameter_where_there_is_one():
+    params = {"code": "X", "procedure": "Khai sinh", "procedure_en": "Birth registration"}
+    assert templates.render("dossier.completed", params, "en")[1].startswith("Your Birth registration dossier")
+    assert templates.render("dossier.completed", params, "vi")[1].startswith("Hồ sơ Khai sinh ")
+    assert templates.render("dossier.completed", params, "fr")[1].startswith("Hồ sơ Khai sinh ")
+    # A procedure without an English name (null), or a row from before: the Vietnamese name.
+    for old in ({**params, "procedure_en": None}, {"code": "X", "procedure": "Khai sinh"}):
+        assert templates.render("dossier.completed", old, "en")[1].startswith("Your Khai sinh dossier")

@@ -299,6 +299,8 @@ def main() -> int:
     parser.add_argument("--drop", action="store_true", help="drop the kept databases and exit")
     parser.add_argument("--throughput-only", action="store_true",
                         help="only the wrk runs on the 1M database (no queue samples, no statistics)")
+    parser.add_argument("--in-process-only", action="store_true",
+                        help="only the queue samples and the statistics (no wrk runs)")
     parser.add_argument("--short", action="store_true", help="CI smoke: the 10k database on both sides, a few "
                         "samples, 1 s wrk runs (skipped without wrk), no targets")
     args = parser.parse_args()
@@ -317,7 +319,8 @@ def main() -> int:
         if not args.throughput_only:
             small, _ = in_process(small_url, tmp, args.samples)
             large, stats_ms = in_process(large_url, tmp, args.samples)
-        results = throughput(large_url, tmp, args.seconds, args.connections) if shutil.which("wrk") else {}
+        wrk_runs = shutil.which("wrk") and not args.in_process_only
+        results = throughput(large_url, tmp, args.seconds, args.connections) if wrk_runs else {}
 
     throughput_ok = table(results, TARGETS) if results else True
     if args.throughput_only:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select, tuple_, union_all
+from sqlalchemy import Select, and_, bindparam, func, literal_column, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
 from services.actors import Actor
@@ -55,10 +55,13 @@ def _narrowed(stmt: Select[Any], shape: tuple[Any, ...]) -> Select[Any]:
     if status:
         stmt = stmt.where(Dossier.status == bindparam("status"))
     now = bindparam("now", type_=Dossier.due_at.type)
+    # The final statuses written into the statement, so PostgreSQL's plan of it (prepared) can use the
+    # partial indexes of open dossiers (services.models.dossier.OPEN).
+    final: list[Any] = [literal_column(f"'{status}'") for status in sorted(FINAL)]
     if overdue is True:
-        stmt = stmt.where(Dossier.due_at < now, Dossier.status.not_in(FINAL))
+        stmt = stmt.where(Dossier.due_at < now, Dossier.status.not_in(final))
     elif overdue is False:
-        stmt = stmt.where(or_(Dossier.due_at.is_(None), Dossier.due_at >= now, Dossier.status.in_(FINAL)))
+        stmt = stmt.where(or_(Dossier.due_at.is_(None), Dossier.due_at >= now, Dossier.status.in_(final)))
     if due_before:
         stmt = stmt.where(Dossier.due_at < bindparam("due_before", type_=Dossier.due_at.type))
     if search == "cccd":
@@ -82,7 +85,7 @@ def _after(columns: Sequence[Any], descending: bool) -> Any:
 def _bound(columns: Sequence[Any], after: Sequence[Any] | None, limit: int) -> dict[str, Any]:
     check_limit(limit)
     values = after_values(columns, after) if after is not None else ()
-    return {"limit": limit + 1, **{f"after_{i}": v for i, v in enumerate(values)}}
+    return {f"after_{i}": v for i, v in enumerate(values)}
 
 
 OWN_KEY = [Dossier.created_at, Dossier.id]
@@ -90,21 +93,28 @@ QUEUE_KEY = [Dossier.queue_at, Dossier.id]
 
 
 @functools.cache
-def _own_statement(status: bool, after: bool) -> Select[Any]:
+def _own_statement(status: bool, after: bool, rows: int) -> Select[Any]:
     stmt = glimpse_select().where(Dossier.applicant_id == bindparam("user_id"))
     if status:
         stmt = stmt.where(Dossier.status == bindparam("status"))
     if after:
         stmt = stmt.where(_after(OWN_KEY, descending=True))
-    return stmt.order_by(*(c.desc() for c in OWN_KEY)).limit(bindparam("limit"))
+    return stmt.order_by(*(c.desc() for c in OWN_KEY)).limit(_literal(rows))
 
 
 def list_own(session: Session, actor: Actor, *, status: str | None = None, after: Sequence[Any] | None = None,
              limit: int = 20) -> Page[Glimpse]:
     """The caller's dossiers, newest first."""
     params = {**_bound(OWN_KEY, after, limit), "user_id": actor.user_id, "status": status}
-    rows = glimpses(session.execute(_own_statement(bool(status), after is not None), params).all())
+    rows = glimpses(session.execute(_own_statement(bool(status), after is not None, limit + 1), params).all())
     return _paged(rows, limit, lambda d: (d.created_at.isoformat(), d.id))
+
+
+def _literal(rows: int) -> Any:
+    """A page's LIMIT written into the statement (one statement per page size): PostgreSQL's generic plan
+    of a prepared statement then knows a page is a few rows, not a tenth of the table, and keeps the
+    nested loops of a custom plan (at a million dossiers a bound LIMIT made it hash-join instead)."""
+    return literal_column(str(int(rows)))
 
 
 def _paged(rows: list[Glimpse], limit: int, key_of: Callable[[Glimpse], Any]) -> Page[Glimpse]:
@@ -117,7 +127,7 @@ def _key(d: Glimpse) -> tuple[Any, ...]:
 
 
 @functools.cache
-def _queue_statement(scope: str, shape: tuple[Any, ...], after: bool) -> Select[Any]:
+def _queue_statement(scope: str, shape: tuple[Any, ...], after: bool, rows: int) -> Select[Any]:
     """The queue's page of glimpses for a scope: "code" (an official's own agency, named in their token: its
     id comes inside the statement), "id" (an agency an admin named) or "all". An agency's queue is the
     dossiers it handles and those it received and forwarded (Decree 118/2025): two keyset branches, each on
@@ -127,18 +137,18 @@ def _queue_statement(scope: str, shape: tuple[Any, ...], after: bool) -> Select[
         return stmt.where(_after(QUEUE_KEY, descending=False)) if after else stmt
 
     if scope == "all":
-        return narrow(glimpse_select()).order_by(*QUEUE_KEY).limit(bindparam("limit"))
+        return narrow(glimpse_select()).order_by(*QUEUE_KEY).limit(_literal(rows))
     agency: Any = (select(Agency.id).where(Agency.code == bindparam("agency")).scalar_subquery()
                    if scope == "code" else bindparam("agency"))
 
     def branch(condition: Any) -> Select[Any]:
         page = narrow(cast(Select[Any], select(Dossier.id, Dossier.queue_at).where(condition)))
-        sub = page.order_by(*QUEUE_KEY).limit(bindparam("limit")).subquery()
+        sub = page.order_by(*QUEUE_KEY).limit(_literal(rows)).subquery()
         return select(sub.c.id, sub.c.queue_at)
 
     keys = union_all(branch(Dossier.agency_id == agency),
                      branch(and_(Dossier.receiving_centre_id == agency, Dossier.agency_id != agency))).subquery()
-    ids = select(keys.c.id).order_by(keys.c.queue_at, keys.c.id).limit(bindparam("limit"))
+    ids = select(keys.c.id).order_by(keys.c.queue_at, keys.c.id).limit(_literal(rows))
     return glimpse_select().where(Dossier.id.in_(ids)).order_by(*QUEUE_KEY)
 
 
@@ -154,7 +164,7 @@ def queue(session: Session, actor: Actor, *, status: str | None = None, overdue:
         scope, params["agency"] = "id", agency.id
     else:
         scope = "all"
-    stmt = _queue_statement(scope, narrowing.shape(), after is not None)
+    stmt = _queue_statement(scope, narrowing.shape(), after is not None, limit + 1)
     return _paged(glimpses(session.execute(stmt, params).all()), limit, _key)
 
 

@@ -9,8 +9,9 @@ import pytest
 
 from services.dossiers.lifecycle import DOSSIER, OFFICIAL_ACTIONS
 from services.models import Dossier
+from services.people.identity import grant_staff
 from tests.dossier_helpers import SIMPLE, act, official_of, submitted
-from tests.helpers import OTHER, bearer, sign_in
+from tests.helpers import ADMIN, OTHER, bearer, sign_in
 from vocab import DossierStatus
 
 INPUTS = {"note": "Thiếu bản sao giấy khai sinh", "reason": "Không thuộc thẩm quyền",
@@ -216,6 +217,21 @@ def test_officials_queue_is_their_agency_oldest_due_first(client, session, peopl
     by_name = client.get("/api/v1/admin/dossiers", headers=bearer(official), query_string={"q": "Văn An"}).json
     assert len(by_name["items"]) == 3
     assert client.get("/api/v1/admin/dossiers?overdue=true", headers=bearer(official)).json["items"] == []
+
+    def found(**query: str) -> list[str]:
+        response = client.get("/api/v1/admin/dossiers", headers=bearer(official), query_string=query)
+        assert response.status_code == 200, response.json
+        return [d["id"] for d in response.json["items"]]
+
+    assert found(q="049085001234") == ids and found(q="văn AN") == ids  # a CCCD; a name in other case
+    assert found(q="%") == found(q="_") == found(q="049085001235") == []  # wildcards taken literally
+    assert found(overdue="false") == ids and found(status="received", overdue="false") == [ids[2]]
+    assert found(due_before="2000-01-01T00:00:00+00:00") == []
+    grant_staff(session, ADMIN["cccd"], role="admin", agency_code=None)
+    admin = sign_in(client, ADMIN)
+    for query in ({"agency_code": SIMPLE["agency"]}, {}):  # one agency an admin names; every agency
+        listed = client.get("/api/v1/admin/dossiers", headers=bearer(admin), query_string=query).json["items"]
+        assert [d["id"] for d in listed] == ids
     assert client.get("/api/v1/admin/dossiers?cursor=WyJ4IiwieSJd", headers=bearer(official)).status_code == 422
     assert client.get("/api/v1/admin/dossiers?agency_code=000.00.19.H15",
                       headers=bearer(official)).status_code == 404

@@ -57,3 +57,9 @@ def test_reports_smoke() -> None:
 def test_wallet_smoke() -> None:
     out = run("wallet.py", "--short")
     assert "ratio wallet/upload" in out and "20 dossiers submitted" in out and "one copy: True" in out
+
+
+@pytest.mark.skipif(not shutil.which("wrk"), reason="bench/events.py drives wrk for the detail read")
+def test_events_smoke() -> None:
+    out = run("events.py", "--streams", "20", "--backlog", "20", "--samples", "5", "--seconds", "1", "--rounds", "1")
+    assert "event → webhook arrival" in out and "commit → SSE with 20 streams open" in out and "detail read" in out

@@ -151,16 +151,21 @@ def record_mine(session, user_id: str, count: int, prefix: str = "replay") -> li
     return [e.id for e in found]
 
 
+def missed(client, session, live, count: int) -> tuple[list[int], SseClient]:
+    """`count` events of the citizen's recorded, and a stream opened with the Last-Event-ID before them."""
+    with live.lock:
+        me = sign_in(client)
+        user_id = session.scalar(select(User.id).where(User.cccd == CITIZEN["cccd"]))
+        ids = record_mine(session, user_id, count)
+    return ids, live.open(me, last_event_id=str(ids[0] - 1))
+
+
 def test_a_long_replay_is_sent_page_by_page_not_cut(client, session, live, monkeypatch):
     from services.events import stream as streams
 
     monkeypatch.setattr(streams, "REPLAY_PAGE", 3, raising=False)
     monkeypatch.setattr(streams, "REPLAY_LIMIT", 3, raising=False)  # the name the replay was once cut at
-    with live.lock:
-        me = sign_in(client)
-        user_id = session.scalar(select(User.id).where(User.cccd == CITIZEN["cccd"]))
-        ids = record_mine(session, user_id, 10)
-    stream = live.open(me, last_event_id=str(ids[0] - 1))
+    ids, stream = missed(client, session, live, 10)
     try:
         assert [int(m.id) for m in dossier_events(stream)] == ids
     finally:
@@ -170,16 +175,13 @@ def test_a_long_replay_is_sent_page_by_page_not_cut(client, session, live, monke
 def test_live_events_the_replay_already_sent_are_not_sent_again(client, session, live):
     """The poller had not reached the missed events when the replay read them: it hands them over
     afterwards, and the stream skips them (ids at or below the last replayed one)."""
-    with live.lock:
-        me = sign_in(client)
-        user_id = session.scalar(select(User.id).where(User.cccd == CITIZEN["cccd"]))
-        ids = record_mine(session, user_id, 4)
-    stream = live.open(me, last_event_id=str(ids[0] - 1))
+    ids, stream = missed(client, session, live, 4)
     try:
         assert stream.until(lambda m: m.event == "unread_count", 3) is not None  # after the replay
         with live.lock:
             live.server.poller.high = ids[0] - 1  # as if it had not polled them yet: they come again
             live.server.poller.gaps.clear()
+            user_id = session.scalar(select(User.id).where(User.cccd == CITIZEN["cccd"]))
             newer = record_mine(session, user_id, 1, "newer")
         assert [int(m.id) for m in dossier_events(stream)] == newer
     finally:

@@ -55,6 +55,15 @@ def dispatcher_for(app, **changes) -> Dispatcher:
     return Dispatcher(runtime.sessions, dataclasses.replace(runtime.settings, **changes), now=clock.now)
 
 
+def drain_once(app, **changes) -> None:
+    """One drain by a dispatcher with these settings, closed after."""
+    dispatcher = dispatcher_for(app, **changes)
+    try:
+        dispatcher.drain()
+    finally:
+        dispatcher.close()
+
+
 @pytest.fixture
 def dispatcher(app, session) -> Iterator[Dispatcher]:
     clock.freeze(clock.now())
@@ -205,11 +214,7 @@ def test_a_name_that_now_resolves_to_loopback_is_not_called_and_the_delivery_end
     receiver.secret = created.json["secret"]
     dns[PARTNER] = ["127.0.0.1"]  # the receiver listens there: a worker that followed DNS would reach it
     submitted(client, citizen)
-    dispatcher = dispatcher_for(app, webhook_allow_private=False)
-    try:
-        dispatcher.drain()
-    finally:
-        dispatcher.close()
+    drain_once(app, webhook_allow_private=False)
     assert receiver.arrivals == [] and receiver.refused == []
     delivery = session.scalar(select(WebhookDelivery).where(WebhookDelivery.subscription_id == created.json["id"]))
     session.refresh(delivery)
@@ -233,11 +238,7 @@ def test_the_worker_connects_to_the_address_it_checked(client, session, admin, c
                           json={"url": f"http://{PARTNER}:{port}/hook", "events": ["dossier.submitted"]})
     receiver.secret = created.json["secret"]
     submitted(client, citizen)
-    dispatcher = dispatcher_for(app, webhook_allow_private=False)
-    try:
-        dispatcher.drain()
-    finally:
-        dispatcher.close()
+    drain_once(app, webhook_allow_private=False)
     assert len(receiver.arrivals) == 1  # partner.example itself does not resolve here
 
 

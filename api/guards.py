@@ -15,7 +15,7 @@ from flask import Flask, g, request
 from api.context import get_session, runtime, settings
 from services.actors import Actor
 from services.errors import Forbidden, NotFound, Unauthorized
-from services.people.identity import Principal, verify_access_token
+from services.people.identity import Principal
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def install(app: Flask, guards: dict[str, Guard]) -> None:
         token = request.cookies.get(ACCESS_COOKIE) if guard.page else bearer_token()
         if not token:
             raise Unauthorized("missing bearer token")
-        principal = verify_access_token(token, settings=settings())
+        principal = runtime().access_tokens.principal(token, settings=settings())
         runtime().revocations.check(get_session(), principal)  # a logout or a role change bites within a minute
         if not any(principal.has(role) for role in guard.roles or ()):
             raise Forbidden(f"needs the {guard.name} role")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 from services.calendar import WorkingCalendar
 from services.db import make_engine
 from services.people.eid import JwksCache
-from services.people.identity import RevocationCache
+from services.people.identity import RevocationCache, VerifiedTokens
 from services.settings import Settings
 from services.storage import LocalStorage, Storage
 
@@ -41,6 +41,7 @@ class Runtime:
     storage: Storage
     jwks: JwksCache
     revocations: RevocationCache
+    access_tokens: VerifiedTokens
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
@@ -50,7 +51,7 @@ class Runtime:
                    calendar=settings.working_calendar(), storage=make_storage(settings),
                    jwks=JwksCache(settings.eid_jwks_url, ttl=settings.eid_jwks_cache_seconds,
                                   min_refetch=settings.eid_jwks_min_refetch_seconds),
-                   revocations=RevocationCache(settings.revocation_check_seconds))
+                   revocations=RevocationCache(settings.revocation_check_seconds), access_tokens=VerifiedTokens())
 
     def session(self) -> Session:
         """The current thread's session (a request's)."""

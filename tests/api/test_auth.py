@@ -81,6 +81,7 @@ def test_logout_revokes_and_is_idempotent(client):
 
 
 def test_access_tokens_expire_after_the_ttl(client):
+    """Also once the guard has checked the token and kept it (services.people.identity.VerifiedTokens)."""
     clock.freeze(clock.now())  # a slow machine must not age the token between the steps
     tokens = sign_in(client)
     clock.advance(seconds=899)

@@ -61,5 +61,5 @@ def test_wallet_smoke() -> None:
 
 @pytest.mark.skipif(not shutil.which("wrk"), reason="bench/events.py drives wrk for the detail read")
 def test_events_smoke() -> None:
-    out = run("events.py", "--streams", "20", "--backlog", "20", "--samples", "5", "--seconds", "1", "--rounds", "1")
+    out = run("events.py", "--short")
     assert "event → webhook arrival" in out and "commit → SSE with 20 streams open" in out and "detail read" in out

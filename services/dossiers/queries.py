@@ -31,7 +31,8 @@ from vocab import Role
 
 @dataclass(frozen=True)
 class _Narrowing:
-    """What narrows a list: its shape picks a statement built once (`_statement`), its values are bound."""
+    """What narrows the queue: its shape picks a statement built once (`_queue_statement`), its values are
+    bound."""
 
     status: str | None = None
     overdue: bool | None = None
@@ -57,7 +58,7 @@ def _narrowed(stmt: Select[Any], shape: tuple[Any, ...]) -> Select[Any]:
     now = bindparam("now", type_=Dossier.due_at.type)
     # The final statuses written into the statement, so PostgreSQL's plan of it (prepared) can use the
     # partial indexes of open dossiers (services.models.dossier.OPEN).
-    final: list[Any] = [literal_column(f"'{status}'") for status in sorted(FINAL)]
+    final: list[Any] = [literal_column(f"'{word}'") for word in sorted(FINAL)]
     if overdue is True:
         stmt = stmt.where(Dossier.due_at < now, Dossier.status.not_in(final))
     elif overdue is False:

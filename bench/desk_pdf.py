@@ -34,7 +34,10 @@ SLIP = Facts(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=50)
+    parser.add_argument("--short", action="store_true", help="CI smoke: 3 slips, no target")
     args = parser.parse_args()
+    if args.short:
+        args.count = 3
     render(SLIP)  # imports and first-use caches out of the way
     wall, cpu = [], []
     for _ in range(args.count):
@@ -47,7 +50,7 @@ def main() -> int:
     print(f"cpu  ms: median {statistics.median(cpu):.1f}, best {min(cpu):.1f}")
     ok = statistics.median(cpu) < 50
     print("target < 50 ms (cpu median):", "ok" if ok else "MISS")
-    return 0 if ok else 1
+    return 0 if ok or args.short else 1
 
 
 if __name__ == "__main__":

@@ -63,3 +63,14 @@ def test_wallet_smoke() -> None:
 def test_events_smoke() -> None:
     out = run("events.py", "--short")
     assert "event → webhook arrival" in out and "commit → SSE with 20 streams open" in out and "detail read" in out
+
+
+def test_desk_pdf_smoke() -> None:
+    out = run("desk_pdf.py", "--short")
+    assert "receipt slip (" in out and "cpu  ms" in out
+
+
+def test_drops_smoke() -> None:
+    """Also a fault test in small: any 500 while the app's connections are terminated fails it."""
+    out = run("drops.py", "--seconds", "4", "--every", "1")
+    assert "requests" in out

@@ -5,8 +5,9 @@ collections: the timeline, the papers and the payments. Joining two collections 
 (timeline × papers) and hydrating that product was most of a detail read's CPU; a `selectin` load per
 collection costs a round trip each. Here each collection comes back as one JSON array in a correlated
 scalar subquery of the same SELECT (`json_agg` on PostgreSQL, `json_group_array` on SQLite), decoded
-into plain (transient) model objects set as the collections' loaded value. The same statement serves
-one dossier, the citizen's list and the officials' queue: a page is one query whatever its length.
+into plain (transient) model objects set as the collections' loaded value. The same statement loads one
+dossier or several by id (`access.find_many`: the dossiers of a page whose kept renderings are out of
+date, services.dossiers.glimpse), one query whatever their number.
 
 Read paths only: the objects built here are not in the session, so nothing may be added to these
 collections and flushed. Locked loads (every write) go through the ORM's own loaders and refresh an

@@ -157,18 +157,19 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float, *, allo
     def took() -> int:
         return int((time.monotonic() - started) * 1000)
 
+    def timed_out() -> Answer:
+        return Answer(None, f"timeout: the whole call took over {timeout:g} s", None, took())
+
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
     address = None
     if not allow_private:
         try:
-            address = webhooks.public_addresses(host.rstrip("."), port)[0]
+            address = webhooks.public_addresses(*webhooks.host_and_port(url))[0]
         except webhooks.ForbiddenAddress as exc:
             return Answer(None, f"refused: {exc}"[:500], None, took(), final=True)
     cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    conn = cls(host, parts.port, timeout=timeout)
+    conn = cls(parts.hostname or "", parts.port, timeout=timeout)
     if address is not None:
         _pin(conn, address)
     expired = threading.Event()
@@ -186,7 +187,7 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float, *, allo
         response = conn.getresponse()
         response.read(64 * 1024)  # the answer's body is not kept
         if expired.is_set():  # what was read was cut short by the deadline: not an answer
-            return Answer(None, f"timeout: the whole call took over {timeout:g} s", None, took())
+            return timed_out()
         retry_after = response.getheader("Retry-After")
         return Answer(response.status, None if response.status < 300 else f"HTTP {response.status}",
                       float(retry_after) if retry_after and retry_after.isdigit() else None, took())
@@ -194,7 +195,7 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float, *, allo
         return Answer(None, "timeout", None, took())
     except (OSError, http.client.HTTPException) as exc:
         if expired.is_set():
-            return Answer(None, f"timeout: the whole call took over {timeout:g} s", None, took())
+            return timed_out()
         return Answer(None, f"{type(exc).__name__}: {exc}"[:500], None, took())
     finally:
         WATCHDOG.disarm(watch)
@@ -269,10 +270,7 @@ class Dispatcher:
             # A replay or a redelivery may have queued an event before its fan-out: not twice (unique).
             queued = set(session.execute(select(WebhookDelivery.subscription_id, WebhookDelivery.event_id)
                                          .where(WebhookDelivery.event_id.in_([e.id for e in events]))).tuples())
-            rows = [{"id": new_id(), "subscription_id": sub_id, "event_id": e.id,
-                     "resource_key": f"{e.resource_kind}:{e.resource_id}", "sequence": e.sequence,
-                     "status": DeliveryStatus.pending, "attempts": 0, "next_attempt_at": now, "retry_until": until,
-                     "created_at": now}
+            rows = [webhooks.delivery_row(sub_id, e, now, until)
                     for e in events for sub_id, types in subs if e.type in types and (sub_id, e.id) not in queued]
             if rows:
                 session.execute(insert(WebhookDelivery), rows)

@@ -65,7 +65,7 @@ class ForbiddenAddress(ValueError):
     """A webhook host that is, or resolves to, an address the workers must not call."""
 
 
-def _host(url: str) -> tuple[str, int]:
+def host_and_port(url: str) -> tuple[str, int]:
     """The URL's host as DNS knows it (lower case, without the trailing root dot) and its port."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower().rstrip(".")
@@ -122,8 +122,8 @@ def public_addresses(host: str, port: int) -> list[str]:
 
 
 def _same_server(url: str, settings: Settings) -> bool:
-    host, port = _host(url)
-    own_host, own_port = _host(settings.base_url)
+    host, port = host_and_port(url)
+    own_host, own_port = host_and_port(settings.base_url)
     if port != own_port:
         return False
     if host == own_host or {host, own_host} <= LOOPBACK:
@@ -146,7 +146,7 @@ def check_url(url: str, settings: Settings) -> list[str]:
         return ["An http or https URL with a host."]
     if parts.username or parts.password:
         return ["No credentials in the URL: the signature authenticates us."]
-    host, port = _host(url)
+    host, port = host_and_port(url)
     if _odd_number(host):
         return [f"{host} is an IP address in an unusual notation; write it dotted."]
     if _same_server(url, settings):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from PIL import Image
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from tests.report_helpers import HAI_CHAU, HANOI, HOA_VANG, act, file_report, fi
 SO_XAY_DUNG = "000.00.15.H15"
 HAI_CHAU_WARD = "000.20.05.H15"
 HOA_VANG_COMMUNE = "000.20.14.H15"
+MONDAY_MORNING = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 09:00 in Vietnam, a working day
 
 
 def official(client, session, agency=SO_XAY_DUNG, person=OFFICIAL):
@@ -259,6 +260,7 @@ def test_the_public_map_shows_open_and_recent_reports_and_nothing_about_reporter
 
 
 def test_queue_oldest_due_first_overdue_filter_and_keyset(client, session):
+    clock.freeze(MONDAY_MORNING)  # filed at 15:00 on a Thursday, a 1-day report would be due on Monday
     reporter = sign_in(client)
     normal = filed(client, reporter, category="flooding")
     urgent = filed(client, reporter, category="flooding", urgent=True)

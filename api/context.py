@@ -36,6 +36,8 @@ class AppState:
     map_revisions: RenderedCache[Any] = field(default_factory=lambda: RenderedCache(1024))
     # Citizens' own dossier answers by what they show (services.dossiers.glimpse): a few KB each.
     dossier_views: RenderedCache[bytes] = field(default_factory=lambda: RenderedCache(5_000))
+    # The queue's query strings Flask has parsed, with their arguments, for the WSGI edge (api/edge_reads.py).
+    queue_queries: RenderedCache[dict[str, Any]] = field(default_factory=lambda: RenderedCache(2_000))
     limiter: Any = None
     push_worker: Any = None
 

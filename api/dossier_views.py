@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from flask import Response
+from flask import Response, request
 
 from api import presenters
+from api.caching import RenderedCache
 from api.context import get_session, state
 from api.guards import current_actor
 from api.http import etag
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
     from services.models import Dossier
 
 
+GLIMPSED = "smartqn.glimpse"  # the WSGI environ's key of a glimpse the edge took (api/edge_reads.py)
+
+
 def _view(actor: Actor, staff: bool) -> str:
     """Whose answer it is: the applicant's own, or an official's of an agency (their allowed actions)."""
     return f"staff:{actor.role}:{actor.agency_code}" if staff else "own"
@@ -47,11 +51,20 @@ def _render(dossier: Dossier, actor: Actor, staff: bool) -> bytes:
     return json.dumps(view, ensure_ascii=False).encode()
 
 
+def _key(dossier_id: str, lang: str, view: str) -> str:
+    return f"{dossier_id}:{lang}:{view}"
+
+
+def kept_own(cache: RenderedCache[bytes], seen: Glimpse, lang: str) -> bytes | None:
+    """The applicant's kept answer for this glimpse, if there is one (the WSGI edge serves it)."""
+    return None if seen.bundled else cache.get(_key(seen.id, lang, "own"), seen.revision())
+
+
 def rendered(seen: list[Glimpse], *, staff: bool) -> list[bytes]:
     """Each glimpsed dossier's answer, kept ones as kept, the rest loaded in one statement and rendered."""
     actor, lang, cache = current_actor(), current_language(), state().dossier_views
     view = _view(actor, staff)
-    keys = [f"{g.id}:{lang}:{view}" for g in seen]
+    keys = [_key(g.id, lang, view) for g in seen]
     revisions = [g.revision() for g in seen]
     bodies: list[bytes | None] = [None if g.bundled else cache.get(key, revision)
                                   for g, key, revision in zip(seen, keys, revisions, strict=True)]
@@ -66,17 +79,38 @@ def rendered(seen: list[Glimpse], *, staff: bool) -> list[bytes]:
     return [body for body in bodies if body is not None]  # a dossier deleted since its glimpse drops out
 
 
-def page_response(page: Page[Glimpse], *, staff: bool) -> Response:
-    items = b",".join(rendered(page.items, staff=staff))
+def kept_page(cache: RenderedCache[bytes], page: Page[Glimpse], lang: str, actor: Actor) -> bytes | None:
+    """An official's queue page when every dossier on it is kept (the WSGI edge serves it), else None."""
+    view, bodies = _view(actor, staff=True), []
+    for g in page.items:
+        body = None if g.bundled else cache.get(_key(g.id, lang, view), g.revision())
+        if body is None:
+            return None
+        bodies.append(body)
+    return page_body(bodies, page)
+
+
+def page_body(bodies: list[bytes], page: Page[Glimpse]) -> bytes:
     cursor = json.dumps(encode_cursor(page.next_key)).encode()
-    return Response(b'{"items":[' + items + b'],"next_cursor":' + cursor + b"}", 200, mimetype="application/json")
+    return b'{"items":[' + b",".join(bodies) + b'],"next_cursor":' + cursor + b"}"
+
+
+def page_response(page: Page[Glimpse], *, staff: bool) -> Response:
+    return Response(page_body(rendered(page.items, staff=staff), page), 200, mimetype="application/json")
+
+
+def remember_queue_query(narrowing: dict[str, Any]) -> None:
+    """What this queue request's query string parsed to, so the WSGI edge can serve it again unparsed."""
+    state().queue_queries.put(request.query_string.decode("latin-1"), 0, narrowing)
 
 
 def own_dossier(dossier_id: str, render: Callable[[], Response]) -> Response:
     """The dossier's answer for its applicant from the kept rendering, else `render()`; 404 for anyone who
     may not see it."""
     actor = current_actor()
-    seen = glimpse(get_session(), dossier_id)
+    seen = request.environ.get(GLIMPSED)  # taken by the WSGI edge a moment ago, when it could not answer
+    if not isinstance(seen, Glimpse) or seen.id != dossier_id:
+        seen = glimpse(get_session(), dossier_id)
     if seen is None or not seen.visible_to(actor):
         raise NotFound("dossier not found")
     if seen.applicant_id != actor.user_id or seen.status in EDITABLE:

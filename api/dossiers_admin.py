@@ -11,7 +11,7 @@ from api import presenters
 from api.blueprint import Blueprint
 from api.context import calendar, get_session, read_only, settings, storage
 from api.desk import press
-from api.dossier_views import page_response
+from api.dossier_views import page_response, remember_queue_query
 from api.guards import current_actor
 from api.http import IF_MATCH_HEADER, etag, expected_version, json_response
 from api.openapi import documented
@@ -44,8 +44,10 @@ def _reply(dossier: Any) -> Response:
 def queue(limit: int, cursor: list[Any] | None = None, status: str | None = None, overdue: bool | None = None,
           due_before: datetime | None = None, q: str | None = None, agency_code: str | None = None) -> Response:
     """The agency's dossiers (every agency's for an admin), oldest due first."""
-    page = dossier_queries.queue(get_session(), current_actor(), status=status, overdue=overdue,
-                                 due_before=due_before, q=q, agency_code=agency_code, after=cursor, limit=limit)
+    narrowing: dict[str, Any] = {"status": status, "overdue": overdue, "due_before": due_before, "q": q,
+                                 "agency_code": agency_code, "after": cursor, "limit": limit}
+    page = dossier_queries.queue(get_session(), current_actor(), **narrowing)
+    remember_queue_query(narrowing)
     return page_response(page, staff=True)
 
 

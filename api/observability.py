@@ -83,13 +83,15 @@ def request_id(incoming: str | None) -> str:
     return incoming if incoming and REQUEST_ID.match(incoming) else os.urandom(16).hex()
 
 
-def log_access(method: str, path: str, status: int, started: float | None, remote_addr: str | None) -> None:
-    """The one JSON access-log line of a request (Flask's hook and the WSGI edge both write it)."""
+def log_access(method: str, path: str, status: int, started: float | None, remote_addr: str | None,
+               rid: str | None = None) -> None:
+    """The one JSON access-log line of a request (Flask's hook and the WSGI edge, which has no request
+    context and names the request id itself, both write it)."""
     if access_log.isEnabledFor(logging.INFO):
         access_log.info("request", extra={
             "method": method, "path": path, "status": status,
             "duration_ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
-            "remote_addr": remote_addr,
+            "remote_addr": remote_addr, **({"request_id": rid} if rid else {}),
         })
 
 

@@ -7,10 +7,12 @@ apps in one test run) never share a session factory.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from services.calendar import WorkingCalendar
@@ -61,6 +63,18 @@ class Runtime:
         """Point this runtime's sessions at an engine or, in tests, at one connection."""
         self.scoped.remove()
         self.sessions.configure(bind=target, **options)
+
+    @contextmanager
+    def reads(self) -> Iterator[Connection]:
+        """A connection for reads outside any transaction and outside any session: the WSGI edge's
+        (api/edge_reads.py), for which a session's own bookkeeping would cost more than its one SELECT.
+        In the tests, where sessions are bound to one connection, that connection."""
+        bind = self.sessions.kw["bind"]
+        if isinstance(bind, Engine):
+            with bind.connect() as connection:
+                yield connection.execution_options(isolation_level="AUTOCOMMIT")
+        else:
+            yield bind
 
     def end_session(self) -> None:
         """End the thread's session. A read-only transaction ends with COMMIT, not ROLLBACK: psycopg

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, bindparam, func, select, type_coerce
+from sqlalchemy import Connection, Select, bindparam, func, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from services.actors import Actor
@@ -63,7 +63,7 @@ class Glimpse:
                 overdue(self.due_at, self.status, now), fee_status(self.fee_vnd, self.paid, pending))
 
 
-def glimpse(session: Session, dossier_id: str) -> Glimpse | None:
+def glimpse(session: Session | Connection, dossier_id: str) -> Glimpse | None:
     rows = session.execute(_one(), {"dossier_id": dossier_id}).all()
     return next(iter(glimpses(rows)), None)
 

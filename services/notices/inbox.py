@@ -6,7 +6,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Integer, Select, Subquery, case, func, insert, literal, select, union_all, update
+from sqlalchemy import Connection, Integer, Select, Subquery, case, func, insert, literal, select, union_all, update
 from sqlalchemy.orm import Session
 
 from notifications.templates import kinds
@@ -97,7 +97,7 @@ def page(session: Session, user_id: str, *, unread: bool | None = None, after: S
                        lambda n: (n.created_at.isoformat(), n.id), after=after, limit=limit, descending=True)
 
 
-def unread_count(session: Session, user_id: str) -> int:
+def unread_count(session: Session | Connection, user_id: str) -> int:
     return session.scalar(select(func.count()).select_from(Notification)
                           .where(Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
 

@@ -80,10 +80,27 @@ class RevocationCache:
                 if len(self._seen) > 100_000:
                     self._seen.clear()
                 self._seen[key] = seen
-        if seen[1]:
-            raise Unauthorized("this session has ended; sign in again")
-        if not set(principal.roles) <= set(seen[2]) or principal.agency_code not in (None, seen[3]):
-            raise Unauthorized("your roles changed; refresh the session")
+        _refuse_if_revoked(principal, seen)
+
+    def passes(self, principal: Principal) -> bool:
+        """Whether `check` would pass without reading anything: a fresh, clean record of the session. For
+        the WSGI edge, which leaves every other case to the full path."""
+        with self._lock:
+            seen = self._seen.get((principal.user_id, principal.family_id))
+        if seen is None or clock.now().timestamp() - seen[0] >= self.ttl:
+            return False
+        try:
+            _refuse_if_revoked(principal, seen)
+        except Unauthorized:
+            return False
+        return True
+
+
+def _refuse_if_revoked(principal: Principal, seen: tuple[float, bool, tuple[str, ...], str | None]) -> None:
+    if seen[1]:
+        raise Unauthorized("this session has ended; sign in again")
+    if not set(principal.roles) <= set(seen[2]) or principal.agency_code not in (None, seen[3]):
+        raise Unauthorized("your roles changed; refresh the session")
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""The catalog's edge (api/edge.py) answers a rendered catalog read before Flask: the same status, body
-and headers as Flask's own answer, counted and logged the same, and nothing it has not seen rendered."""
+"""The WSGI edge (api/edge.py, api/edge_reads.py) answers a rendered catalog read, a citizen's kept dossier and
+their unread count before Flask: the same status, body and headers as Flask's own answer, counted and logged
+the same, and nothing it has not seen rendered or allowed."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from contextlib import contextmanager
 from flask import request_started
 
 from api.context import state_of
+from api.edge_reads import DOSSIER_ROUTE, UNREAD_ROUTE
 from api.metrics import REQUESTS
+from services.clock import clock
+from services.people.identity import grant_staff
+from tests.dossier_helpers import act, draft, official_of, submitted
+from tests.helpers import ADMIN, OTHER, bearer, sign_in
 
 
 @contextmanager
@@ -78,3 +84,93 @@ def test_the_edge_serves_only_what_was_rendered_for_that_language_and_url(app, c
         client.get("/api/v1/procedures/%C4%91")  # "đ", a 404: not rendered, never cached
         assert client.get("/api/v1/procedures/%C4%91").status_code == 404 and seen.count("flask") == 6
         assert client.get("/api/v1/procedures/%C3%84%C2%91").status_code == 404  # "Ä\x91": another URL
+
+
+def test_a_citizens_own_dossier_and_unread_count_from_the_edge_as_flask_answers_them(app, client, session, caplog):
+    citizen = sign_in(client)
+    dossier = submitted(client, citizen)
+    headers = {**bearer(citizen), "X-Request-ID": "edge-test-2", "Accept-Language": "en"}
+    for url, route in ((f"/api/v1/dossiers/{dossier['id']}", DOSSIER_ROUTE), (UNREAD_ROUTE, UNREAD_ROUTE)):
+        state_of(app).dossier_views.clear()
+        clock.advance(seconds=61)  # past revocation_check_seconds: Flask looks at the session again
+        with reaching_flask(app) as seen:
+            by_flask = client.get(url, headers=headers)  # and renders and keeps the dossier
+            assert seen == ["flask"] and by_flask.status_code == 200
+            before = REQUESTS.labels(route, "GET", "200")._value.get()
+            caplog.clear()
+            with caplog.at_level(logging.INFO, logger="smartqn.access"):
+                by_edge = client.get(url, headers=headers)
+            assert seen == ["flask"], f"{url}: the second read reached Flask"
+        assert by_edge.get_data() == by_flask.get_data()
+        assert sorted(by_edge.headers.items()) == sorted(by_flask.headers.items())
+        assert REQUESTS.labels(route, "GET", "200")._value.get() == before + 1
+        logged = [r for r in caplog.records if r.name == "smartqn.access"]
+        assert [(r.path, r.status, r.request_id) for r in logged] == [(url, 200, "edge-test-2")]
+    assert client.get(UNREAD_ROUTE, headers=headers).json == {"count": 1}  # the submit's notice
+    note = client.get("/api/v1/me/notifications", headers=headers).json["items"][0]
+    client.post(f"/api/v1/me/notifications/{note['id']}/read", headers=headers)
+    with reaching_flask(app) as seen:
+        assert client.get(UNREAD_ROUTE, headers=headers).json == {"count": 0} and seen == []
+
+
+def test_the_edge_leaves_to_flask_whatever_it_has_not_seen_allowed(app, client, session):
+    citizen, other = sign_in(client), sign_in(client, OTHER)
+    mine, editable = submitted(client, citizen), draft(client, citizen)
+    official = official_of(client, session)
+    url = f"/api/v1/dossiers/{mine['id']}"
+    assert client.get(url, headers=bearer(citizen)).status_code == 200  # kept from now on
+    with reaching_flask(app) as seen:
+        assert client.get(url, headers=bearer(other)).status_code == 404
+        assert client.get(url, headers=bearer(official)).status_code == 200  # an official's own view
+        assert client.get(url, headers={"Authorization": "Bearer nonsense"}).status_code == 401
+        assert client.get(url).status_code == 401
+        assert client.get(url.upper().replace("/API/V1/DOSSIERS", "/api/v1/dossiers"),
+                          headers=bearer(citizen)).status_code in (200, 404)
+        assert client.get(f"/api/v1/dossiers/{editable['id']}", headers=bearer(citizen)).status_code == 200
+        assert client.get(f"{url}?x=1", headers=bearer(citizen)).status_code == 200
+        assert seen == ["flask"] * 7
+        fresh_token = sign_in(client)  # a new session (two requests): not looked at by the full path yet
+        before = len(seen)
+        assert client.get(url, headers=bearer(fresh_token)).status_code == 200 and len(seen) == before + 1
+        assert client.get(url, headers=bearer(fresh_token)).status_code == 200 and len(seen) == before + 1
+        client.post("/api/v1/auth/logout", json={"refresh_token": fresh_token["refresh_token"]},
+                    headers=bearer(fresh_token))
+        clock.advance(seconds=61)  # past revocation_check_seconds: the full path looks at the session again
+        assert client.get(url, headers=bearer(fresh_token)).status_code == 401 and seen[-1] == "flask"
+
+
+def test_an_officials_queue_page_from_the_edge_as_flask_answers_it(app, client, session):
+    citizen = sign_in(client)
+    first, second = submitted(client, citizen), submitted(client, citizen)
+    official = official_of(client, session)
+    headers = {**bearer(official), "X-Request-ID": "edge-test-3"}
+    url = "/api/v1/admin/dossiers?limit=1"
+    with reaching_flask(app) as seen:
+        by_flask = client.get(url, headers=headers)  # parses the query, renders and keeps the page's dossiers
+        assert seen == ["flask"] and [d["id"] for d in by_flask.json["items"]] == [first["id"]]
+        by_edge = client.get(url, headers=headers)
+        assert seen == ["flask"], "the second read reached Flask"
+        assert by_edge.get_data() == by_flask.get_data()
+        assert sorted(by_edge.headers.items()) == sorted(by_flask.headers.items())
+        after = client.get(f"/api/v1/admin/dossiers?limit=1&cursor={by_flask.json['next_cursor']}", headers=headers)
+        assert [d["id"] for d in after.json["items"]] == [second["id"]] and len(seen) == 2  # a query not parsed yet
+
+        both = "/api/v1/admin/dossiers?limit=2"
+        kept = client.get(both, headers=headers)
+        assert act(client, official, first["id"], "receive").status_code == 200
+        moved = len(seen)
+        served = client.get(both, headers=headers)  # one of its dossiers moved: Flask renders the page again
+        assert len(seen) == moved + 1 and served.get_data() != kept.get_data()
+        assert client.get(both, headers=headers).get_data() == served.get_data() and len(seen) == moved + 1
+        state_of(app).dossier_views.clear()
+        assert client.get(both, headers=headers).get_data() == served.get_data()
+
+        grant_staff(session, ADMIN["cccd"], role="admin", agency_code=None)
+        admin = sign_in(client, ADMIN)
+        before = len(seen)
+        assert client.get(url, headers=bearer(admin)).status_code == 200 and len(seen) == before + 1
+        assert client.get(url, headers=bearer(admin)).status_code == 200 and len(seen) == before + 2
+        elsewhere = official_of(client, session, agency="000.20.14.H15", person=OTHER)
+        before = len(seen)
+        assert client.get(url, headers=bearer(elsewhere)).json["items"] == [] and len(seen) == before + 1
+        assert client.get(url, headers=bearer(citizen)).status_code == 403 and len(seen) == before + 2

@@ -1,0 +1,97 @@
+"""Signed-in reads answered at the WSGI edge (api/edge.py): the citizen's own dossier from its kept
+rendering, and the unread count of their inbox.
+
+A phone asks both again and again (the dossier while it waits at the office, the badge on every
+screen). Once the full path has checked a token, the session behind it and rendered the dossier, what
+is left to do is a glimpse of the dossier (services.dossiers.glimpse) or a count, on a connection
+outside any session. Everything else falls through to Flask, which answers it fully: a token not
+checked yet or whose session was not looked at within `revocation_check_seconds`, a draft, a dossier of
+a bundle, someone else's dossier, a rendering not kept for this revision, and any database error.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from api.context import AppState
+from api.dossier_views import GLIMPSED, kept_own, kept_page
+from api.http import etag
+from api.i18n import negotiate
+from services.actors import Actor
+from services.dossiers.glimpse import glimpse
+from services.dossiers.queries import agency_queue, own_agency
+from services.dossiers.table import EDITABLE
+from services.errors import Unauthorized
+from services.notices.inbox import unread_count
+from services.people.identity import Principal
+from vocab import Role
+
+DOSSIER = re.compile(r"/api/v1/dossiers/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
+DOSSIER_ROUTE = "/api/v1/dossiers/<string:dossier_id>"  # the Flask rule, the metrics' label
+QUEUE_ROUTE = "/api/v1/admin/dossiers"
+UNREAD_ROUTE = "/api/v1/me/notifications/unread-count"
+
+Answer = tuple[int, list[tuple[str, str]], bytes, str]  # status, headers, body, route
+
+
+def signed_in(state: AppState, environ: dict[str, Any], role: str = "citizen") -> Principal | None:
+    """The caller of a bearer token with this role that the full path has already let through and whose
+    session it has looked at recently; else None."""
+    scheme, _, token = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+    runtime = state.runtime
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    try:
+        principal = runtime.access_tokens.principal(token.strip(), settings=runtime.settings)
+    except Unauthorized:
+        return None
+    return principal if principal.has(role) and runtime.revocations.passes(principal) else None
+
+
+def own_dossier(state: AppState, environ: dict[str, Any], path: str) -> Answer | None:
+    match = DOSSIER.fullmatch(path)
+    if match is None or environ.get("QUERY_STRING") or (principal := signed_in(state, environ)) is None:
+        return None
+    try:
+        with state.runtime.reads() as connection:
+            seen = glimpse(connection, match[1])
+    except Exception:  # noqa: BLE001 (a lost connection or any other fault: the full path answers it)
+        return None
+    if seen is None or seen.applicant_id != principal.user_id or seen.status in EDITABLE:
+        return None
+    environ[GLIMPSED] = seen  # if Flask must answer after all, it need not glimpse again
+    body = kept_own(state.dossier_views, seen, negotiate(environ.get("HTTP_ACCEPT_LANGUAGE")))
+    return None if body is None else (200, [("ETag", etag(seen.version))], body, DOSSIER_ROUTE)
+
+
+def unread(state: AppState, environ: dict[str, Any], path: str) -> Answer | None:
+    if path != UNREAD_ROUTE or environ.get("QUERY_STRING") or (principal := signed_in(state, environ)) is None:
+        return None
+    try:
+        with state.runtime.reads() as connection:
+            count = unread_count(connection, principal.user_id)
+    except Exception:  # noqa: BLE001 (as above)
+        return None
+    return 200, [], b'{"count":%d}\n' % count, UNREAD_ROUTE
+
+
+def queue(state: AppState, environ: dict[str, Any], path: str) -> Answer | None:
+    """An official's own agency's queue page, for a query string Flask has parsed, when every dossier on it
+    is kept."""
+    if path != QUEUE_ROUTE or (principal := signed_in(state, environ, "official")) is None:
+        return None
+    narrowing = state.queue_queries.get(environ.get("QUERY_STRING", ""), 0)
+    actor = Actor(user_id=principal.user_id, role=Role.official, agency_code=principal.agency_code, origin="-")
+    if principal.has(Role.admin) or narrowing is None:
+        return None
+    if (agency := own_agency(actor, narrowing["agency_code"])) is None:
+        return None
+    filters = {name: value for name, value in narrowing.items() if name != "agency_code"}
+    try:
+        with state.runtime.reads() as connection:
+            page = agency_queue(connection, agency, **filters)
+    except Exception:  # noqa: BLE001 (as above)
+        return None
+    body = kept_page(state.dossier_views, page, negotiate(environ.get("HTTP_ACCEPT_LANGUAGE")), actor)
+    return None if body is None else (200, [], body, QUEUE_ROUTE)

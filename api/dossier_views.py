@@ -55,19 +55,20 @@ def _key(dossier_id: str, lang: str, view: str) -> str:
     return f"{dossier_id}:{lang}:{view}"
 
 
+def _kept(cache: RenderedCache[bytes], seen: Glimpse, lang: str, view: str) -> bytes | None:
+    return None if seen.bundled else cache.get(_key(seen.id, lang, view), seen.revision())
+
+
 def kept_own(cache: RenderedCache[bytes], seen: Glimpse, lang: str) -> bytes | None:
     """The applicant's kept answer for this glimpse, if there is one (the WSGI edge serves it)."""
-    return None if seen.bundled else cache.get(_key(seen.id, lang, "own"), seen.revision())
+    return _kept(cache, seen, lang, "own")
 
 
 def rendered(seen: list[Glimpse], *, staff: bool) -> list[bytes]:
     """Each glimpsed dossier's answer, kept ones as kept, the rest loaded in one statement and rendered."""
     actor, lang, cache = current_actor(), current_language(), state().dossier_views
     view = _view(actor, staff)
-    keys = [_key(g.id, lang, view) for g in seen]
-    revisions = [g.revision() for g in seen]
-    bodies: list[bytes | None] = [None if g.bundled else cache.get(key, revision)
-                                  for g, key, revision in zip(seen, keys, revisions, strict=True)]
+    bodies = [_kept(cache, g, lang, view) for g in seen]
     missing = [g.id for g, body in zip(seen, bodies, strict=True) if body is None]
     if missing:
         loaded = find_many(get_session(), missing, staff=staff)
@@ -75,7 +76,7 @@ def rendered(seen: list[Glimpse], *, staff: bool) -> list[bytes]:
             if bodies[i] is None and (dossier := loaded.get(g.id)) is not None:
                 bodies[i] = body = _render(dossier, actor, staff)
                 if not g.bundled and dossier.version == g.version:  # else it moved since the glimpse
-                    cache.put(keys[i], revisions[i], body)
+                    cache.put(_key(g.id, lang, view), g.revision(), body)
     return [body for body in bodies if body is not None]  # a dossier deleted since its glimpse drops out
 
 
@@ -83,8 +84,7 @@ def kept_page(cache: RenderedCache[bytes], page: Page[Glimpse], lang: str, actor
     """An official's queue page when every dossier on it is kept (the WSGI edge serves it), else None."""
     view, bodies = _view(actor, staff=True), []
     for g in page.items:
-        body = None if g.bundled else cache.get(_key(g.id, lang, view), g.revision())
-        if body is None:
+        if (body := _kept(cache, g, lang, view)) is None:
             return None
         bodies.append(body)
     return page_body(bodies, page)

@@ -1,12 +1,14 @@
 """Signed-in reads answered at the WSGI edge (api/edge.py): the citizen's own dossier from its kept
-rendering, and the unread count of their inbox.
+rendering, the unread count of their inbox, and an official's queue page from kept renderings.
 
-A phone asks both again and again (the dossier while it waits at the office, the badge on every
-screen). Once the full path has checked a token, the session behind it and rendered the dossier, what
-is left to do is a glimpse of the dossier (services.dossiers.glimpse) or a count, on a connection
-outside any session. Everything else falls through to Flask, which answers it fully: a token not
-checked yet or whose session was not looked at within `revocation_check_seconds`, a draft, a dossier of
-a bundle, someone else's dossier, a rendering not kept for this revision, and any database error.
+A phone asks the first two again and again (the dossier while it waits at the office, the badge on
+every screen), and an official refreshes the queue all day. Once the full path has checked a token,
+the session behind it, rendered the dossiers and parsed the queue's query string, what is left to do
+is one statement (a glimpse of the dossier or of the page, services.dossiers.glimpse, or a count) on a
+connection outside any session. Everything else falls through to Flask, which answers it fully: a
+token not checked yet or whose session was not looked at within `revocation_check_seconds`, a draft, a
+dossier of a bundle, someone else's dossier, an admin's queue, a query string not parsed yet, a
+rendering not kept for this revision, and any database error.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 
 from api.caching import RenderedCache, RevisionCache
 from services.calendar import WorkingCalendar
@@ -36,8 +36,12 @@ class AppState:
     map_revisions: RenderedCache[Any] = field(default_factory=lambda: RenderedCache(1024))
     # Citizens' own dossier answers by what they show (services.dossiers.glimpse): a few KB each.
     dossier_views: RenderedCache[bytes] = field(default_factory=lambda: RenderedCache(5_000))
-    # The queue's query strings Flask has parsed, with their arguments, for the WSGI edge (api/edge_reads.py).
+    # The queue's and the inbox's query strings Flask has parsed, with their arguments, for the WSGI edge
+    # (api/edge_reads.py).
     queue_queries: RenderedCache[dict[str, Any]] = field(default_factory=lambda: RenderedCache(2_000))
+    inbox_queries: RenderedCache[dict[str, Any]] = field(default_factory=lambda: RenderedCache(2_000))
+    # Each notification's rendering per language, by its read_at (api/notice_views.py): under 1 KB each.
+    notice_views: RenderedCache[bytes] = field(default_factory=lambda: RenderedCache(20_000))
     limiter: Any = None
     push_worker: Any = None
 
@@ -73,6 +77,11 @@ def read_only(view: F) -> F:
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def remember_query(cache: RenderedCache[dict[str, Any]], args: dict[str, Any]) -> None:
+    """What this request's query string parsed to, so the WSGI edge can answer it again unparsed."""
+    cache.put(request.query_string.decode("latin-1"), 0, args)
 
 
 def settings() -> Settings:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flask import Response, request
 
@@ -24,9 +24,8 @@ from api import presenters
 from api.caching import RenderedCache
 from api.context import get_session, state
 from api.guards import current_actor
-from api.http import etag
+from api.http import etag, page_json
 from api.i18n import current_language
-from schemas.common import encode_cursor
 from services.actors import Actor
 from services.dossiers.access import find_many
 from services.dossiers.glimpse import Glimpse, glimpse
@@ -87,21 +86,12 @@ def kept_page(cache: RenderedCache[bytes], page: Page[Glimpse], lang: str, actor
         if (body := _kept(cache, g, lang, view)) is None:
             return None
         bodies.append(body)
-    return page_body(bodies, page)
-
-
-def page_body(bodies: list[bytes], page: Page[Glimpse]) -> bytes:
-    cursor = json.dumps(encode_cursor(page.next_key)).encode()
-    return b'{"items":[' + b",".join(bodies) + b'],"next_cursor":' + cursor + b"}"
+    return page_json(bodies, page.next_key)
 
 
 def page_response(page: Page[Glimpse], *, staff: bool) -> Response:
-    return Response(page_body(rendered(page.items, staff=staff), page), 200, mimetype="application/json")
+    return Response(page_json(rendered(page.items, staff=staff), page.next_key), 200, mimetype="application/json")
 
-
-def remember_queue_query(narrowing: dict[str, Any]) -> None:
-    """What this queue request's query string parsed to, so the WSGI edge can serve it again unparsed."""
-    state().queue_queries.put(request.query_string.decode("latin-1"), 0, narrowing)
 
 
 def own_dossier(dossier_id: str, render: Callable[[], Response]) -> Response:

@@ -9,9 +9,9 @@ from flask import Response
 
 from api import presenters
 from api.blueprint import Blueprint
-from api.context import calendar, get_session, read_only, settings, storage
+from api.context import calendar, get_session, read_only, remember_query, settings, state, storage
 from api.desk import press
-from api.dossier_views import page_response, remember_queue_query
+from api.dossier_views import page_response
 from api.guards import current_actor
 from api.http import IF_MATCH_HEADER, etag, expected_version, json_response
 from api.openapi import documented
@@ -47,7 +47,7 @@ def queue(limit: int, cursor: list[Any] | None = None, status: str | None = None
     narrowing: dict[str, Any] = {"status": status, "overdue": overdue, "due_before": due_before, "q": q,
                                  "agency_code": agency_code, "after": cursor, "limit": limit}
     page = dossier_queries.queue(get_session(), current_actor(), **narrowing)
-    remember_queue_query(narrowing)
+    remember_query(state().queue_queries, narrowing)
     return page_response(page, staff=True)
 
 

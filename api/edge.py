@@ -81,4 +81,4 @@ class Edge:
 def install(app: Flask, hsts: str) -> None:
     """Innermost, right around Flask: the proxy fix and the shedder still run first."""
     app.wsgi_app = Edge(app, app.wsgi_app, hsts,  # type: ignore[method-assign]
-                        (catalog, edge_reads.own_dossier, edge_reads.unread, edge_reads.queue))
+                        (catalog, edge_reads.own_dossier, edge_reads.unread, edge_reads.inbox_page, edge_reads.queue))

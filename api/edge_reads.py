@@ -1,5 +1,5 @@
 """Signed-in reads answered at the WSGI edge (api/edge.py): the citizen's own dossier from its kept
-rendering, the unread count of their inbox, and an official's queue page from kept renderings.
+rendering, their inbox page and unread count, and an official's queue page from kept renderings.
 
 A phone asks the first two again and again (the dossier while it waits at the office, the badge on
 every screen), and an official refreshes the queue all day. Once the full path has checked a token,
@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from api import notice_views
 from api.context import AppState
 from api.dossier_views import GLIMPSED, kept_own, kept_page
 from api.http import etag
@@ -25,13 +26,14 @@ from services.dossiers.glimpse import glimpse
 from services.dossiers.queries import agency_queue, own_agency
 from services.dossiers.table import EDITABLE
 from services.errors import Unauthorized
-from services.notices.inbox import unread_count
+from services.notices import inbox
 from services.people.identity import Principal
 from vocab import Role
 
 DOSSIER = re.compile(r"/api/v1/dossiers/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
 DOSSIER_ROUTE = "/api/v1/dossiers/<string:dossier_id>"  # the Flask rule, the metrics' label
 QUEUE_ROUTE = "/api/v1/admin/dossiers"
+INBOX_ROUTE = "/api/v1/me/notifications"
 UNREAD_ROUTE = "/api/v1/me/notifications/unread-count"
 
 Answer = tuple[int, list[tuple[str, str]], bytes, str]  # status, headers, body, route
@@ -72,10 +74,25 @@ def unread(state: AppState, environ: dict[str, Any], path: str) -> Answer | None
         return None
     try:
         with state.runtime.reads() as connection:
-            count = unread_count(connection, principal.user_id)
+            count = inbox.unread_count(connection, principal.user_id)
     except Exception:  # noqa: BLE001 (as above)
         return None
     return 200, [], b'{"count":%d}\n' % count, UNREAD_ROUTE
+
+
+def inbox_page(state: AppState, environ: dict[str, Any], path: str) -> Answer | None:
+    """A page of the citizen's inbox, for a query string Flask has parsed (renderings kept per notice)."""
+    if path != INBOX_ROUTE or (principal := signed_in(state, environ)) is None:
+        return None
+    if (args := state.inbox_queries.get(environ.get("QUERY_STRING", ""), 0)) is None:
+        return None
+    try:
+        with state.runtime.reads() as connection:
+            page = inbox.page(connection, principal.user_id, **args)
+    except Exception:  # noqa: BLE001 (as above)
+        return None
+    body = notice_views.inbox_page(state.notice_views, page, negotiate(environ.get("HTTP_ACCEPT_LANGUAGE")))
+    return 200, [], body, INBOX_ROUTE
 
 
 def queue(state: AppState, environ: dict[str, Any], path: str) -> Answer | None:

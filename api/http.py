@@ -12,6 +12,7 @@ from typing import Any
 from flask import Response, json, request, send_file
 
 from api.context import storage
+from schemas.common import encode_cursor
 from services.idempotency import IdempotentRequest
 
 IDEMPOTENCY_HEADER = {"in": "header", "name": "Idempotency-Key", "required": False,
@@ -58,6 +59,12 @@ def body_fingerprint() -> str:
         stream.seek(0)
         parts.append(f"{name}:{digest.hexdigest()}")
     return "\n".join(parts)
+
+
+def page_json(bodies: list[bytes], next_key: Any) -> bytes:
+    """A page answer (`items`, `next_cursor`) from its items' JSON, rendered and kept one by one."""
+    cursor = json.dumps(encode_cursor(next_key)).encode()
+    return b'{"items":[' + b",".join(bodies) + b'],"next_cursor":' + cursor + b"}"
 
 
 def json_response(body: dict[str, Any], status: int = 200, etag: str | None = None,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response
+
 from api.blueprint import Blueprint
-from api.context import get_session, read_only
+from api.context import get_session, read_only, remember_query, state
 from api.guards import current_actor, current_principal
 from api.i18n import current_language
-from notifications import templates
+from api.notice_views import inbox_page
 from schemas.common import encode_cursor
 from schemas.notifications import (
     AnnouncementInSchema,
@@ -55,22 +57,16 @@ def delete_device(device_id: str) -> None:
     devices.remove(get_session(), current_principal().user_id, device_id)
 
 
-def _present(note: Any, lang: str) -> dict[str, Any]:
-    title, body = templates.render(note.kind, note.params or {}, lang)
-    return {"id": note.id, "kind": note.kind, "title": title, "body": body, "created_at": note.created_at,
-            "read_at": note.read_at, "data": templates.data(kind=note.kind, params=note.params or {},
-                                                             dossier_id=note.dossier_id, notification_id=note.id)}
-
-
 @blp.get("/me/notifications")
 @blp.arguments(InboxArgs, location="query", as_kwargs=True)
 @blp.response(200, NotificationPageSchema)
 @read_only
-def list_notifications(limit: int, cursor: list[Any] | None = None, unread: bool | None = None) -> dict[str, Any]:
+def list_notifications(limit: int, cursor: list[Any] | None = None, unread: bool | None = None) -> Response:
     """The inbox, newest first, in the request's language."""
-    page = inbox.page(get_session(), current_principal().user_id, unread=unread, after=cursor, limit=limit)
-    lang = current_language()
-    return {"items": [_present(n, lang) for n in page.items], "next_cursor": encode_cursor(page.next_key)}
+    args: dict[str, Any] = {"unread": unread, "after": cursor, "limit": limit}
+    page = inbox.page(get_session(), current_principal().user_id, **args)
+    remember_query(state().inbox_queries, args)
+    return Response(inbox_page(state().notice_views, page, current_language()), mimetype="application/json")
 
 
 @blp.get("/me/notifications/unread-count")

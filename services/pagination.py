@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, literal, tuple_
+from sqlalchemy import Connection, Select, literal, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
@@ -72,7 +72,7 @@ def after_key(columns: Sequence[Any], after: Sequence[Any], *, descending: bool 
 
 
 def keyset_page(
-    session: Session,
+    session: Session | Connection,
     stmt: Select[Any],
     columns: Sequence[Any],
     key_of: Callable[[Any], Key],
@@ -80,13 +80,16 @@ def keyset_page(
     after: Sequence[Any] | None,
     limit: int,
     descending: bool = False,
+    entities: bool = True,
 ) -> Page[Any]:
-    """Rows of `stmt` ordered by `columns` (unique together), starting after the key `after`."""
+    """Rows of `stmt` ordered by `columns` (unique together), starting after the key `after`: the entities
+    it selects, or (`entities=False`) its rows of columns."""
     check_limit(limit)
     if after is not None:
         stmt = stmt.where(after_key(columns, after, descending=descending))
     order = [col.desc() if descending else col.asc() for col in columns]
-    rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1)).unique())
+    result = session.execute(stmt.order_by(*order).limit(limit + 1))
+    rows = list(result.scalars().unique()) if entities else list(result.all())
     has_more = len(rows) > limit
     items = rows[:limit]
     return Page(items=items, next_key=key_of(items[-1]) if has_more and items else None)

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Integer, Select, Subquery, case, func, insert, literal, select, union_all, update
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Select,
+    Subquery,
+    Text,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from notifications.templates import kinds
@@ -85,16 +98,23 @@ def _audience(tells: list[Tell]) -> Subquery | None:
     return union_all(*parts).subquery("audience") if parts else None
 
 
-def page(session: Session, user_id: str, *, unread: bool | None = None, after: Sequence[Any] | None = None,
-         limit: int = 20) -> Page[Notification]:
-    """Newest first."""
-    stmt = select(Notification).where(Notification.user_id == user_id)
+# What the inbox shows of a notification, its params as their JSON text: the whole row is the revision of a
+# kept rendering (api/notice_views.py), compared without parsing anything.
+SHOWN = (Notification.id, Notification.kind, Notification.params.cast(Text).label("params_json"),
+         Notification.dossier_id, Notification.created_at, Notification.read_at)
+
+
+def page(session: Session | Connection, user_id: str, *, unread: bool | None = None,
+         after: Sequence[Any] | None = None, limit: int = 20) -> Page[Any]:
+    """Newest first: rows of the `SHOWN` columns (no entities: the WSGI edge reads it on a bare connection)."""
+    stmt = cast("Select[Any]", select(*SHOWN).where(Notification.user_id == user_id))
     if unread is True:
         stmt = stmt.where(Notification.read_at.is_(None))
     elif unread is False:
         stmt = stmt.where(Notification.read_at.is_not(None))
     return keyset_page(session, stmt, [Notification.created_at, Notification.id],
-                       lambda n: (n.created_at.isoformat(), n.id), after=after, limit=limit, descending=True)
+                       lambda n: (n.created_at.isoformat(), n.id), after=after, limit=limit, descending=True,
+                       entities=False)
 
 
 def unread_count(session: Session | Connection, user_id: str) -> int:

@@ -174,3 +174,32 @@ def test_an_officials_queue_page_from_the_edge_as_flask_answers_it(app, client, 
         before = len(seen)
         assert client.get(url, headers=bearer(elsewhere)).json["items"] == [] and len(seen) == before + 1
         assert client.get(url, headers=bearer(citizen)).status_code == 403 and len(seen) == before + 2
+
+
+def test_the_inbox_from_the_edge_as_flask_answers_it(app, client, session):
+    citizen = sign_in(client)
+    for _ in range(3):
+        submitted(client, citizen)
+    headers = {**bearer(citizen), "Accept-Language": "en", "X-Request-ID": "edge-test-4"}
+    url = "/api/v1/me/notifications?limit=2"
+    clock.advance(seconds=61)  # past revocation_check_seconds: Flask looks at the session again
+    with reaching_flask(app) as seen:
+        by_flask = client.get(url, headers=headers)  # parses the query string, renders and keeps each notice
+        assert seen == ["flask"] and len(by_flask.json["items"]) == 2 and by_flask.json["next_cursor"]
+        by_edge = client.get(url, headers=headers)
+        assert seen == ["flask"], "the second read reached Flask"
+        assert by_edge.get_data() == by_flask.get_data()
+        assert sorted(by_edge.headers.items()) == sorted(by_flask.headers.items())
+        assert by_edge.json["items"][0]["title"].startswith("Dossier")  # English, as asked
+        newest = by_edge.json["items"][0]["id"]
+        client.post(f"/api/v1/me/notifications/{newest}/read", headers=headers)
+        read = client.get(url, headers=headers)
+        assert len(seen) == 2 and read.json["items"][0]["read_at"] and read.json["items"][1] == by_edge.json["items"][1]
+        state_of(app).notice_views.clear()
+        assert client.get(url, headers=headers).get_data() == read.get_data() and len(seen) == 2
+        unread = client.get("/api/v1/me/notifications?unread=true", headers=headers)
+        assert len(seen) == 3 and newest not in {n["id"] for n in unread.json["items"]}
+        assert client.get("/api/v1/me/notifications?unread=true", headers=headers).json == unread.json
+        assert len(seen) == 3
+        other = sign_in(client, OTHER)
+        assert client.get(url, headers=bearer(other)).json["items"] == []  # their own inbox, empty

@@ -40,7 +40,7 @@ class AppState:
     # (api/edge_reads.py).
     queue_queries: RenderedCache[dict[str, Any]] = field(default_factory=lambda: RenderedCache(2_000))
     inbox_queries: RenderedCache[dict[str, Any]] = field(default_factory=lambda: RenderedCache(2_000))
-    # Each notification's rendering per language, by its read_at (api/notice_views.py): under 1 KB each.
+    # Each notification's rendering per language, by its row as read (api/notice_views.py): under 1 KB each.
     notice_views: RenderedCache[bytes] = field(default_factory=lambda: RenderedCache(20_000))
     limiter: Any = None
     push_worker: Any = None

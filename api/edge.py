@@ -3,8 +3,9 @@
 The catalog is the most read part of the API (every phone opens it, half of the time to ask "has it
 changed?"), and once `revisioned` (api/catalog.py) has rendered a body, answering it again needs no
 routing, request context, hooks, argument parsing or database: only the language, the URL, the
-revision and the ETag. A citizen's own dossier and their unread count are read as often; their edge
-answers (api/edge_reads.py) need one small statement. This middleware answers exactly those requests
+revision and the ETag. A citizen's own dossier, inbox and unread count, and an official's queue, are
+read as often; their edge answers (api/edge_reads.py) need one statement and kept renderings. This
+middleware answers exactly those requests
 with the same headers, request id, access-log line and metrics as the Flask path (tests compare the
 two answers header by header). Anything else goes to Flask, which answers it fully and fills the
 caches: another method, a URL or a revision not rendered yet, a token or session not checked recently.

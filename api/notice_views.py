@@ -3,9 +3,8 @@
 A notification's rendering in a language (title and body from the templates, the push's data, through
 NotificationSchema) is kept by its id and language, with the row as read (`inbox.SHOWN`, the params as
 their JSON text) as its revision: marking it read, or any other change to the row, renders it again.
-An inbox page is then its one statement
-(services.notices.inbox.page) and a join of kept renderings: the Flask view and the WSGI edge
-(api/edge_reads.py) build it the same way.
+An inbox page is then its one statement (services.notices.inbox.page) and a join of kept renderings;
+the Flask view and the WSGI edge (api/edge_reads.py) build it the same way.
 """
 
 from __future__ import annotations

@@ -37,6 +37,9 @@ def client(base: str, token: str, stop: threading.Event, statuses: collections.C
         dossier = answers[0].json().get("id") if answers[0].status_code == 201 else None
         answers.append(http.get(f"{base}/api/v1/dossiers"))
         answers.append(http.get(f"{base}/api/v1/procedures/1.001193"))
+        # Answered at the WSGI edge once Flask has seen them (api/edge_reads.py): its reads drop too.
+        answers.append(http.get(f"{base}/api/v1/me/notifications/unread-count"))
+        answers.append(http.get(f"{base}/api/v1/me/notifications?limit=5"))
         if dossier:
             answers.append(http.get(f"{base}/api/v1/dossiers/{dossier}"))
             answers.append(http.patch(f"{base}/api/v1/dossiers/{dossier}", json={"form": {"purpose": "Khác"}}))

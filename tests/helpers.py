@@ -1,7 +1,9 @@
-"""Shared test helpers: people with valid citizen numbers, and signing in through the mock eID."""
+"""Shared test helpers: people with valid citizen numbers, signing in through the mock eID, and a fixed
+working-day morning to freeze the clock at."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 CITIZEN = {"cccd": "049085001234", "full_name": "Nguyễn Văn An", "date_of_birth": "1985-03-12",
@@ -12,6 +14,10 @@ OFFICIAL = {"cccd": "048078002345", "full_name": "Phạm Quốc Dũng", "date_of
             "gender": "male", "eid_level": 2}
 ADMIN = {"cccd": "049180003456", "full_name": "Võ Thị Hà", "date_of_birth": "1980-09-09",
          "gender": "female", "eid_level": 2}
+
+# 09:00 on Monday 23/11/2026 in Vietnam, before the cut-off: a test that counts working days from "now"
+# freezes the clock here, or it passes or fails with the weekday, the hour and the holidays it runs near.
+MONDAY_MORNING = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
 
 def id_token(client: Any, person: dict[str, Any] = CITIZEN, **changes: Any) -> str:

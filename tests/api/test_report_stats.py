@@ -10,13 +10,16 @@ from services.calendar import TZ
 from services.clock import clock
 from services.people.identity import grant_staff
 from tests.api.test_dashboard import consent
-from tests.helpers import ADMIN, OFFICIAL, OTHER, bearer, sign_in
+from tests.helpers import ADMIN, MONDAY_MORNING, OFFICIAL, OTHER, bearer, sign_in
 from tests.report_helpers import act, filed
 
 SO_XAY_DUNG = "000.00.15.H15"
 
 
 def test_figures_per_agency_and_category_in_api_csv_and_dashboard(client, session):
+    # Filed on a Monday morning, the street light (3 working days) and the flooding (2) are late 10 days
+    # later; filed on the afternoon before Tết 2027 (4-10/2), they would still be on time.
+    clock.freeze(MONDAY_MORNING)
     grant_staff(session, OFFICIAL["cccd"], role="official", agency_code=SO_XAY_DUNG)
     reporter = sign_in(client)
     quick, slow, open_late, reopened = (filed(client, reporter, category=c) for c in

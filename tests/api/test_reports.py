@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from PIL import Image
 from sqlalchemy import select
@@ -15,13 +15,12 @@ from services.clock import clock
 from services.models import Notification
 from services.people.identity import grant_staff
 from tests.dossier_helpers import ELF, PDF
-from tests.helpers import ADMIN, CITIZEN, OFFICIAL, OTHER, bearer, sign_in
+from tests.helpers import ADMIN, CITIZEN, MONDAY_MORNING, OFFICIAL, OTHER, bearer, sign_in
 from tests.report_helpers import HAI_CHAU, HANOI, HOA_VANG, act, file_report, filed, photo
 
 SO_XAY_DUNG = "000.00.15.H15"
 HAI_CHAU_WARD = "000.20.05.H15"
 HOA_VANG_COMMUNE = "000.20.14.H15"
-MONDAY_MORNING = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)  # 09:00 in Vietnam, a working day
 
 
 def official(client, session, agency=SO_XAY_DUNG, person=OFFICIAL):

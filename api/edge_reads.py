@@ -22,7 +22,7 @@ from api.dossier_views import GLIMPSED, kept_own, kept_page
 from api.http import etag
 from api.i18n import negotiate
 from services.actors import Actor
-from services.dossiers.glimpse import glimpse
+from services.dossiers.glimpse import glimpse_on
 from services.dossiers.queries import agency_queue, own_agency
 from services.dossiers.table import EDITABLE
 from services.errors import Unauthorized
@@ -59,7 +59,7 @@ def own_dossier(state: AppState, environ: dict[str, Any], path: str) -> Answer |
         return None
     try:
         with state.runtime.reads() as connection:
-            seen = glimpse(connection, match[1])
+            seen = glimpse_on(connection, match[1])
     except Exception:  # noqa: BLE001 (a lost connection or any other fault: the full path answers it)
         return None
     if seen is None or seen.applicant_id != principal.user_id or seen.status in EDITABLE:
@@ -74,7 +74,7 @@ def unread(state: AppState, environ: dict[str, Any], path: str) -> Answer | None
         return None
     try:
         with state.runtime.reads() as connection:
-            count = inbox.unread_count(connection, principal.user_id)
+            count = inbox.unread_count_on(connection, principal.user_id)
     except Exception:  # noqa: BLE001 (as above)
         return None
     return 200, [], b'{"count":%d}\n' % count, UNREAD_ROUTE

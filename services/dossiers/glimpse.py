@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Select, bindparam, func, select, type_coerce
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 
 from services.actors import Actor
 from services.clock import clock
-from services.db import UTCDateTime
+from services.db import UTCDateTime, driver_rows
 from services.dossiers.access import seen_by
 from services.dossiers.rules import fee_status, overdue
 from services.models import Agency, Attachment, Dossier, User
@@ -68,6 +68,11 @@ def glimpse(session: Session | Connection, dossier_id: str) -> Glimpse | None:
     return next(iter(glimpses(rows)), None)
 
 
+def glimpse_on(connection: Connection, dossier_id: str) -> Glimpse | None:
+    """glimpse() on a bare connection, straight on the driver where it can (services.db.driver_rows)."""
+    return next(iter(glimpses(driver_rows(connection, _one(), {"dossier_id": dossier_id}))), None)
+
+
 @functools.cache
 def _one() -> Select[Any]:
     # Built once, its value bound: SQLAlchemy keys its compiled-statement cache on the statement's
@@ -81,10 +86,16 @@ def glimpses(rows: Sequence[Any]) -> list[Glimpse]:
     for row in rows:
         (id_, created_at, queue_at, version, applicant_id, status, agency_code, centre_code, bundle_id, fee_vnd,
          paid_at, due_at, pending_until, papers, last_paper_at, revision, bumped_at, *applicant) = row
-        out.append(Glimpse(id_, created_at, queue_at, version, applicant_id, status, agency_code, centre_code,
-                           bundle_id is not None, fee_vnd, paid_at is not None, due_at, pending_until, papers,
-                           last_paper_at, (revision, bumped_at), cast(Any, tuple(applicant))))
+        out.append(Glimpse(id_, created_at.astimezone(UTC), _utc(queue_at), version, applicant_id,
+                           DossierStatus(status), agency_code, centre_code, bundle_id is not None, fee_vnd,
+                           paid_at is not None, _utc(due_at), _utc(pending_until), papers, _utc(last_paper_at),
+                           (revision, _utc(bumped_at)), cast(Any, tuple(applicant))))
     return out
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """As UTCDateTime reads it back, whichever way the row was read (services.db.driver_rows)."""
+    return None if moment is None else moment.astimezone(UTC)
 
 
 @functools.cache

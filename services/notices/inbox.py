@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, cast
@@ -12,6 +13,7 @@ from sqlalchemy import (
     Select,
     Subquery,
     Text,
+    bindparam,
     case,
     func,
     insert,
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from notifications.templates import kinds
 from services.clock import clock
-from services.db import new_id, rowcount, transaction
+from services.db import driver_rows, new_id, rowcount, transaction
 from services.errors import NotFound
 from services.models import Device, Dossier, Notification, PushJob, User
 from services.models.notification import pushes_written
@@ -117,9 +119,19 @@ def page(session: Session | Connection, user_id: str, *, unread: bool | None = N
                        entities=False)
 
 
-def unread_count(session: Session | Connection, user_id: str) -> int:
-    return session.scalar(select(func.count()).select_from(Notification)
-                          .where(Notification.user_id == user_id, Notification.read_at.is_(None))) or 0
+def unread_count(session: Session, user_id: str) -> int:
+    return session.scalar(_unread(), {"user_id": user_id}) or 0
+
+
+def unread_count_on(connection: Connection, user_id: str) -> int:
+    """unread_count on a bare connection, straight on the driver where it can (services.db.driver_rows)."""
+    return int(driver_rows(connection, _unread(), {"user_id": user_id})[0][0])
+
+
+@functools.cache
+def _unread() -> Select[Any]:
+    return (select(func.count()).select_from(Notification)
+            .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)))
 
 
 def mark_read(session: Session, user_id: str, notification_id: str) -> None:

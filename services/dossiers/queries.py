@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from services.actors import Actor
 from services.clock import clock
+from services.db import driver_rows
 from services.dossiers.glimpse import Glimpse, glimpse_select, glimpses
 from services.dossiers.table import FINAL
 from services.errors import NotFound
@@ -180,11 +181,16 @@ def own_agency(actor: Actor, agency_code: str | None) -> str | None:
 def agency_queue(session: Session | Connection, agency_code: str, *, status: str | None = None,
                  overdue: bool | None = None, due_before: datetime | None = None, q: str | None = None,
                  after: Sequence[Any] | None = None, limit: int = 20) -> Page[Glimpse]:
-    """An official's own agency's queue, the agency named by its code (no other read needed)."""
+    """An official's own agency's queue, the agency named by its code (no other read needed); on a bare
+    connection (the WSGI edge's) straight on the driver where it can (services.db.driver_rows)."""
     narrowing = _Narrowing(status, overdue, due_before, q)
     params = {**_bound(QUEUE_KEY, after, limit), **narrowing.params(), "agency": agency_code}
     stmt = _queue_statement("code", narrowing.shape(), after is not None, limit + 1)
-    return _paged(glimpses(session.execute(stmt, params).all()), limit, _key)
+    if isinstance(session, Connection):
+        rows = driver_rows(session, stmt, params)
+    else:
+        rows = session.execute(stmt, params).all()
+    return _paged(glimpses(rows), limit, _key)
 
 
 def lookup(session: Session, code: str) -> Dossier:

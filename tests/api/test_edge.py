@@ -17,7 +17,7 @@ from services.dossiers.glimpse import glimpse, glimpse_on
 from services.people.identity import grant_staff
 from tests.api.test_payments import pay
 from tests.dossier_helpers import FEE, act, draft, official_of, submitted
-from tests.helpers import ADMIN, OTHER, bearer, sign_in
+from tests.helpers import ADMIN, CITIZEN, OTHER, bearer, sign_in
 
 
 @contextmanager
@@ -156,6 +156,14 @@ def test_an_officials_queue_page_from_the_edge_as_flask_answers_it(app, client, 
         assert sorted(by_edge.headers.items()) == sorted(by_flask.headers.items())
         after = client.get(f"/api/v1/admin/dossiers?limit=1&cursor={by_flask.json['next_cursor']}", headers=headers)
         assert [d["id"] for d in after.json["items"]] == [second["id"]] and len(seen) == 2  # a query not parsed yet
+        for query in (f"limit=1&cursor={by_flask.json['next_cursor']}", "status=submitted", "overdue=false",
+                      "due_before=2099-01-01T00:00:00Z", f"q={CITIZEN['cccd']}", "q=Nguy%E1%BB%85n"):
+            before = len(seen)
+            first_read = client.get(f"/api/v1/admin/dossiers?{query}", headers=headers)
+            again = client.get(f"/api/v1/admin/dossiers?{query}", headers=headers)
+            assert again.get_data() == first_read.get_data(), query
+            assert first_read.json["items"] or query.startswith("due_before"), query  # not received: no due date
+            assert len(seen) == before + (query.startswith("limit") is False), query  # each parsed once
 
         both = "/api/v1/admin/dossiers?limit=2"
         kept = client.get(both, headers=headers)

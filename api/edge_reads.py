@@ -1,11 +1,12 @@
 """Signed-in reads answered at the WSGI edge (api/edge.py): the citizen's own dossier from its kept
 rendering, their inbox page and unread count, and an official's queue page from kept renderings.
 
-A phone asks the first two again and again (the dossier while it waits at the office, the badge on
-every screen), and an official refreshes the queue all day. Once the full path has checked a token,
+A phone asks for these again and again (the dossier while it waits at the office, the badge on every
+screen, the inbox after each push), and an official refreshes the queue all day. Once the full path has checked a token,
 the session behind it, rendered the dossiers and parsed the queue's query string, what is left to do
-is one statement (a glimpse of the dossier or of the page, services.dossiers.glimpse, or a count) on a
-connection outside any session. Everything else falls through to Flask, which answers it fully: a
+is one statement (a glimpse of the dossier or of the page, services.dossiers.glimpse, the inbox page or
+a count) on a connection outside any session, on PostgreSQL mostly straight on the driver
+(services.db.driver_rows). Everything else falls through to Flask, which answers it fully: a
 token not checked yet or whose session was not looked at within `revocation_check_seconds`, a draft, a
 dossier of a bundle, someone else's dossier, an admin's queue, a query string not parsed yet, a
 rendering not kept for this revision, and any database error.

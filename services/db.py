@@ -194,11 +194,12 @@ def _note_stray_flush(session: Session, _context: Any) -> None:
 
 
 def driver_rows(connection: Connection, stmt: Select[Any], params: dict[str, Any]) -> Sequence[Any]:
-    """The rows of a SELECT whose values are all plain (no bind or result types to convert), run straight on
-    psycopg on PostgreSQL: for the hottest reads (the WSGI edge's), where SQLAlchemy's per-execution work
-    (result metadata, the driver's column descriptions, a processor per value) cost as much as the
-    statement. Values come back as psycopg makes them (timestamps in the session's time zone, words as
-    plain strings): the caller normalises what it compares. Other databases go through SQLAlchemy."""
+    """The rows of a SELECT built once, run straight on psycopg on PostgreSQL: for the hottest reads (the WSGI
+    edge's), where SQLAlchemy's per-execution work (result metadata, the driver's column descriptions, a
+    processor per value) cost as much as the statement. Its values must need no conversion by SQLAlchemy
+    (strings, numbers, aware datetimes, vocabulary words), and its rows come back as psycopg makes them
+    (timestamps in the session's time zone, words as plain strings): the caller normalises what it shows
+    or compares (services.dossiers.glimpse.glimpses). Other databases go through SQLAlchemy."""
     if connection.dialect.name != "postgresql":
         return connection.execute(stmt, params).all()
     sql, defaults = _driver_sql(stmt, connection.dialect)

@@ -193,6 +193,11 @@ def _note_stray_flush(session: Session, _context: Any) -> None:
         session.info["stray_flush"] = True
 
 
+def as_utc(moment: datetime | None) -> datetime | None:
+    """As UTCDateTime reads a value back, whichever way its row was read (`driver_rows`)."""
+    return None if moment is None else moment.astimezone(UTC)
+
+
 def driver_rows(connection: Connection, stmt: Select[Any], params: dict[str, Any]) -> Sequence[Any]:
     """The rows of a SELECT built once, run straight on psycopg on PostgreSQL: for the hottest reads (the WSGI
     edge's), where SQLAlchemy's per-execution work (result metadata, the driver's column descriptions, a

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection, Select, literal, tuple_
+from sqlalchemy import Select, bindparam, literal, literal_column, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
@@ -71,8 +71,40 @@ def after_key(columns: Sequence[Any], after: Sequence[Any], *, descending: bool 
     return row_key < tuple_(*values) if descending else row_key > tuple_(*values)
 
 
+# Statements built once per shape (the WSGI edge's reads and the dossier lists): the cursor's values and the
+# page size go in at each run, not into a new statement.
+
+def after_bound(columns: Sequence[Any], *, descending: bool) -> Any:
+    """The keyset condition with the cursor's values as bind parameters `after_0`, `after_1`… (see
+    `bound_after`)."""
+    row_key = tuple_(*columns)
+    cursor = tuple_(*(bindparam(f"after_{i}", type_=col.type) for i, col in enumerate(columns)))
+    return row_key < cursor if descending else row_key > cursor
+
+
+def bound_after(columns: Sequence[Any], after: Sequence[Any] | None, limit: int) -> dict[str, Any]:
+    """The values of `after_bound`'s parameters for a cursor (checked against the columns), and the limit
+    checked."""
+    check_limit(limit)
+    values = after_values(columns, after) if after is not None else ()
+    return {f"after_{i}": v for i, v in enumerate(values)}
+
+
+def page_limit(rows: int) -> Any:
+    """A page's LIMIT written into the statement (one statement per page size): PostgreSQL's generic plan
+    of a prepared statement then knows a page is a few rows, not a tenth of the table, and keeps the
+    nested loops of a custom plan (at a million dossiers a bound LIMIT made it hash-join instead)."""
+    return literal_column(str(int(rows)))
+
+
+def paged(rows: Sequence[T], limit: int, key_of: Callable[[T], Key]) -> Page[T]:
+    """The page of `limit + 1` rows read: `limit` of them, and the key of the last when there are more."""
+    items = list(rows[:limit])
+    return Page(items, key_of(items[-1]) if len(rows) > limit and items else None)
+
+
 def keyset_page(
-    session: Session | Connection,
+    session: Session,
     stmt: Select[Any],
     columns: Sequence[Any],
     key_of: Callable[[Any], Key],
@@ -80,16 +112,13 @@ def keyset_page(
     after: Sequence[Any] | None,
     limit: int,
     descending: bool = False,
-    entities: bool = True,
 ) -> Page[Any]:
-    """Rows of `stmt` ordered by `columns` (unique together), starting after the key `after`: the entities
-    it selects, or (`entities=False`) its rows of columns."""
+    """Rows of `stmt` ordered by `columns` (unique together), starting after the key `after`."""
     check_limit(limit)
     if after is not None:
         stmt = stmt.where(after_key(columns, after, descending=descending))
     order = [col.desc() if descending else col.asc() for col in columns]
-    result = session.execute(stmt.order_by(*order).limit(limit + 1))
-    rows = list(result.scalars().unique()) if entities else list(result.all())
+    rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1)).unique())
     has_more = len(rows) > limit
     items = rows[:limit]
     return Page(items=items, next_key=key_of(items[-1]) if has_more and items else None)

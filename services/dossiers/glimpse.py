@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 
 from services.actors import Actor
 from services.clock import clock
-from services.db import UTCDateTime, driver_rows
+from services.db import UTCDateTime, as_utc, driver_rows
 from services.dossiers.access import seen_by
 from services.dossiers.rules import fee_status, overdue
 from services.models import Agency, Attachment, Dossier, User
@@ -86,16 +86,11 @@ def glimpses(rows: Sequence[Any]) -> list[Glimpse]:
     for row in rows:
         (id_, created_at, queue_at, version, applicant_id, status, agency_code, centre_code, bundle_id, fee_vnd,
          paid_at, due_at, pending_until, papers, last_paper_at, revision, bumped_at, *applicant) = row
-        out.append(Glimpse(id_, created_at.astimezone(UTC), _utc(queue_at), version, applicant_id,
+        out.append(Glimpse(id_, created_at.astimezone(UTC), as_utc(queue_at), version, applicant_id,
                            DossierStatus(status), agency_code, centre_code, bundle_id is not None, fee_vnd,
-                           paid_at is not None, _utc(due_at), _utc(pending_until), papers, _utc(last_paper_at),
-                           (revision, _utc(bumped_at)), cast(Any, tuple(applicant))))
+                           paid_at is not None, as_utc(due_at), as_utc(pending_until), papers, as_utc(last_paper_at),
+                           (revision, as_utc(bumped_at)), cast(Any, tuple(applicant))))
     return out
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    """As UTCDateTime reads it back, whichever way the row was read (services.db.driver_rows)."""
-    return None if moment is None else moment.astimezone(UTC)
 
 
 @functools.cache

@@ -9,12 +9,12 @@ layer, which loads in full only the dossiers whose glimpse moved.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Select, and_, bindparam, func, literal_column, or_, select, tuple_, union_all
+from sqlalchemy import Connection, Select, and_, bindparam, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from services.actors import Actor
@@ -24,7 +24,7 @@ from services.dossiers.glimpse import Glimpse, glimpse_select, glimpses
 from services.dossiers.table import FINAL
 from services.errors import NotFound
 from services.models import Agency, Dossier, User
-from services.pagination import Page, after_values, check_limit
+from services.pagination import Page, after_bound, bound_after, page_limit, paged
 from services.province.catalog import agency_scope
 from services.text import fold
 from vocab import Role
@@ -77,19 +77,6 @@ def _narrowed(stmt: Select[Any], shape: tuple[Any, ...]) -> Select[Any]:
     return stmt
 
 
-def _after(columns: Sequence[Any], descending: bool) -> Any:
-    """The keyset condition with the cursor's values bound (`after_values` checks them)."""
-    row_key = tuple_(*columns)
-    cursor = tuple_(*(bindparam(f"after_{i}", type_=col.type) for i, col in enumerate(columns)))
-    return row_key < cursor if descending else row_key > cursor
-
-
-def _bound(columns: Sequence[Any], after: Sequence[Any] | None, limit: int) -> dict[str, Any]:
-    check_limit(limit)
-    values = after_values(columns, after) if after is not None else ()
-    return {f"after_{i}": v for i, v in enumerate(values)}
-
-
 OWN_KEY = [Dossier.created_at, Dossier.id]
 QUEUE_KEY = [Dossier.queue_at, Dossier.id]
 
@@ -100,28 +87,16 @@ def _own_statement(status: bool, after: bool, rows: int) -> Select[Any]:
     if status:
         stmt = stmt.where(Dossier.status == bindparam("status"))
     if after:
-        stmt = stmt.where(_after(OWN_KEY, descending=True))
-    return stmt.order_by(*(c.desc() for c in OWN_KEY)).limit(_literal(rows))
+        stmt = stmt.where(after_bound(OWN_KEY, descending=True))
+    return stmt.order_by(*(c.desc() for c in OWN_KEY)).limit(page_limit(rows))
 
 
 def list_own(session: Session, actor: Actor, *, status: str | None = None, after: Sequence[Any] | None = None,
              limit: int = 20) -> Page[Glimpse]:
     """The caller's dossiers, newest first."""
-    params = {**_bound(OWN_KEY, after, limit), "user_id": actor.user_id, "status": status}
+    params = {**bound_after(OWN_KEY, after, limit), "user_id": actor.user_id, "status": status}
     rows = glimpses(session.execute(_own_statement(bool(status), after is not None, limit + 1), params).all())
-    return _paged(rows, limit, lambda d: (d.created_at.isoformat(), d.id))
-
-
-def _literal(rows: int) -> Any:
-    """A page's LIMIT written into the statement (one statement per page size): PostgreSQL's generic plan
-    of a prepared statement then knows a page is a few rows, not a tenth of the table, and keeps the
-    nested loops of a custom plan (at a million dossiers a bound LIMIT made it hash-join instead)."""
-    return literal_column(str(int(rows)))
-
-
-def _paged(rows: list[Glimpse], limit: int, key_of: Callable[[Glimpse], Any]) -> Page[Glimpse]:
-    items = rows[:limit]
-    return Page(items, key_of(items[-1]) if len(rows) > limit and items else None)
+    return paged(rows, limit, lambda d: (d.created_at.isoformat(), d.id))
 
 
 def _key(d: Glimpse) -> tuple[Any, ...]:
@@ -136,21 +111,21 @@ def _queue_statement(scope: str, shape: tuple[Any, ...], after: bool, rows: int)
     its own index, merged, the page's glimpses in the same statement (WHERE id IN the merged keys)."""
     def narrow(stmt: Select[Any]) -> Select[Any]:
         stmt = _narrowed(stmt, shape).where(Dossier.queue_at.is_not(None))
-        return stmt.where(_after(QUEUE_KEY, descending=False)) if after else stmt
+        return stmt.where(after_bound(QUEUE_KEY, descending=False)) if after else stmt
 
     if scope == "all":
-        return narrow(glimpse_select()).order_by(*QUEUE_KEY).limit(_literal(rows))
+        return narrow(glimpse_select()).order_by(*QUEUE_KEY).limit(page_limit(rows))
     agency: Any = (select(Agency.id).where(Agency.code == bindparam("agency")).scalar_subquery()
                    if scope == "code" else bindparam("agency"))
 
     def branch(condition: Any) -> Select[Any]:
         page = narrow(cast(Select[Any], select(Dossier.id, Dossier.queue_at).where(condition)))
-        sub = page.order_by(*QUEUE_KEY).limit(_literal(rows)).subquery()
+        sub = page.order_by(*QUEUE_KEY).limit(page_limit(rows)).subquery()
         return select(sub.c.id, sub.c.queue_at)
 
     keys = union_all(branch(Dossier.agency_id == agency),
                      branch(and_(Dossier.receiving_centre_id == agency, Dossier.agency_id != agency))).subquery()
-    ids = select(keys.c.id).order_by(keys.c.queue_at, keys.c.id).limit(_literal(rows))
+    ids = select(keys.c.id).order_by(keys.c.queue_at, keys.c.id).limit(page_limit(rows))
     return glimpse_select().where(Dossier.id.in_(ids)).order_by(*QUEUE_KEY)
 
 
@@ -162,13 +137,13 @@ def queue(session: Session, actor: Actor, *, status: str | None = None, overdue:
         return agency_queue(session, own, status=status, overdue=overdue, due_before=due_before, q=q, after=after,
                             limit=limit)
     narrowing = _Narrowing(status, overdue, due_before, q)
-    params = {**_bound(QUEUE_KEY, after, limit), **narrowing.params()}
+    params = {**bound_after(QUEUE_KEY, after, limit), **narrowing.params()}
     if (agency := agency_scope(session, actor, agency_code)) is not None:
         scope, params["agency"] = "id", agency.id
     else:
         scope = "all"
     stmt = _queue_statement(scope, narrowing.shape(), after is not None, limit + 1)
-    return _paged(glimpses(session.execute(stmt, params).all()), limit, _key)
+    return paged(glimpses(session.execute(stmt, params).all()), limit, _key)
 
 
 def own_agency(actor: Actor, agency_code: str | None) -> str | None:
@@ -184,13 +159,13 @@ def agency_queue(session: Session | Connection, agency_code: str, *, status: str
     """An official's own agency's queue, the agency named by its code (no other read needed); on a bare
     connection (the WSGI edge's) straight on the driver where it can (services.db.driver_rows)."""
     narrowing = _Narrowing(status, overdue, due_before, q)
-    params = {**_bound(QUEUE_KEY, after, limit), **narrowing.params(), "agency": agency_code}
+    params = {**bound_after(QUEUE_KEY, after, limit), **narrowing.params(), "agency": agency_code}
     stmt = _queue_statement("code", narrowing.shape(), after is not None, limit + 1)
     if isinstance(session, Connection):
         rows = driver_rows(session, stmt, params)
     else:
         rows = session.execute(stmt, params).all()
-    return _paged(glimpses(rows), limit, _key)
+    return paged(glimpses(rows), limit, _key)
 
 
 def lookup(session: Session, code: str) -> Dossier:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from datetime import UTC, datetime
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     Connection,
@@ -26,11 +27,11 @@ from sqlalchemy.orm import Session
 
 from notifications.templates import kinds
 from services.clock import clock
-from services.db import driver_rows, new_id, rowcount, transaction
+from services.db import as_utc, driver_rows, new_id, rowcount, transaction
 from services.errors import NotFound
 from services.models import Device, Dossier, Notification, PushJob, User
 from services.models.notification import pushes_written
-from services.pagination import Page, keyset_page
+from services.pagination import Page, after_bound, bound_after, keyset_page, page_limit, paged
 
 # Whom a notice is for: people by id, or a SELECT of their ids (the officials of an agency), which
 # notify_all resolves in the same statement that finds their devices.
@@ -104,19 +105,43 @@ def _audience(tells: list[Tell]) -> Subquery | None:
 # kept rendering (api/notice_views.py), compared without parsing anything.
 SHOWN = (Notification.id, Notification.kind, Notification.params.cast(Text).label("params_json"),
          Notification.dossier_id, Notification.created_at, Notification.read_at)
+INBOX_KEY = [Notification.created_at, Notification.id]
+
+
+class Shown(NamedTuple):
+    id: str
+    kind: str
+    params_json: str | None
+    dossier_id: str | None
+    created_at: datetime
+    read_at: datetime | None
 
 
 def page(session: Session | Connection, user_id: str, *, unread: bool | None = None,
-         after: Sequence[Any] | None = None, limit: int = 20) -> Page[Any]:
-    """Newest first: rows of the `SHOWN` columns (no entities: the WSGI edge reads it on a bare connection)."""
-    stmt = cast("Select[Any]", select(*SHOWN).where(Notification.user_id == user_id))
+         after: Sequence[Any] | None = None, limit: int = 20) -> Page[Shown]:
+    """Newest first. One statement per shape, run on a session or (the WSGI edge's) on a bare connection
+    straight on the driver where it can (services.db.driver_rows)."""
+    params = {**bound_after(INBOX_KEY, after, limit), "user_id": user_id}
+    stmt = _page_statement(unread, after is not None, limit + 1)
+    if isinstance(session, Connection):
+        rows = driver_rows(session, stmt, params)
+    else:
+        rows = session.execute(stmt, params).all()
+    shown = [Shown(id_, kind, params_json, dossier_id, created_at.astimezone(UTC), as_utc(read_at))
+             for id_, kind, params_json, dossier_id, created_at, read_at in rows]
+    return paged(shown, limit, lambda n: (n.created_at.isoformat(), n.id))
+
+
+@functools.cache
+def _page_statement(unread: bool | None, after: bool, rows: int) -> Select[Any]:
+    stmt = cast("Select[Any]", select(*SHOWN).where(Notification.user_id == bindparam("user_id")))
     if unread is True:
         stmt = stmt.where(Notification.read_at.is_(None))
     elif unread is False:
         stmt = stmt.where(Notification.read_at.is_not(None))
-    return keyset_page(session, stmt, [Notification.created_at, Notification.id],
-                       lambda n: (n.created_at.isoformat(), n.id), after=after, limit=limit, descending=True,
-                       entities=False)
+    if after:
+        stmt = stmt.where(after_bound(INBOX_KEY, descending=True))
+    return stmt.order_by(*(c.desc() for c in INBOX_KEY)).limit(page_limit(rows))
 
 
 def unread_count(session: Session, user_id: str) -> int:

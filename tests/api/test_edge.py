@@ -213,6 +213,11 @@ def test_the_inbox_from_the_edge_as_flask_answers_it(app, client, session):
         assert len(seen) == 3
         other = sign_in(client, OTHER)
         assert client.get(url, headers=bearer(other)).json["items"] == []  # their own inbox, empty
+        next_page = f"{url}&cursor={read.json['next_cursor']}"  # a cursor: a time bound into the statement
+        before = len(seen)
+        by_flask, by_edge = client.get(next_page, headers=headers), client.get(next_page, headers=headers)
+        assert len(seen) == before + 1 and by_edge.get_data() == by_flask.get_data()
+        assert [n["id"] for n in by_edge.json["items"]] and newest not in {n["id"] for n in by_edge.json["items"]}
 
 
 def test_a_glimpse_straight_from_the_driver_equals_sqlalchemys(app, client, session):

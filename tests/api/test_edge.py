@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 
+import pytest
 from flask import request_started
 
 from api.context import state_of
@@ -18,6 +19,14 @@ from services.people.identity import grant_staff
 from tests.api.test_payments import pay
 from tests.dossier_helpers import FEE, act, draft, official_of, submitted
 from tests.helpers import ADMIN, CITIZEN, OTHER, bearer, sign_in
+
+
+@pytest.fixture(autouse=True)
+def _nothing_kept_from_other_tests(app):
+    """The app lives for the whole run: what other tests' reads kept would let the edge answer a first read."""
+    state = state_of(app)
+    for kept in (state.queue_queries, state.inbox_queries, state.notice_views, state.dossier_views):
+        kept.clear()
 
 
 @contextmanager

@@ -6,7 +6,7 @@ screen, the inbox after each push), and an official refreshes the queue all day.
 the session behind it, rendered the dossiers and parsed the queue's query string, what is left to do
 is one statement (a glimpse of the dossier or of the page, services.dossiers.glimpse, the inbox page or
 a count) on a connection outside any session, on PostgreSQL mostly straight on the driver
-(services.db.driver_rows). Everything else falls through to Flask, which answers it fully: a
+(services.db.fetch_rows). Everything else falls through to Flask, which answers it fully: a
 token not checked yet or whose session was not looked at within `revocation_check_seconds`, a draft, a
 dossier of a bundle, someone else's dossier, an admin's queue, a query string not parsed yet, a
 rendering not kept for this revision, and any database error.
@@ -15,7 +15,8 @@ rendering not kept for this revision, and any database error.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from api import notice_views
 from api.context import AppState
@@ -23,13 +24,18 @@ from api.dossier_views import GLIMPSED, kept_own, kept_page
 from api.http import etag
 from api.i18n import negotiate
 from services.actors import Actor
-from services.dossiers.glimpse import glimpse_on
+from services.dossiers.glimpse import glimpse
 from services.dossiers.queries import agency_queue, own_agency
 from services.dossiers.table import EDITABLE
 from services.errors import Unauthorized
 from services.notices import inbox
 from services.people.identity import Principal
 from vocab import Role
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+T = TypeVar("T")
 
 DOSSIER = re.compile(r"/api/v1/dossiers/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})")
 DOSSIER_ROUTE = "/api/v1/dossiers/<string:dossier_id>"  # the Flask rule, the metrics' label
@@ -54,15 +60,21 @@ def signed_in(state: AppState, environ: dict[str, Any], role: str = "citizen") -
     return principal if principal.has(role) and runtime.revocations.passes(principal) else None
 
 
+def _read(state: AppState, read: Callable[[Connection], T]) -> T | None:
+    """`read` on a connection outside any session, or None when it failed: a lost connection or any other
+    fault is the full path's to answer (with its retries and its 503)."""
+    try:
+        with state.runtime.reads() as connection:
+            return read(connection)
+    except Exception:  # noqa: BLE001 (see above)
+        return None
+
+
 def own_dossier(state: AppState, environ: dict[str, Any], path: str) -> Answer | None:
     match = DOSSIER.fullmatch(path)
     if match is None or environ.get("QUERY_STRING") or (principal := signed_in(state, environ)) is None:
         return None
-    try:
-        with state.runtime.reads() as connection:
-            seen = glimpse_on(connection, match[1])
-    except Exception:  # noqa: BLE001 (a lost connection or any other fault: the full path answers it)
-        return None
+    seen = _read(state, lambda connection: glimpse(connection, match[1]))
     if seen is None or seen.applicant_id != principal.user_id or seen.status in EDITABLE:
         return None
     environ[GLIMPSED] = seen  # if Flask must answer after all, it need not glimpse again
@@ -73,10 +85,8 @@ def own_dossier(state: AppState, environ: dict[str, Any], path: str) -> Answer |
 def unread(state: AppState, environ: dict[str, Any], path: str) -> Answer | None:
     if path != UNREAD_ROUTE or environ.get("QUERY_STRING") or (principal := signed_in(state, environ)) is None:
         return None
-    try:
-        with state.runtime.reads() as connection:
-            count = inbox.unread_count_on(connection, principal.user_id)
-    except Exception:  # noqa: BLE001 (as above)
+    count = _read(state, lambda connection: inbox.unread_count(connection, principal.user_id))
+    if count is None:
         return None
     return 200, [], b'{"count":%d}\n' % count, UNREAD_ROUTE
 
@@ -87,10 +97,7 @@ def inbox_page(state: AppState, environ: dict[str, Any], path: str) -> Answer | 
         return None
     if (args := state.inbox_queries.get(environ.get("QUERY_STRING", ""), 0)) is None:
         return None
-    try:
-        with state.runtime.reads() as connection:
-            page = inbox.page(connection, principal.user_id, **args)
-    except Exception:  # noqa: BLE001 (as above)
+    if (page := _read(state, lambda connection: inbox.page(connection, principal.user_id, **args))) is None:
         return None
     body = notice_views.inbox_page(state.notice_views, page, negotiate(environ.get("HTTP_ACCEPT_LANGUAGE")))
     return 200, [], body, INBOX_ROUTE
@@ -108,10 +115,7 @@ def queue(state: AppState, environ: dict[str, Any], path: str) -> Answer | None:
     if (agency := own_agency(actor, narrowing["agency_code"])) is None:
         return None
     filters = {name: value for name, value in narrowing.items() if name != "agency_code"}
-    try:
-        with state.runtime.reads() as connection:
-            page = agency_queue(connection, agency, **filters)
-    except Exception:  # noqa: BLE001 (as above)
+    if (page := _read(state, lambda connection: agency_queue(connection, agency, **filters))) is None:
         return None
     body = kept_page(state.dossier_views, page, negotiate(environ.get("HTTP_ACCEPT_LANGUAGE")), actor)
     return None if body is None else (200, [], body, QUEUE_ROUTE)

@@ -194,19 +194,22 @@ def _note_stray_flush(session: Session, _context: Any) -> None:
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
-    """As UTCDateTime reads a value back, whichever way its row was read (`driver_rows`)."""
+    """As UTCDateTime reads a value back, whichever way its row was read (`fetch_rows`)."""
     return None if moment is None else moment.astimezone(UTC)
 
 
-def driver_rows(connection: Connection, stmt: Select[Any], params: dict[str, Any]) -> Sequence[Any]:
-    """The rows of a SELECT built once, run straight on psycopg on PostgreSQL: for the hottest reads (the WSGI
-    edge's), where SQLAlchemy's per-execution work (result metadata, the driver's column descriptions, a
-    processor per value) cost as much as the statement. Its values must need no conversion by SQLAlchemy
-    (strings, numbers, aware datetimes, vocabulary words), and its rows come back as psycopg makes them
-    (timestamps in the session's time zone, words as plain strings): the caller normalises what it shows
-    or compares (services.dossiers.glimpse.glimpses). Other databases go through SQLAlchemy."""
-    if connection.dialect.name != "postgresql":
-        return connection.execute(stmt, params).all()
+def fetch_rows(session: Session | Connection, stmt: Select[Any], params: dict[str, Any]) -> Sequence[Any]:
+    """The rows of a SELECT built once: through SQLAlchemy on a session; on a bare connection (the WSGI
+    edge's) on PostgreSQL, straight on psycopg, for the hottest reads, where SQLAlchemy's per-execution
+    work (result metadata, the driver's column descriptions, a processor per value) cost as much as the
+    statement. Its values must need no conversion by SQLAlchemy (strings, numbers, aware datetimes,
+    vocabulary words), and the driver's rows come back as psycopg makes them (timestamps in the session's
+    time zone, words as plain strings): the caller normalises what it shows or compares
+    (services.dossiers.glimpse.glimpses, services.notices.inbox.page). Other databases go through
+    SQLAlchemy."""
+    if isinstance(session, Session) or session.dialect.name != "postgresql":
+        return session.execute(stmt, params).all()
+    connection = session
     sql, defaults = _driver_sql(stmt, connection.dialect)
     try:
         return cast(Any, connection.connection.driver_connection).execute(

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 
 from services.actors import Actor
 from services.clock import clock
-from services.db import UTCDateTime, as_utc, driver_rows
+from services.db import UTCDateTime, as_utc, fetch_rows
 from services.dossiers.access import seen_by
 from services.dossiers.rules import fee_status, overdue
 from services.models import Agency, Attachment, Dossier, User
@@ -64,13 +64,8 @@ class Glimpse:
 
 
 def glimpse(session: Session | Connection, dossier_id: str) -> Glimpse | None:
-    rows = session.execute(_one(), {"dossier_id": dossier_id}).all()
-    return next(iter(glimpses(rows)), None)
-
-
-def glimpse_on(connection: Connection, dossier_id: str) -> Glimpse | None:
-    """glimpse() on a bare connection, straight on the driver where it can (services.db.driver_rows)."""
-    return next(iter(glimpses(driver_rows(connection, _one(), {"dossier_id": dossier_id}))), None)
+    """One dossier's glimpse, on a session or (the WSGI edge's) a bare connection (services.db.fetch_rows)."""
+    return next(iter(glimpses(fetch_rows(session, _one(), {"dossier_id": dossier_id}))), None)
 
 
 @functools.cache

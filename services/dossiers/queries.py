@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from services.actors import Actor
 from services.clock import clock
-from services.db import driver_rows
+from services.db import fetch_rows
 from services.dossiers.glimpse import Glimpse, glimpse_select, glimpses
 from services.dossiers.table import FINAL
 from services.errors import NotFound
@@ -133,17 +133,12 @@ def queue(session: Session, actor: Actor, *, status: str | None = None, overdue:
           due_before: datetime | None = None, q: str | None = None, agency_code: str | None = None,
           after: Sequence[Any] | None = None, limit: int = 20) -> Page[Glimpse]:
     """An agency's dossiers (every agency's for an admin naming none), oldest due first."""
-    if (own := own_agency(actor, agency_code)) is not None:
-        return agency_queue(session, own, status=status, overdue=overdue, due_before=due_before, q=q, after=after,
-                            limit=limit)
     narrowing = _Narrowing(status, overdue, due_before, q)
-    params = {**bound_after(QUEUE_KEY, after, limit), **narrowing.params()}
+    if (own := own_agency(actor, agency_code)) is not None:
+        return _queue_page(session, "code", own, narrowing, after, limit)
     if (agency := agency_scope(session, actor, agency_code)) is not None:
-        scope, params["agency"] = "id", agency.id
-    else:
-        scope = "all"
-    stmt = _queue_statement(scope, narrowing.shape(), after is not None, limit + 1)
-    return paged(glimpses(session.execute(stmt, params).all()), limit, _key)
+        return _queue_page(session, "id", agency.id, narrowing, after, limit)
+    return _queue_page(session, "all", None, narrowing, after, limit)
 
 
 def own_agency(actor: Actor, agency_code: str | None) -> str | None:
@@ -156,16 +151,19 @@ def own_agency(actor: Actor, agency_code: str | None) -> str | None:
 def agency_queue(session: Session | Connection, agency_code: str, *, status: str | None = None,
                  overdue: bool | None = None, due_before: datetime | None = None, q: str | None = None,
                  after: Sequence[Any] | None = None, limit: int = 20) -> Page[Glimpse]:
-    """An official's own agency's queue, the agency named by its code (no other read needed); on a bare
-    connection (the WSGI edge's) straight on the driver where it can (services.db.driver_rows)."""
-    narrowing = _Narrowing(status, overdue, due_before, q)
-    params = {**bound_after(QUEUE_KEY, after, limit), **narrowing.params(), "agency": agency_code}
-    stmt = _queue_statement("code", narrowing.shape(), after is not None, limit + 1)
-    if isinstance(session, Connection):
-        rows = driver_rows(session, stmt, params)
-    else:
-        rows = session.execute(stmt, params).all()
-    return paged(glimpses(rows), limit, _key)
+    """An official's own agency's queue, the agency named by its code (no other read needed); on a session
+    or (the WSGI edge's) a bare connection (services.db.fetch_rows)."""
+    return _queue_page(session, "code", agency_code, _Narrowing(status, overdue, due_before, q), after, limit)
+
+
+def _queue_page(session: Session | Connection, scope: str, agency: str | None, narrowing: _Narrowing,
+                after: Sequence[Any] | None, limit: int) -> Page[Glimpse]:
+    """A page of `_queue_statement` for a scope and its agency (a code, an id, or None for every agency)."""
+    params = {**bound_after(QUEUE_KEY, after, limit), **narrowing.params()}
+    if agency is not None:
+        params["agency"] = agency
+    stmt = _queue_statement(scope, narrowing.shape(), after is not None, limit + 1)
+    return paged(glimpses(fetch_rows(session, stmt, params)), limit, _key)
 
 
 def lookup(session: Session, code: str) -> Dossier:

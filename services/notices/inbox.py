@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from notifications.templates import kinds
 from services.clock import clock
-from services.db import as_utc, driver_rows, new_id, rowcount, transaction
+from services.db import as_utc, fetch_rows, new_id, rowcount, transaction
 from services.errors import NotFound
 from services.models import Device, Dossier, Notification, PushJob, User
 from services.models.notification import pushes_written
@@ -120,13 +120,10 @@ class Shown(NamedTuple):
 def page(session: Session | Connection, user_id: str, *, unread: bool | None = None,
          after: Sequence[Any] | None = None, limit: int = 20) -> Page[Shown]:
     """Newest first. One statement per shape, run on a session or (the WSGI edge's) on a bare connection
-    straight on the driver where it can (services.db.driver_rows)."""
+    straight on the driver where it can (services.db.fetch_rows)."""
     params = {**bound_after(INBOX_KEY, after, limit), "user_id": user_id}
     stmt = _page_statement(unread, after is not None, limit + 1)
-    if isinstance(session, Connection):
-        rows = driver_rows(session, stmt, params)
-    else:
-        rows = session.execute(stmt, params).all()
+    rows = fetch_rows(session, stmt, params)
     shown = [Shown(id_, kind, params_json, dossier_id, created_at.astimezone(UTC), as_utc(read_at))
              for id_, kind, params_json, dossier_id, created_at, read_at in rows]
     return paged(shown, limit, lambda n: (n.created_at.isoformat(), n.id))
@@ -144,13 +141,9 @@ def _page_statement(unread: bool | None, after: bool, rows: int) -> Select[Any]:
     return stmt.order_by(*(c.desc() for c in INBOX_KEY)).limit(page_limit(rows))
 
 
-def unread_count(session: Session, user_id: str) -> int:
-    return session.scalar(_unread(), {"user_id": user_id}) or 0
-
-
-def unread_count_on(connection: Connection, user_id: str) -> int:
-    """unread_count on a bare connection, straight on the driver where it can (services.db.driver_rows)."""
-    return int(driver_rows(connection, _unread(), {"user_id": user_id})[0][0])
+def unread_count(session: Session | Connection, user_id: str) -> int:
+    """On a session or (the WSGI edge's) a bare connection (services.db.fetch_rows)."""
+    return int(fetch_rows(session, _unread(), {"user_id": user_id})[0][0])
 
 
 @functools.cache

@@ -277,18 +277,17 @@ class VerifiedTokens:
                 if len(self._checked) >= self.size:
                     self._checked.clear()
                 self._checked[token] = hit
-        check_times(hit[1], leeway=0)
+        else:
+            check_times(hit[1], leeway=0)
         return hit[0]
 
 
 def verify_access_token(token: str, *, settings: Settings) -> Principal:
-    principal, claims = _verified(token, settings)
-    check_times(claims, leeway=0)
-    return principal
+    return _verified(token, settings)[0]
 
 
 def _verified(token: str, settings: Settings) -> tuple[Principal, dict[str, Any]]:
-    """The principal of a token signed with our key (its times unchecked), else Unauthorized."""
+    """The principal of a token signed with our key and within its times, with its claims, else Unauthorized."""
     try:
         header = jwt.get_unverified_header(token)
         if header.get("typ") != ACCESS_TYP or header.get("alg") != "HS256":

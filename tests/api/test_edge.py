@@ -14,7 +14,7 @@ from api.context import state_of
 from api.edge_reads import DOSSIER_ROUTE, UNREAD_ROUTE
 from api.metrics import REQUESTS
 from services.clock import clock
-from services.dossiers.glimpse import glimpse, glimpse_on
+from services.dossiers.glimpse import glimpse
 from services.people.identity import grant_staff
 from tests.api.test_payments import pay
 from tests.dossier_helpers import FEE, act, draft, official_of, submitted
@@ -230,7 +230,7 @@ def test_the_inbox_from_the_edge_as_flask_answers_it(app, client, session):
 
 
 def test_a_glimpse_straight_from_the_driver_equals_sqlalchemys(app, client, session):
-    """services.db.driver_rows skips SQLAlchemy's result processing on PostgreSQL: the glimpse it makes must
+    """services.db.fetch_rows skips SQLAlchemy's result processing on PostgreSQL: the glimpse it makes must
     be the one the full path makes (same revision, so the same kept rendering), for every kind of dossier."""
     citizen = sign_in(client)
     ids = [draft(client, citizen)["id"], submitted(client, citizen)["id"], submitted(client, citizen, FEE)["id"]]
@@ -239,7 +239,7 @@ def test_a_glimpse_straight_from_the_driver_equals_sqlalchemys(app, client, sess
     pay(client, citizen, ids[2])  # a pending payment: its expiry is a timestamp from a subquery
     connection = session.connection()
     for dossier_id in ids:
-        direct, through = glimpse_on(connection, dossier_id), glimpse(session, dossier_id)
+        direct, through = glimpse(connection, dossier_id), glimpse(session, dossier_id)
         assert direct == through and direct is not None and direct.revision() == through.revision()
         assert hash(direct.revision()) == hash(through.revision())
-    assert glimpse_on(connection, "00000000-0000-0000-0000-000000000000") is None
+    assert glimpse(connection, "00000000-0000-0000-0000-000000000000") is None

@@ -93,7 +93,6 @@ def page_response(page: Page[Glimpse], *, staff: bool) -> Response:
     return Response(page_json(rendered(page.items, staff=staff), page.next_key), 200, mimetype="application/json")
 
 
-
 def own_dossier(dossier_id: str, render: Callable[[], Response]) -> Response:
     """The dossier's answer for its applicant from the kept rendering, else `render()`; 404 for anyone who
     may not see it."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask import Response, request
@@ -27,6 +28,7 @@ from api.guards import current_actor
 from api.http import etag, page_json
 from api.i18n import current_language
 from services.actors import Actor
+from services.clock import clock
 from services.dossiers.access import find_many
 from services.dossiers.glimpse import Glimpse, glimpse
 from services.dossiers.table import EDITABLE
@@ -54,8 +56,9 @@ def _key(dossier_id: str, lang: str, view: str) -> str:
     return f"{dossier_id}:{lang}:{view}"
 
 
-def _kept(cache: RenderedCache[bytes], seen: Glimpse, lang: str, view: str) -> bytes | None:
-    return None if seen.bundled else cache.get(_key(seen.id, lang, view), seen.revision())
+def _kept(cache: RenderedCache[bytes], seen: Glimpse, lang: str, view: str,
+          now: datetime | None = None) -> bytes | None:
+    return None if seen.bundled else cache.get(_key(seen.id, lang, view), seen.revision(now))
 
 
 def kept_own(cache: RenderedCache[bytes], seen: Glimpse, lang: str) -> bytes | None:
@@ -81,9 +84,9 @@ def rendered(seen: list[Glimpse], *, staff: bool) -> list[bytes]:
 
 def kept_page(cache: RenderedCache[bytes], page: Page[Glimpse], lang: str, actor: Actor) -> bytes | None:
     """An official's queue page when every dossier on it is kept (the WSGI edge serves it), else None."""
-    view, bodies = _view(actor, staff=True), []
+    view, bodies, now = _view(actor, staff=True), [], clock.now()
     for g in page.items:
-        if (body := _kept(cache, g, lang, view)) is None:
+        if (body := _kept(cache, g, lang, view, now)) is None:
             return None
         bodies.append(body)
     return page_json(bodies, page.next_key)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import select
+import threading
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -31,6 +34,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import BigInteger, TypeDecorator
+
+RECYCLE_SECONDS = 1800  # a connection's age at which it is replaced, before servers or proxies drop it
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -138,7 +143,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     # Connections are recycled before servers or proxies drop them, and one the server closed meanwhile
     # is replaced at checkout (below) without a round trip; pool_pre_ping would cost one per request.
-    kwargs.setdefault("pool_recycle", 1800)
+    kwargs.setdefault("pool_recycle", RECYCLE_SECONDS)
     kwargs.setdefault("pool_size", 10)
     engine = create_engine(url, **kwargs)
     event.listen(engine, "checkout", _replace_if_closed_by_server)
@@ -146,23 +151,80 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def _replace_if_closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-    """A pooled connection that PostgreSQL closed (pg_terminate_backend, a restart, a switchover) has the
+    """DisconnectionError makes the pool discard a connection the server closed and check out or open
+    another."""
+    if closed_by_server(dbapi_connection):
+        raise DisconnectionError("the server closed the connection")
+
+
+def closed_by_server(dbapi_connection: Any) -> bool:
+    """A connection that PostgreSQL closed (pg_terminate_backend, a restart, a switchover) has the
     server's FATAL message and end of stream waiting on its socket, while a live idle one has nothing to
-    read: one poll() with no wait tells them apart, with no round trip. DisconnectionError makes the pool
-    discard the connection and check out or open another. A stray ParameterStatus or NOTICE on an idle
-    connection only costs a reconnect."""
+    read: one poll() with no wait tells them apart, with no round trip. A stray ParameterStatus or NOTICE
+    on an idle connection only costs a reconnect."""
     if getattr(dbapi_connection, "closed", False):
-        raise DisconnectionError("connection closed")
+        return True
     pgconn = getattr(dbapi_connection, "pgconn", None)  # psycopg 3; other drivers are not checked
     if pgconn is None:
-        return
+        return False
     try:
         poller = select.poll()
         poller.register(pgconn.socket, select.POLLIN)
-    except Exception as exc:  # noqa: BLE001 (libpq has no socket: the connection is bad)
-        raise DisconnectionError("connection has no socket") from exc
-    if poller.poll(0):
-        raise DisconnectionError("the server closed the connection")
+    except Exception:  # noqa: BLE001 (libpq has no socket: the connection is bad)
+        return True
+    return bool(poller.poll(0))
+
+
+class HeldReads:
+    """One connection per thread, held in autocommit between requests, for the WSGI edge's one-statement
+    reads (services.runtime.Runtime.reads): checking a connection out of the pool and back in, and
+    switching its isolation level both ways, cost a third of such a read. A held connection the server
+    closed is replaced before use (the same poll as the pool's checkout), one that failed under a read is
+    dropped, one older than the pool's recycle age is replaced, and the engine's dispose() closes them all."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._local = threading.local()
+        self._all: set[Connection] = set()
+        self._lock = threading.Lock()
+        event.listen(engine, "engine_disposed", lambda _engine: self.close())
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        held: tuple[Connection, float] | None = getattr(self._local, "held", None)
+        if held is not None and (time.monotonic() - held[1] > RECYCLE_SECONDS or held[0].closed
+                                 or closed_by_server(held[0].connection.dbapi_connection)):
+            self._drop(held[0])
+            held = None
+        if held is None:
+            connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            if connection.dialect.name == "postgresql":  # timestamps come back in UTC, as as_utc wants them
+                connection.exec_driver_sql("SET TimeZone TO 'UTC'")
+            held = self._local.held = (connection, time.monotonic())
+            with self._lock:
+                self._all.add(connection)
+        try:
+            yield held[0]
+        except BaseException:
+            self._drop(held[0])
+            raise
+
+    def _drop(self, connection: Connection) -> None:
+        self._local.held = None
+        with self._lock:
+            self._all.discard(connection)
+        _invalidate(connection)
+
+    def close(self) -> None:
+        with self._lock:
+            held, self._all = self._all, set()
+        for connection in held:
+            _invalidate(connection)
+
+
+def _invalidate(connection: Connection) -> None:
+    with contextlib.suppress(Exception):  # a broken connection may fail even to close; it is gone either way
+        connection.invalidate()
 
 
 def _make_sqlite_transactional(engine: Engine) -> None:
@@ -195,7 +257,11 @@ def _note_stray_flush(session: Session, _context: Any) -> None:
 
 def as_utc(moment: datetime | None) -> datetime | None:
     """As UTCDateTime reads a value back, whichever way its row was read (`fetch_rows`)."""
-    return None if moment is None else moment.astimezone(UTC)
+    return None if moment is None else utc(moment)
+
+
+def utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
 
 
 def fetch_rows(session: Session | Connection, stmt: Select[Any], params: dict[str, Any]) -> Sequence[Any]:

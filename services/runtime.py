@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from services.calendar import WorkingCalendar
-from services.db import make_engine
+from services.db import HeldReads, make_engine
 from services.people.eid import JwksCache
 from services.people.identity import RevocationCache, VerifiedTokens
 from services.settings import Settings
@@ -44,6 +44,7 @@ class Runtime:
     jwks: JwksCache
     revocations: RevocationCache
     access_tokens: VerifiedTokens
+    held_reads: HeldReads
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
@@ -53,7 +54,8 @@ class Runtime:
                    calendar=settings.working_calendar(), storage=make_storage(settings),
                    jwks=JwksCache(settings.eid_jwks_url, ttl=settings.eid_jwks_cache_seconds,
                                   min_refetch=settings.eid_jwks_min_refetch_seconds),
-                   revocations=RevocationCache(settings.revocation_check_seconds), access_tokens=VerifiedTokens())
+                   revocations=RevocationCache(settings.revocation_check_seconds), access_tokens=VerifiedTokens(),
+                   held_reads=HeldReads(engine))
 
     def session(self) -> Session:
         """The current thread's session (a request's)."""
@@ -68,9 +70,13 @@ class Runtime:
     def reads(self) -> Iterator[Connection]:
         """A connection for reads outside any transaction and outside any session: the WSGI edge's
         (api/edge_reads.py), for which a session's own bookkeeping would cost more than its one SELECT.
-        In the tests, where sessions are bound to one connection, that connection."""
+        The thread's held connection (services.db.HeldReads); in the tests, where sessions are bound to
+        one connection, that connection."""
         bind = self.sessions.kw["bind"]
-        if isinstance(bind, Engine):
+        if bind is self.engine:
+            with self.held_reads.connection() as connection:
+                yield connection
+        elif isinstance(bind, Engine):
             with bind.connect() as connection:
                 yield connection.execution_options(isolation_level="AUTOCOMMIT")
         else:

@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import Any, cast
+from datetime import date, datetime
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Connection, Select, bindparam, func, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from services.actors import Actor
 from services.clock import clock
-from services.db import UTCDateTime, as_utc, fetch_rows
+from services.db import UTCDateTime, as_utc, fetch_rows, utc
 from services.dossiers.access import seen_by
 from services.dossiers.rules import fee_status, overdue
 from services.models import Agency, Attachment, Dossier, User
@@ -31,8 +30,7 @@ from services.province.catalog_cache import revision_columns
 from vocab import DossierStatus, PaymentStatus
 
 
-@dataclass(frozen=True)
-class Glimpse:
+class Glimpse(NamedTuple):  # a tuple: a page's twenty are built on every queue read
     id: str
     created_at: datetime
     queue_at: datetime | None
@@ -81,7 +79,7 @@ def glimpses(rows: Sequence[Any]) -> list[Glimpse]:
     for row in rows:
         (id_, created_at, queue_at, version, applicant_id, status, agency_code, centre_code, bundle_id, fee_vnd,
          paid_at, due_at, pending_until, papers, last_paper_at, revision, bumped_at, *applicant) = row
-        out.append(Glimpse(id_, created_at.astimezone(UTC), as_utc(queue_at), version, applicant_id,
+        out.append(Glimpse(id_, utc(created_at), as_utc(queue_at), version, applicant_id,
                            DossierStatus(status), agency_code, centre_code, bundle_id is not None, fee_vnd,
                            paid_at is not None, as_utc(due_at), as_utc(pending_until), papers, as_utc(last_paper_at),
                            (revision, as_utc(bumped_at)), cast(Any, tuple(applicant))))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from notifications.templates import kinds
 from services.clock import clock
-from services.db import as_utc, fetch_rows, new_id, rowcount, transaction
+from services.db import as_utc, fetch_rows, new_id, rowcount, transaction, utc
 from services.errors import NotFound
 from services.models import Device, Dossier, Notification, PushJob, User
 from services.models.notification import pushes_written
@@ -124,7 +124,7 @@ def page(session: Session | Connection, user_id: str, *, unread: bool | None = N
     params = {**bound_after(INBOX_KEY, after, limit), "user_id": user_id}
     stmt = _page_statement(unread, after is not None, limit + 1)
     rows = fetch_rows(session, stmt, params)
-    shown = [Shown(id_, kind, params_json, dossier_id, created_at.astimezone(UTC), as_utc(read_at))
+    shown = [Shown(id_, kind, params_json, dossier_id, utc(created_at), as_utc(read_at))
              for id_, kind, params_json, dossier_id, created_at, read_at in rows]
     return paged(shown, limit, lambda n: (n.created_at.isoformat(), n.id))
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, request_started
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, delete, event, func, select, text
 from sqlalchemy.exc import DBAPIError
@@ -35,7 +36,7 @@ from services.models import (
     User,
 )
 from services.settings import Settings
-from tests.dossier_helpers import PDF, SIMPLE, draft
+from tests.dossier_helpers import PDF, SIMPLE, draft, submitted
 from tests.helpers import bearer, sign_in
 
 TAG = "smartqn-dropped-connections-test"
@@ -65,6 +66,13 @@ class Live:
             connection.exec_driver_sql("SELECT 1")
         for connection in held:
             connection.close()
+
+    def backends(self) -> int:
+        """This app's connections, as the server sees them now (a new connection: a transaction would keep
+        reading the same snapshot of pg_stat_activity)."""
+        with self.admin.connect() as connection:
+            return connection.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :tag"),
+                                     {"tag": TAG}) or 0
 
     def terminate(self) -> int:
         """End every backend of this app from another connection, and wait until they are gone."""
@@ -119,6 +127,37 @@ def test_reads_survive_dropped_connections(live):
         listed = live.call("GET", "/api/v1/dossiers")
         assert listed.status_code == 200 and [d["id"] for d in listed.json["items"]] == [dossier["id"]]
     assert all(status < 500 for status in live.statuses)
+
+
+def test_the_edges_held_connection_is_replaced_after_a_drop_and_closed_on_dispose(live):
+    # The WSGI edge keeps one connection per thread between requests (services.db.HeldReads): one the
+    # server dropped is replaced before the next read, which the edge still answers without Flask.
+    dossier = submitted(live.client, live.tokens)
+    path = f"/api/v1/dossiers/{dossier['id']}"
+    flask_answered: list[object] = []
+
+    def started(sender: Any, **_extra: Any) -> None:
+        flask_answered.append(sender)
+
+    request_started.connect(started, live.app)
+    try:
+        first = live.call("GET", path)  # Flask: renders and keeps it
+        assert first.status_code == 200 and flask_answered
+        for _ in range(2):
+            flask_answered.clear()
+            assert live.terminate() >= 1  # the held connection among them
+            again = live.call("GET", path)
+            assert again.status_code == 200 and again.data == first.data
+            assert not flask_answered, "the edge answered on a fresh connection"
+    finally:
+        request_started.disconnect(started, live.app)
+    assert live.backends() >= 1
+    live.engine.dispose()  # the pool's connections and the held one
+    for _ in range(50):  # a closed connection's backend leaves pg_stat_activity a moment later
+        if live.backends() == 0:
+            break
+        time.sleep(0.05)
+    assert live.backends() == 0
 
 
 def test_a_submit_and_its_retry_survive_dropped_connections(live):

@@ -59,3 +59,40 @@ def test_autocommit_reads_send_no_begin_and_refuse_a_unit_of_work(settings):
         assert [s for s, _ in seen] == ["BEGIN", "SELECT", "SELECT", "BEGIN", "SELECT"]
     else:
         assert seen == [("SELECT", False), ("SELECT", True), ("SELECT", False)]
+
+
+def test_held_reads_keep_one_connection_per_thread_and_replace_a_failed_or_old_one(settings, monkeypatch):
+    """The WSGI edge's connection (services.db.HeldReads): kept between reads, in autocommit, in UTC; dropped
+    when a read fails under it, replaced when older than the recycle age; its pool slot is not the sessions'."""
+    import threading
+
+    import pytest
+    from sqlalchemy import literal
+
+    from services import db
+
+    engine = db.make_engine(settings.database_url)
+    held = db.HeldReads(engine)
+    try:
+        with held.connection() as first:
+            assert db.fetch_rows(first, select(literal(1)), {})[0][0] == 1
+        with held.connection() as again:
+            assert again is first
+        other: list[object] = []
+        thread = threading.Thread(target=lambda: other.append(held.connection().__enter__()))
+        thread.start()
+        thread.join()
+        assert other and other[0] is not first  # each thread its own
+        with pytest.raises(ZeroDivisionError), held.connection():
+            raise ZeroDivisionError  # a failed read: that connection is not used again
+        with held.connection() as after_failure:
+            assert after_failure is not first and after_failure.invalidated is False
+        if engine.dialect.name == "postgresql":
+            assert after_failure.exec_driver_sql("SHOW TimeZone").scalar() == "UTC"
+            assert after_failure.connection.dbapi_connection.autocommit is True
+        monkeypatch.setattr(db, "RECYCLE_SECONDS", 0)
+        with held.connection() as recycled:
+            assert recycled is not after_failure
+    finally:
+        engine.dispose()
+    assert first.invalidated and recycled.invalidated  # dispose() closed what was held

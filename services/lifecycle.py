@@ -5,7 +5,8 @@ A lifecycle (dossiers today, field reports next) is one `Lifecycle` built from a
 built, at import: a requirement, input, effect or audience that resolves to nothing is a
 `LifecycleError`, never a rule silently switched off. `apply` makes one move: who may act, the
 inputs, the requirements, the effect, the new status, then the subject's own record (timeline,
-audit) and whom it tells, all inside the caller's transaction.
+audit) and whom it tells, all inside the caller's transaction. A record may leave rows (`Move.rows`)
+for `tell` to write with the notices.
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ class Move(Generic[S]):
     before: str = ""
     after: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # Rows the record leaves to be written with the notices (a model and its columns: the event, the audit
+    # entry), so that `tell` writes them all at once (one statement on PostgreSQL); `tell` is called for a
+    # move that leaves rows even when the transition tells no one.
+    rows: list[tuple[type[Any], dict[str, Any]]] = field(default_factory=list)
 
     @property
     def action(self) -> str:
@@ -197,7 +202,7 @@ class Lifecycle(Generic[S]):
             self.effects[t.effect](move)
         self._set_status(move)
         self._record(move)
-        if t.tells:
+        if t.tells or move.rows:
             self._tell(move, [(self.audiences[audience](move), kind) for audience, kind in t.tells])
         session.flush()
         return move

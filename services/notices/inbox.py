@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
+    JSON,
     Connection,
     Integer,
     Select,
+    String,
     Subquery,
     Text,
     bindparam,
@@ -32,11 +34,13 @@ from services.errors import NotFound
 from services.models import Device, Dossier, Notification, PushJob, User
 from services.models.notification import pushes_written
 from services.pagination import Page, after_bound, bound_after, keyset_page, page_limit, paged
+from vocab import PushJobStatus
 
 # Whom a notice is for: people by id, or a SELECT of their ids (the officials of an agency), which
 # notify_all resolves in the same statement that finds their devices.
 Recipients = Iterable[str] | Select[Any]
 Tell = tuple[Recipients, str, dict[str, Any]]  # who, the kind, its parameters
+Row = tuple[type[Any], dict[str, Any]]  # a model and a row's columns, written with the notices
 
 
 def notify(session: Session, user_ids: Recipients, kind: str, params: dict[str, Any], *,
@@ -45,14 +49,26 @@ def notify(session: Session, user_ids: Recipients, kind: str, params: dict[str, 
     return notify_all(session, [(user_ids, kind, params)], dossier=dossier)
 
 
-def notify_all(session: Session, tells: list[Tell], *, dossier: Dossier | None = None) -> list[str]:
-    """Several notifications of one event (the applicant's, the officials') in a few statements, since on
-    a submit each statement costs more than the rows in it: one SELECT finds every recipient with their
-    devices (and, for those with one, their unread count: the push's badge), then one bulk INSERT of the
-    notifications and, when someone has a device, one of the push jobs. Ids are made here."""
+def notify_all(session: Session, tells: list[Tell], *, dossier: Dossier | None = None,
+               rows: Sequence[Row] = ()) -> list[str]:
+    """Several notifications of one event (the applicant's, the officials') with one push job per (notification,
+    device), whose badge is the person's unread count with the notifications written here. `rows`: the
+    event's other rows (a move's event and audit entry), written with them. Returns the notifications' ids.
+
+    On a submit each statement costs more than the rows in it: on PostgreSQL all of it is one statement
+    (`_written_at_once`); elsewhere the rows go through the ORM, one SELECT finds every recipient with
+    their devices and unread counts, then one bulk INSERT writes the notifications and, when someone has a
+    device, one the push jobs."""
     for _who, kind, _params in tells:
         if kind not in kinds():
             raise ValueError(f"no template for notification kind {kind!r}")
+    written = _written_at_once if session.get_bind().dialect.name == "postgresql" else _written_by_the_orm
+    return written(session, tells, dossier, rows)
+
+
+def _written_by_the_orm(session: Session, tells: list[Tell], dossier: Dossier | None, rows: Sequence[Row]) -> list[str]:
+    """notify_all elsewhere than on PostgreSQL (and its reference there: tests compare the two)."""
+    session.add_all(model(**columns) for model, columns in rows)
     audience = _audience(tells)
     if audience is None:
         return []
@@ -63,29 +79,78 @@ def notify_all(session: Session, tells: list[Tell], *, dossier: Dossier | None =
         .outerjoin(Device, Device.user_id == audience.c.user_id).distinct()
         .order_by(audience.c.tell, audience.c.user_id, Device.id)).tuples().all()
     now = clock.now()
-    rows: dict[tuple[int, str], dict[str, Any]] = {}  # one notification per tell and person
+    notes: dict[tuple[int, str], dict[str, Any]] = {}  # one notification per tell and person
     devices: dict[tuple[int, str], list[str]] = defaultdict(list)
     unread_before: dict[str, int] = {}
     for tell, user_id, device_id, unread_count in found:
-        if (tell, user_id) not in rows:
+        if (tell, user_id) not in notes:
             _who, kind, params = tells[tell]
-            rows[tell, user_id] = {"id": new_id(), "user_id": user_id, "kind": kind, "params": params,
-                                   "dossier_id": dossier.id if dossier else None, "created_at": now}
+            notes[tell, user_id] = {"id": new_id(), "user_id": user_id, "kind": kind, "params": params,
+                                    "dossier_id": dossier.id if dossier else None, "created_at": now}
         if device_id is not None:
             devices[tell, user_id].append(device_id)
             unread_before[user_id] = unread_count or 0
-    if not rows:
+    if not notes:
         return []
-    session.execute(insert(Notification), list(rows.values()))
+    session.execute(insert(Notification), list(notes.values()))
     if devices:
-        written = Counter(row["user_id"] for row in rows.values())
+        written = Counter(row["user_id"] for row in notes.values())
         session.execute(insert(PushJob), [
-            {"id": new_id(), "kind": "message", "notification_id": rows[key]["id"], "device_id": device_id,
+            {"id": new_id(), "kind": "message", "notification_id": notes[key]["id"], "device_id": device_id,
              "badge": unread_before[key[1]] + written[key[1]], "status": "pending", "attempts": 0,
              "next_attempt_at": now, "created_at": now}
             for key, device_ids in devices.items() for device_id in device_ids])
         pushes_written(session)
-    return [row["id"] for row in rows.values()]
+    return [row["id"] for row in notes.values()]
+
+
+def _written_at_once(session: Session, tells: list[Tell], dossier: Dossier | None, rows: Sequence[Row]) -> list[str]:
+    """notify_all on PostgreSQL: one statement of data-modifying CTEs. The audience (with the officials' SELECT)
+    → INSERT the notifications … RETURNING id, user_id → INSERT the push jobs of those joined to the devices;
+    the other rows are further INSERTs. Every part of a statement reads the database as it was before it
+    (an INSERT's rows are seen only through its RETURNING), so a badge is the unread count read here plus
+    the notifications this statement returns for that person. Ids are gen_random_uuid()'s, in the format
+    of services.db.new_id."""
+    others = [insert(model).values(columns).cte(f"row_{n}") for n, (model, columns) in enumerate(rows)]
+    audience = _audience(tells)
+    if audience is None:
+        if others:
+            session.execute(select(literal(1)).add_cte(*others))
+        return []
+    now = clock.now()
+    recipients = select(audience.c.tell, audience.c.user_id).distinct().subquery("recipients")
+    # Each tell's kind and parameters as bound values (a VALUES list with data would not be cached: compiled
+    # again on every call).
+    told = union_all(*(select(literal(n, Integer).label("tell"), literal(kind, String).label("kind"),
+                              literal(params, JSON).label("params"))
+                       for n, (_who, kind, params) in enumerate(tells))).subquery("told")
+    written = (insert(Notification).from_select(
+        ["id", "user_id", "kind", "params", "dossier_id", "created_at"],
+        select(_uuid(), recipients.c.user_id, told.c.kind, told.c.params,
+               literal(dossier.id if dossier else None, String), literal(now, Notification.created_at.type))
+        .join_from(recipients, told, told.c.tell == recipients.c.tell))
+        .returning(Notification.id, Notification.user_id).cte("written"))
+    each = select(written.c.user_id, func.count().label("written")).group_by(written.c.user_id).cte("each")
+    unread = (select(func.count()).where(Notification.user_id == each.c.user_id, Notification.read_at.is_(None))
+              .scalar_subquery())
+    pushed = (insert(PushJob).from_select(
+        ["id", "kind", "notification_id", "device_id", "badge", "status", "attempts", "next_attempt_at",
+         "created_at"],
+        select(_uuid(), literal("message", String), written.c.id, Device.id, unread + each.c.written,
+               literal(PushJobStatus.pending.value, String), literal(0, Integer),
+               literal(now, PushJob.next_attempt_at.type), literal(now, PushJob.created_at.type))
+        .join_from(written, Device, Device.user_id == written.c.user_id)
+        .join(each, each.c.user_id == written.c.user_id))
+        .returning(PushJob.id).cte("pushed"))
+    pushes = select(func.count()).select_from(pushed).scalar_subquery()
+    found = session.execute(select(written.c.id, pushes).add_cte(*others)).tuples().all()
+    if any(n for _id, n in found):
+        pushes_written(session)
+    return [id_ for id_, _n in found]
+
+
+def _uuid() -> Any:
+    return func.gen_random_uuid().cast(String)
 
 
 def _audience(tells: list[Tell]) -> Subquery | None:

@@ -5,8 +5,8 @@ A lifecycle (dossiers today, field reports next) is one `Lifecycle` built from a
 built, at import: a requirement, input, effect or audience that resolves to nothing is a
 `LifecycleError`, never a rule silently switched off. `apply` makes one move: who may act, the
 inputs, the requirements, the effect, the new status, then the subject's own record (timeline,
-audit) and whom it tells, all inside the caller's transaction. A record may leave rows (`Move.rows`)
-for `tell` to write with the notices.
+audit) and whom it tells, all inside the caller's transaction. An effect or the record may leave
+INSERTs (`Move.rows`) for `tell` to run with the notices.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select
+from sqlalchemy import Insert, Select
 from sqlalchemy.orm import Session
 
 from services.actors import Actor
@@ -65,10 +65,10 @@ class Move(Generic[S]):
     before: str = ""
     after: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
-    # Rows the record leaves to be written with the notices (a model and its columns: the event, the audit
-    # entry), so that `tell` writes them all at once (one statement on PostgreSQL); `tell` is called for a
-    # move that leaves rows even when the transition tells no one.
-    rows: list[tuple[type[Any], dict[str, Any]]] = field(default_factory=list)
+    # INSERTs the effect and the record leave to be written with the notices (a desk document, the event,
+    # the audit entry), so that `tell` runs them all at once (one statement on PostgreSQL); `tell` is called
+    # for a move that leaves rows even when the transition tells no one.
+    rows: list[Insert] = field(default_factory=list)
 
     @property
     def action(self) -> str:

@@ -2,8 +2,9 @@
 
 Every move of a dossier goes through `DOSSIER.apply` (or `apply` here): who may act, the inputs and
 requirements, the effect, one immutable timeline entry, the audit row of a staff move, the event and
-the notices the table names, all in the caller's transaction; the audit row and the event are written
-with the notices (services.notices.inbox.notify_all: one statement on PostgreSQL).
+the notices the table names, all in the caller's transaction; a desk document's rows, the audit row
+and the event are written with the notices (services.notices.inbox.notify_all: one statement on
+PostgreSQL).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from services import audit
@@ -61,7 +63,7 @@ def _record(move: Move[Dossier]) -> None:
         actor_id=actor.user_id or None, actor_role=actor.role, at=move.now, note=note, reason=reason,
         new_due_at=new_due_at))
     if actor.role in (Role.official, Role.admin):
-        move.rows.append((AuditEntry, audit.entry(
+        move.rows.append(insert(AuditEntry).values(audit.entry(
             actor, f"dossier.{move.action}", "dossier", d.code or d.id,
             {"from": move.before, "to": move.after, "note": note, "reason": reason,
              "new_due_at": new_due_at.isoformat() if new_due_at else None})))
@@ -102,9 +104,9 @@ def _event(move: Move[Dossier], seq: int) -> None:
     extra = {"previous_status": move.before, "action": move.action, **(details(move) if details else {})}
     # A transfer is seen by the agency it leaves (its stream, its webhooks), as a centre's dossier is.
     centre_id = move.extra["from_agency"].id if move.action == "transfer" else d.receiving_centre_id
-    move.rows.append((Event, events.row(kind, events.DOSSIER, d.id, events.dossier_data(d, **extra), sequence=seq,
-                                        user_id=d.applicant_id, agency_id=d.agency_id, centre_id=centre_id,
-                                        at=move.now)))
+    move.rows.append(insert(Event).values(events.row(
+        kind, events.DOSSIER, d.id, events.dossier_data(d, **extra), sequence=seq, user_id=d.applicant_id,
+        agency_id=d.agency_id, centre_id=centre_id, at=move.now)))
 
 
 def _tell(move: Move[Dossier], tells: list[tuple[Recipients, str]]) -> None:
@@ -112,8 +114,8 @@ def _tell(move: Move[Dossier], tells: list[tuple[Recipients, str]]) -> None:
     params = dossier_params(move.subject, note=inputs.get("note"), reason=inputs.get("reason"),
                             appointment_date=local_time(inputs.get("new_due_at"), "%d/%m/%Y"),
                             **move.extra.get("notice", {}))
-    # No applicant's name in the officials' notices: a push shows on a lock screen. The move's event and audit
-    # entry are written with them (one statement on PostgreSQL).
+    # No applicant's name in the officials' notices: a push shows on a lock screen. The move's other rows (its
+    # desk document, event and audit entry) are written with them (one statement on PostgreSQL).
     notify_all(move.session, [(who, kind, params) for who, kind in tells], dossier=move.subject, rows=move.rows)
 
 

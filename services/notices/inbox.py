@@ -11,6 +11,7 @@ from typing import Any, NamedTuple, cast
 from sqlalchemy import (
     JSON,
     Connection,
+    Insert,
     Integer,
     Select,
     String,
@@ -40,7 +41,6 @@ from vocab import PushJobStatus
 # notify_all resolves in the same statement that finds their devices.
 Recipients = Iterable[str] | Select[Any]
 Tell = tuple[Recipients, str, dict[str, Any]]  # who, the kind, its parameters
-Row = tuple[type[Any], dict[str, Any]]  # a model and a row's columns, written with the notices
 
 
 def notify(session: Session, user_ids: Recipients, kind: str, params: dict[str, Any], *,
@@ -50,10 +50,11 @@ def notify(session: Session, user_ids: Recipients, kind: str, params: dict[str, 
 
 
 def notify_all(session: Session, tells: list[Tell], *, dossier: Dossier | None = None,
-               rows: Sequence[Row] = ()) -> list[str]:
+               rows: Sequence[Insert] = ()) -> list[str]:
     """Several notifications of one event (the applicant's, the officials') with one push job per (notification,
     device), whose badge is the person's unread count with the notifications written here. `rows`: the
-    event's other rows (a move's event and audit entry), written with them. Returns the notifications' ids.
+    INSERTs of the event's other rows (a move's desk document, event and audit entry), run with them.
+    Returns the notifications' ids.
 
     On a submit each statement costs more than the rows in it: on PostgreSQL all of it is one statement
     (`_written_at_once`); elsewhere the rows go through the ORM, one SELECT finds every recipient with
@@ -66,9 +67,11 @@ def notify_all(session: Session, tells: list[Tell], *, dossier: Dossier | None =
     return written(session, tells, dossier, rows)
 
 
-def _written_by_the_orm(session: Session, tells: list[Tell], dossier: Dossier | None, rows: Sequence[Row]) -> list[str]:
+def _written_by_the_orm(session: Session, tells: list[Tell], dossier: Dossier | None,
+                        rows: Sequence[Insert]) -> list[str]:
     """notify_all elsewhere than on PostgreSQL (and its reference there: tests compare the two)."""
-    session.add_all(model(**columns) for model, columns in rows)
+    for row in rows:
+        session.execute(row)
     audience = _audience(tells)
     if audience is None:
         return []
@@ -104,14 +107,15 @@ def _written_by_the_orm(session: Session, tells: list[Tell], dossier: Dossier | 
     return [row["id"] for row in notes.values()]
 
 
-def _written_at_once(session: Session, tells: list[Tell], dossier: Dossier | None, rows: Sequence[Row]) -> list[str]:
+def _written_at_once(session: Session, tells: list[Tell], dossier: Dossier | None,
+                     rows: Sequence[Insert]) -> list[str]:
     """notify_all on PostgreSQL: one statement of data-modifying CTEs. The audience (with the officials' SELECT)
     → INSERT the notifications … RETURNING id, user_id → INSERT the push jobs of those joined to the devices;
     the other rows are further INSERTs. Every part of a statement reads the database as it was before it
     (an INSERT's rows are seen only through its RETURNING), so a badge is the unread count read here plus
     the notifications this statement returns for that person. Ids are gen_random_uuid()'s, in the format
     of services.db.new_id."""
-    others = [insert(model).values(columns).cte(f"row_{n}") for n, (model, columns) in enumerate(rows)]
+    others = [row.cte(f"row_{n}") for n, row in enumerate(rows)]
     audience = _audience(tells)
     if audience is None:
         if others:

@@ -387,6 +387,8 @@ def test_one_statement_writes_what_the_orm_path_writes(client, session, citizen)
     """PostgreSQL's one statement (services.notices.inbox._written_at_once) against the ORM path on the same
     rows: the same notifications, push jobs and badges, the same other rows; someone told twice in one call
     (an official who is also the applicant) counts both in their badge."""
+    from sqlalchemy import insert
+
     from services.events import log as events
     from services.models import Event
     from services.notices import inbox as notices
@@ -411,7 +413,7 @@ def test_one_statement_writes_what_the_orm_path_writes(client, session, citizen)
         savepoint = session.begin_nested()
         event = events.row("dossier.submitted", events.DOSSIER, dossier.id, {"n": 4}, sequence=99,
                            user_id=dossier.applicant_id, agency_id=dossier.agency_id)
-        ids = path(session, tells, dossier, [(Event, event)])
+        ids = path(session, tells, dossier, [insert(Event).values(event)])
         notes = session.execute(select(Notification.user_id, Notification.kind, Notification.params,
                                        Notification.dossier_id, Notification.created_at)
                                 .where(Notification.id.in_(ids))).all()

@@ -6,7 +6,7 @@ built, at import: a requirement, input, effect or audience that resolves to noth
 `LifecycleError`, never a rule silently switched off. `apply` makes one move: who may act, the
 inputs, the requirements, the effect, the new status, then the subject's own record (timeline,
 audit) and whom it tells, all inside the caller's transaction. An effect or the record may leave
-INSERTs (`Move.rows`) for `tell` to run with the notices.
+rows (`Move.rows`) for `tell` to write with the notices.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Insert, Select
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from services.actors import Actor
 from services.calendar import WorkingCalendar
+from services.db import Row
 from services.errors import DomainError, InvalidTransition, ValidationFailed
 from vocab import ActorKind
 
@@ -65,10 +66,10 @@ class Move(Generic[S]):
     before: str = ""
     after: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
-    # INSERTs the effect and the record leave to be written with the notices (a desk document, the event,
-    # the audit entry), so that `tell` runs them all at once (one statement on PostgreSQL); `tell` is called
+    # Rows the effect and the record leave to be written with the notices (a desk document, the event, the
+    # audit entry), so that `tell` writes them all at once (one statement on PostgreSQL); `tell` is called
     # for a move that leaves rows even when the transition tells no one.
-    rows: list[Insert] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
 
     @property
     def action(self) -> str:

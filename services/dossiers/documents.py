@@ -15,14 +15,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services import stored
 from services.actors import Actor
 from services.calendar import TZ
 from services.counters import next_number
-from services.db import new_id, transaction
+from services.db import Row, new_id, transaction
 from services.dossiers.access import get_visible
 from services.dossiers.pdf import Facts, render
 from services.errors import NotFound
@@ -105,10 +105,10 @@ def issue(move: Move[Dossier], form: DeskForm) -> str:
         blob = press.storage.put(io.BytesIO(content), max_bytes=MAX_PDF_BYTES)
     # The file's row and the document's are written with the move's notices (one statement on PostgreSQL).
     document_id = new_id()
-    move.rows += [stored.upsert(session, blob, at=now),
-                  insert(DeskDocument).values(id=document_id, dossier_id=d.id, agency_id=issuer.id, form_no=form,
-                                              number=number, issued_at=now, sha256=blob.sha256, verify_code=code,
-                                              agency_name=issuer.name)]
+    move.rows += [stored.row(blob, at=now),
+                  Row(DeskDocument, {"id": document_id, "dossier_id": d.id, "agency_id": issuer.id, "form_no": form,
+                                     "number": number, "issued_at": now, "sha256": blob.sha256, "verify_code": code,
+                                     "agency_name": issuer.name})]
     # The move's own notice to the applicant (received, supplement requested, rejected, apology) carries
     # the document: one inbox entry and push per document, whose data names it (notifications.templates).
     move.extra.setdefault("notice", {}).update(document_id=document_id, form_no=form.value, document_number=number)

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from services import audit
 from services.actors import Actor
 from services.calendar import WorkingCalendar
 from services.clock import clock
+from services.db import Row
 from services.dossiers.documents import Press
 from services.dossiers.rules import EFFECTS, INPUTS, REQUIREMENTS
 from services.dossiers.table import APPLICANT, AT_CENTRE, CITIZEN, OFFICIAL, OFFICIALS, SYSTEM, TABLE
@@ -63,7 +63,7 @@ def _record(move: Move[Dossier]) -> None:
         actor_id=actor.user_id or None, actor_role=actor.role, at=move.now, note=note, reason=reason,
         new_due_at=new_due_at))
     if actor.role in (Role.official, Role.admin):
-        move.rows.append(insert(AuditEntry).values(audit.entry(
+        move.rows.append(Row(AuditEntry, audit.entry(
             actor, f"dossier.{move.action}", "dossier", d.code or d.id,
             {"from": move.before, "to": move.after, "note": note, "reason": reason,
              "new_due_at": new_due_at.isoformat() if new_due_at else None})))
@@ -104,7 +104,7 @@ def _event(move: Move[Dossier], seq: int) -> None:
     extra = {"previous_status": move.before, "action": move.action, **(details(move) if details else {})}
     # A transfer is seen by the agency it leaves (its stream, its webhooks), as a centre's dossier is.
     centre_id = move.extra["from_agency"].id if move.action == "transfer" else d.receiving_centre_id
-    move.rows.append(insert(Event).values(events.row(
+    move.rows.append(Row(Event, events.row(
         kind, events.DOSSIER, d.id, events.dossier_data(d, **extra), sequence=seq, user_id=d.applicant_id,
         agency_id=d.agency_id, centre_id=centre_id, at=move.now)))
 

@@ -387,8 +387,7 @@ def test_one_statement_writes_what_the_orm_path_writes(client, session, citizen)
     """PostgreSQL's one statement (services.notices.inbox._written_at_once) against the ORM path on the same
     rows: the same notifications, push jobs and badges, the same other rows; someone told twice in one call
     (an official who is also the applicant) counts both in their badge."""
-    from sqlalchemy import insert
-
+    from services.db import Row
     from services.events import log as events
     from services.models import Event
     from services.notices import inbox as notices
@@ -407,13 +406,14 @@ def test_one_statement_writes_what_the_orm_path_writes(client, session, citizen)
                         for t in ("tok-twin-c", "tok-twin-d"))
     tells = [([applicant, other, applicant], "dossier.submitted", {"n": 1}),
              (alerts.officials(dossier.agency_id), "staff.submitted", {"n": 2}),
-             ([], "staff.submitted", {"n": 3})]
+             ([], "staff.submitted", {"n": 3}),
+             (select(Device.user_id).where(Device.token == "tok-twin-o1"), "staff.overdue", {"n": 5})]
 
     def written(path):
         savepoint = session.begin_nested()
         event = events.row("dossier.submitted", events.DOSSIER, dossier.id, {"n": 4}, sequence=99,
                            user_id=dossier.applicant_id, agency_id=dossier.agency_id)
-        ids = path(session, tells, dossier, [insert(Event).values(event)])
+        ids = path(session, tells, dossier, [Row(Event, event)])
         notes = session.execute(select(Notification.user_id, Notification.kind, Notification.params,
                                        Notification.dossier_id, Notification.created_at)
                                 .where(Notification.id.in_(ids))).all()
@@ -430,7 +430,7 @@ def test_one_statement_writes_what_the_orm_path_writes(client, session, citizen)
     by_the_orm, at_once = written(notices._written_by_the_orm), written(notices._written_at_once)
     assert at_once == by_the_orm
     notes, jobs, logged = at_once
-    assert len(notes) == 4 and len(logged) == 1  # the applicant and the dual official; the two officials
-    # Unread before, plus what this call wrote: the applicant 1 + 1; the official (two devices) 2 + 1; the
-    # dual official 3 (two staff notices and their own dossier's) + 2, on each of the two notices' jobs.
-    assert sorted(job[3] for job in jobs) == [2, 3, 3, 5, 5]
+    assert len(notes) == 5 and len(logged) == 1  # the applicant and the dual official; the two officials; o
+    # Unread before, plus what this call wrote: the applicant 1 + 1; the official o (two devices, two notices)
+    # 2 + 2; the dual official 3 (two staff notices and their own dossier's) + 2, on each notice's job.
+    assert sorted(job[3] for job in jobs) == [2, 4, 4, 4, 4, 5, 5]

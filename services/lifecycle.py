@@ -94,7 +94,8 @@ class Requirement(Generic[S]):
 # An input check returns the messages for its field (empty when the input is fine).
 InputCheck = Callable[[Move[Any], Any], list[str]]
 Effect = Callable[[Move[Any]], None]
-# Whom an audience names: user ids, or a SELECT of them (services.notices.inbox.Recipients).
+# Whom an audience names: user ids (an agency's officials among them: services.notices.inbox.Officials), or a
+# SELECT of them (services.notices.inbox.Recipients).
 Audience = Callable[[Move[Any]], Iterable[str] | Select[Any]]
 
 

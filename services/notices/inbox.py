@@ -65,9 +65,9 @@ def notify_all(session: Session, tells: list[Tell], *, dossier: Dossier | None =
     Returns the notifications' ids.
 
     On a submit each statement costs more than the rows in it: on PostgreSQL all of it is one statement
-    (`_written_at_once`); elsewhere the rows go through the ORM, one SELECT finds every recipient with
-    their devices and unread counts, then one bulk INSERT writes the notifications and, when someone has a
-    device, one the push jobs."""
+    (`_written_at_once`, built once per shape); elsewhere the rows are INSERTed one by one, one SELECT finds
+    every recipient with their devices and unread counts, then one bulk INSERT writes the notifications and,
+    when someone has a device, one the push jobs."""
     for _who, kind, _params in tells:
         if kind not in kinds():
             raise ValueError(f"no template for notification kind {kind!r}")

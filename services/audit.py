@@ -11,17 +11,24 @@ from sqlalchemy.orm import Session
 
 from services.actors import Actor
 from services.clock import clock
+from services.db import new_id
 from services.models.audit import AuditEntry
 from services.pagination import Page, keyset_page
 
 
 def record(session: Session, actor: Actor | None, action: str, target_type: str, target_id: str,
            details: dict[str, Any] | None = None, *, origin: str | None = None) -> None:
-    session.add(AuditEntry(
-        at=clock.now(), actor_id=actor.user_id if actor and actor.user_id else None,
-        actor_role=actor.role if actor else "cli", action=action, target_type=target_type, target_id=target_id,
-        details=details or {}, origin=origin if origin is not None else (actor.origin if actor else "cli"),
-    ))
+    session.add(AuditEntry(**entry(actor, action, target_type, target_id, details, origin=origin)))
+
+
+def entry(actor: Actor | None, action: str, target_type: str, target_id: str,
+          details: dict[str, Any] | None = None, *, origin: str | None = None) -> dict[str, Any]:
+    """An audit row's columns (its id made here), for a caller that writes it with other rows (a dossier's
+    staff move writes it with its notices: services.notices.inbox.notify_all)."""
+    return {"id": new_id(), "at": clock.now(), "actor_id": actor.user_id if actor and actor.user_id else None,
+            "actor_role": actor.role if actor else "cli", "action": action, "target_type": target_type,
+            "target_id": target_id, "details": details or {},
+            "origin": origin if origin is not None else (actor.origin if actor else "cli")}
 
 
 def search(session: Session, *, action: str | None = None, actor_id: str | None = None,

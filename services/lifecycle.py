@@ -5,7 +5,8 @@ A lifecycle (dossiers today, field reports next) is one `Lifecycle` built from a
 built, at import: a requirement, input, effect or audience that resolves to nothing is a
 `LifecycleError`, never a rule silently switched off. `apply` makes one move: who may act, the
 inputs, the requirements, the effect, the new status, then the subject's own record (timeline,
-audit) and whom it tells, all inside the caller's transaction.
+audit) and whom it tells, all inside the caller's transaction. An effect or the record may leave
+rows (`Move.rows`) for `tell` to write with the notices.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from services.actors import Actor
 from services.calendar import WorkingCalendar
+from services.db import Row
 from services.errors import DomainError, InvalidTransition, ValidationFailed
 from vocab import ActorKind
 
@@ -64,6 +66,10 @@ class Move(Generic[S]):
     before: str = ""
     after: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    # Rows the effect and the record leave to be written with the notices (a desk document, the event, the
+    # audit entry), so that `tell` writes them all at once (one statement on PostgreSQL); `tell` is called
+    # for a move that leaves rows even when the transition tells no one.
+    rows: list[Row] = field(default_factory=list)
 
     @property
     def action(self) -> str:
@@ -88,7 +94,8 @@ class Requirement(Generic[S]):
 # An input check returns the messages for its field (empty when the input is fine).
 InputCheck = Callable[[Move[Any], Any], list[str]]
 Effect = Callable[[Move[Any]], None]
-# Whom an audience names: user ids, or a SELECT of them (services.notices.inbox.Recipients).
+# Whom an audience names: user ids (an agency's officials among them: services.notices.inbox.Officials), or a
+# SELECT of them (services.notices.inbox.Recipients).
 Audience = Callable[[Move[Any]], Iterable[str] | Select[Any]]
 
 
@@ -197,7 +204,7 @@ class Lifecycle(Generic[S]):
             self.effects[t.effect](move)
         self._set_status(move)
         self._record(move)
-        if t.tells:
+        if t.tells or move.rows:
             self._tell(move, [(self.audiences[audience](move), kind) for audience, kind in t.tells])
         session.flush()
         return move

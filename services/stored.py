@@ -11,7 +11,7 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from services.clock import clock
-from services.db import insert_new, transaction
+from services.db import Row, insert_row, transaction
 from services.models import StoredFile
 from services.storage import Blob, Storage
 
@@ -20,8 +20,14 @@ T = TypeVar("T")
 
 def record(session: Session, blob: Blob, *, at: datetime | None = None) -> None:
     """The blob's row, an upsert: twenty phones sending the same file at once all find the one row."""
-    insert_new(session, StoredFile, {"sha256": blob.sha256, "size": blob.size, "content_type": blob.content_type,
-                                     "created_at": at or clock.now()}, key=["sha256"])
+    session.execute(insert_row(session, row(blob, at=at)))
+
+
+def row(blob: Blob, *, at: datetime | None = None) -> Row:
+    """`record`'s row (INSERT … ON CONFLICT DO NOTHING), for a caller that writes it with other rows (a desk
+    document's file, with its move's notices: services.notices.inbox.notify_all)."""
+    return Row(StoredFile, {"sha256": blob.sha256, "size": blob.size, "content_type": blob.content_type,
+                            "created_at": at or clock.now()}, conflict=("sha256",))
 
 
 def store_then(session: Session, storage: Storage, blobs: Sequence[Blob], write: Callable[[], T]) -> T:

@@ -22,7 +22,7 @@ from services import stored
 from services.actors import Actor
 from services.calendar import TZ
 from services.counters import next_number
-from services.db import new_id, transaction
+from services.db import Row, new_id, transaction
 from services.dossiers.access import get_visible
 from services.dossiers.pdf import Facts, render
 from services.errors import NotFound
@@ -79,8 +79,9 @@ def verify_url(base_url: str, code: str) -> str:
     return f"{base_url.rstrip('/')}/api/v1/verify/{code}"
 
 
-def issue(move: Move[Dossier], form: DeskForm) -> DeskDocument:
-    """Make, number, store and record one document of the move's dossier, and tell its applicant."""
+def issue(move: Move[Dossier], form: DeskForm) -> str:
+    """Make, number and store one document of the move's dossier, leaving its rows to the move (`Move.rows`)
+    and its mention to the applicant's notice; returns its id."""
     press: Press | None = move.extra.get("press")
     if press is None:
         raise LifecycleError(f"{move.action} issues form {form.value} and needs the press (storage, base URL)")
@@ -102,14 +103,16 @@ def issue(move: Move[Dossier], form: DeskForm) -> DeskDocument:
                                applicant_name=applicant.full_name, applicant_cccd=applicant.cccd, verify_code=code,
                                verify_url=verify_url(press.base_url, code), lines=lines, items=items))
         blob = press.storage.put(io.BytesIO(content), max_bytes=MAX_PDF_BYTES)
-        stored.record(session, blob, at=now)
-    document = DeskDocument(id=new_id(), dossier_id=d.id, agency_id=issuer.id, form_no=form, number=number,
-                            issued_at=now, sha256=blob.sha256, verify_code=code, agency_name=issuer.name)
-    session.add(document)
+    # The file's row and the document's are written with the move's notices (one statement on PostgreSQL).
+    document_id = new_id()
+    move.rows += [stored.row(blob, at=now),
+                  Row(DeskDocument, {"id": document_id, "dossier_id": d.id, "agency_id": issuer.id, "form_no": form,
+                                     "number": number, "issued_at": now, "sha256": blob.sha256, "verify_code": code,
+                                     "agency_name": issuer.name})]
     # The move's own notice to the applicant (received, supplement requested, rejected, apology) carries
     # the document: one inbox entry and push per document, whose data names it (notifications.templates).
-    move.extra.setdefault("notice", {}).update(document_id=document.id, form_no=form.value, document_number=number)
-    return document
+    move.extra.setdefault("notice", {}).update(document_id=document_id, form_no=form.value, document_number=number)
+    return document_id
 
 
 def list_for(session: Session, actor: Actor, dossier_id: str) -> Sequence[DeskDocument]:

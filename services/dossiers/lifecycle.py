@@ -1,8 +1,10 @@
 """The dossier lifecycle: the table (services.dossiers.table) and its rules on the engine.
 
 Every move of a dossier goes through `DOSSIER.apply` (or `apply` here): who may act, the inputs and
-requirements, the effect, one immutable timeline entry, the audit row of a staff move, and the
-notices the table names, all in the caller's transaction.
+requirements, the effect, one immutable timeline entry, the audit row of a staff move, the event and
+the notices the table names, all in the caller's transaction; a desk document's rows, the audit row
+and the event are written with the notices (services.notices.inbox.notify_all: one statement on
+PostgreSQL).
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from services import audit
 from services.actors import Actor
 from services.calendar import WorkingCalendar
 from services.clock import clock
+from services.db import Row
 from services.dossiers.documents import Press
 from services.dossiers.rules import EFFECTS, INPUTS, REQUIREMENTS
 from services.dossiers.table import APPLICANT, AT_CENTRE, CITIZEN, OFFICIAL, OFFICIALS, SYSTEM, TABLE
 from services.events import log as events
 from services.lifecycle import Lifecycle, Move, Transition
-from services.models import Dossier, TimelineEntry
+from services.models import AuditEntry, Dossier, Event, TimelineEntry
 from services.notices.alerts import dossier_params, local_time, officials
 from services.notices.inbox import Recipients, notify_all
 from vocab import DossierStatus, EventType, Role
@@ -60,9 +63,10 @@ def _record(move: Move[Dossier]) -> None:
         actor_id=actor.user_id or None, actor_role=actor.role, at=move.now, note=note, reason=reason,
         new_due_at=new_due_at))
     if actor.role in (Role.official, Role.admin):
-        audit.record(move.session, actor, f"dossier.{move.action}", "dossier", d.code or d.id,
-                     {"from": move.before, "to": move.after, "note": note, "reason": reason,
-                      "new_due_at": new_due_at.isoformat() if new_due_at else None})
+        move.rows.append(Row(AuditEntry, audit.entry(
+            actor, f"dossier.{move.action}", "dossier", d.code or d.id,
+            {"from": move.before, "to": move.after, "note": note, "reason": reason,
+             "new_due_at": new_due_at.isoformat() if new_due_at else None})))
     _event(move, seq)
 
 
@@ -92,7 +96,7 @@ EVENTS: dict[str, tuple[EventType, Callable[[Move[Dossier]], dict[str, Any]] | N
 
 
 def _event(move: Move[Dossier], seq: int) -> None:
-    """At most one event per move (one INSERT), numbered by the move's timeline position."""
+    """At most one event per move, numbered by the move's timeline position (written with the notices)."""
     d = move.subject
     kind, details = EVENTS.get(move.action, (EventType.dossier_status_changed, None))
     if kind == EventType.dossier_status_changed and move.after == move.before:
@@ -100,8 +104,9 @@ def _event(move: Move[Dossier], seq: int) -> None:
     extra = {"previous_status": move.before, "action": move.action, **(details(move) if details else {})}
     # A transfer is seen by the agency it leaves (its stream, its webhooks), as a centre's dossier is.
     centre_id = move.extra["from_agency"].id if move.action == "transfer" else d.receiving_centre_id
-    events.record(move.session, kind, events.DOSSIER, d.id, events.dossier_data(d, **extra), sequence=seq,
-                  user_id=d.applicant_id, agency_id=d.agency_id, centre_id=centre_id, at=move.now)
+    move.rows.append(Row(Event, events.row(
+        kind, events.DOSSIER, d.id, events.dossier_data(d, **extra), sequence=seq, user_id=d.applicant_id,
+        agency_id=d.agency_id, centre_id=centre_id, at=move.now)))
 
 
 def _tell(move: Move[Dossier], tells: list[tuple[Recipients, str]]) -> None:
@@ -109,8 +114,9 @@ def _tell(move: Move[Dossier], tells: list[tuple[Recipients, str]]) -> None:
     params = dossier_params(move.subject, note=inputs.get("note"), reason=inputs.get("reason"),
                             appointment_date=local_time(inputs.get("new_due_at"), "%d/%m/%Y"),
                             **move.extra.get("notice", {}))
-    # No applicant's name in the officials' notices: a push shows on a lock screen.
-    notify_all(move.session, [(who, kind, params) for who, kind in tells], dossier=move.subject)
+    # No applicant's name in the officials' notices: a push shows on a lock screen. The move's other rows (its
+    # desk document, event and audit entry) are written with them (one statement on PostgreSQL).
+    notify_all(move.session, [(who, kind, params) for who, kind in tells], dossier=move.subject, rows=move.rows)
 
 
 DOSSIER: Lifecycle[Dossier] = Lifecycle(

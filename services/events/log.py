@@ -36,11 +36,20 @@ def record(session: Session, type: EventType | str, resource_kind: str, resource
     if sequence is None:
         sequence = (session.scalar(select(func.max(Event.sequence)).where(
             Event.resource_kind == resource_kind, Event.resource_id == resource_id)) or 0) + 1
-    event = Event(type=EventType(type), resource_kind=resource_kind, resource_id=resource_id, sequence=sequence,
-                  occurred_at=at or clock.now(), data=data, user_id=user_id, agency_id=agency_id,
-                  centre_id=centre_id)
+    event = Event(**row(type, resource_kind, resource_id, data, sequence=sequence, user_id=user_id,
+                        agency_id=agency_id, centre_id=centre_id, at=at))
     session.add(event)
     return event
+
+
+def row(type: EventType | str, resource_kind: str, resource_id: str, data: dict[str, Any], *, sequence: int,
+        user_id: str | None = None, agency_id: str | None = None, centre_id: str | None = None,
+        at: datetime | None = None) -> dict[str, Any]:
+    """An event's columns, for a caller that writes it with other rows (a dossier's move writes it with its
+    notices: services.notices.inbox.notify_all); its id is the log's next, given by the database."""
+    return {"type": EventType(type), "resource_kind": resource_kind, "resource_id": resource_id,
+            "sequence": sequence, "occurred_at": at or clock.now(), "data": data, "user_id": user_id,
+            "agency_id": agency_id, "centre_id": centre_id}
 
 
 def dossier_data(dossier: Dossier, **extra: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
 from services import audit
@@ -16,12 +16,11 @@ from services.clock import clock
 from services.db import insert_new, transaction
 from services.dossiers.table import CLOCK_RUNNING
 from services.errors import NotFound
-from services.models import Agency, Announcement, DeadlineAlert, Dossier, Payment, PushJob, StaffRole, User
+from services.models import Agency, Announcement, DeadlineAlert, Dossier, Payment, PushJob
 from services.models.notification import pushes_written
 from services.money.vnpay import format_vnd
 from services.notices.devices import TOPIC_ALL
-from services.notices.inbox import notify
-from vocab import Role
+from services.notices.inbox import Officials, notify, officials_select
 
 
 def local_time(value: datetime | None, pattern: str) -> str | None:
@@ -37,15 +36,14 @@ def dossier_params(dossier: Dossier, **extra: Any) -> dict[str, Any]:
             "due_time": local_time(dossier.due_at, "%H:%M %d/%m/%Y"), **extra}
 
 
-def officials(agency_id: str) -> Select[str]:
-    """The signed-up officials of an agency (a grant made before the first sign-in has no one to tell), as a
-    SELECT of their ids: notify() finds them with their devices in one statement."""
-    return (select(User.id).join(StaffRole, StaffRole.cccd == User.cccd)
-            .where(StaffRole.agency_id == agency_id, StaffRole.role == Role.official))
+def officials(agency_id: str) -> Officials:
+    """The signed-up officials of an agency (a grant made before the first sign-in has no one to tell), as an
+    audience: notify() finds them in the statement that writes their notices."""
+    return Officials(agency_id)
 
 
 def officials_of(session: Session, agency_id: str) -> list[str]:
-    return list(session.scalars(officials(agency_id)))
+    return list(session.scalars(officials_select(agency_id)))
 
 
 def payment_result(session: Session, payment: Payment) -> None:

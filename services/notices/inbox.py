@@ -9,9 +9,11 @@ from datetime import datetime
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
+    JSON,
     Connection,
     Integer,
     Select,
+    String,
     Subquery,
     Text,
     bindparam,
@@ -23,19 +25,29 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import Session
 
 from notifications.templates import kinds
 from services.clock import clock
-from services.db import as_utc, fetch_rows, new_id, rowcount, transaction, utc
+from services.db import Row, as_utc, fetch_rows, insert_row, new_id, rowcount, transaction, utc
 from services.errors import NotFound
-from services.models import Device, Dossier, Notification, PushJob, User
+from services.models import Device, Dossier, Notification, PushJob, StaffRole, User
 from services.models.notification import pushes_written
 from services.pagination import Page, after_bound, bound_after, keyset_page, page_limit, paged
+from vocab import PushJobStatus, Role
 
-# Whom a notice is for: people by id, or a SELECT of their ids (the officials of an agency), which
-# notify_all resolves in the same statement that finds their devices.
-Recipients = Iterable[str] | Select[Any]
+
+class Officials(NamedTuple):
+    """The signed-up officials of an agency as an audience (services.notices.alerts.officials), resolved in the
+    statement that writes the notices."""
+
+    agency_id: str
+
+
+# Whom a notice is for: people by id, an agency's officials (`Officials`), or any SELECT of their ids, which
+# notify_all resolves in the statement that writes the notices (on PostgreSQL) or finds the devices.
+Recipients = Iterable[str] | Select[Any] | Officials
 Tell = tuple[Recipients, str, dict[str, Any]]  # who, the kind, its parameters
 
 
@@ -45,14 +57,28 @@ def notify(session: Session, user_ids: Recipients, kind: str, params: dict[str, 
     return notify_all(session, [(user_ids, kind, params)], dossier=dossier)
 
 
-def notify_all(session: Session, tells: list[Tell], *, dossier: Dossier | None = None) -> list[str]:
-    """Several notifications of one event (the applicant's, the officials') in a few statements, since on
-    a submit each statement costs more than the rows in it: one SELECT finds every recipient with their
-    devices (and, for those with one, their unread count: the push's badge), then one bulk INSERT of the
-    notifications and, when someone has a device, one of the push jobs. Ids are made here."""
+def notify_all(session: Session, tells: list[Tell], *, dossier: Dossier | None = None,
+               rows: Sequence[Row] = ()) -> list[str]:
+    """Several notifications of one event (the applicant's, the officials') with one push job per (notification,
+    device), whose badge is the person's unread count with the notifications written here. `rows`: the
+    event's other rows (a move's desk document, event and audit entry), written with them.
+    Returns the notifications' ids.
+
+    On a submit each statement costs more than the rows in it: on PostgreSQL all of it is one statement
+    (`_written_at_once`, built once per shape); elsewhere the rows are INSERTed one by one, one SELECT finds
+    every recipient with their devices and unread counts, then one bulk INSERT writes the notifications and,
+    when someone has a device, one the push jobs."""
     for _who, kind, _params in tells:
         if kind not in kinds():
             raise ValueError(f"no template for notification kind {kind!r}")
+    written = _written_at_once if session.get_bind().dialect.name == "postgresql" else _written_by_the_orm
+    return written(session, tells, dossier, rows)
+
+
+def _written_by_the_orm(session: Session, tells: list[Tell], dossier: Dossier | None, rows: Sequence[Row]) -> list[str]:
+    """notify_all elsewhere than on PostgreSQL (and its reference there: tests compare the two)."""
+    for row in rows:
+        session.execute(insert_row(session, row))
     audience = _audience(tells)
     if audience is None:
         return []
@@ -63,37 +89,143 @@ def notify_all(session: Session, tells: list[Tell], *, dossier: Dossier | None =
         .outerjoin(Device, Device.user_id == audience.c.user_id).distinct()
         .order_by(audience.c.tell, audience.c.user_id, Device.id)).tuples().all()
     now = clock.now()
-    rows: dict[tuple[int, str], dict[str, Any]] = {}  # one notification per tell and person
+    notes: dict[tuple[int, str], dict[str, Any]] = {}  # one notification per tell and person
     devices: dict[tuple[int, str], list[str]] = defaultdict(list)
     unread_before: dict[str, int] = {}
     for tell, user_id, device_id, unread_count in found:
-        if (tell, user_id) not in rows:
+        if (tell, user_id) not in notes:
             _who, kind, params = tells[tell]
-            rows[tell, user_id] = {"id": new_id(), "user_id": user_id, "kind": kind, "params": params,
-                                   "dossier_id": dossier.id if dossier else None, "created_at": now}
+            notes[tell, user_id] = {"id": new_id(), "user_id": user_id, "kind": kind, "params": params,
+                                    "dossier_id": dossier.id if dossier else None, "created_at": now}
         if device_id is not None:
             devices[tell, user_id].append(device_id)
             unread_before[user_id] = unread_count or 0
-    if not rows:
+    if not notes:
         return []
-    session.execute(insert(Notification), list(rows.values()))
+    session.execute(insert(Notification), list(notes.values()))
     if devices:
-        written = Counter(row["user_id"] for row in rows.values())
+        written = Counter(row["user_id"] for row in notes.values())
         session.execute(insert(PushJob), [
-            {"id": new_id(), "kind": "message", "notification_id": rows[key]["id"], "device_id": device_id,
+            {"id": new_id(), "kind": "message", "notification_id": notes[key]["id"], "device_id": device_id,
              "badge": unread_before[key[1]] + written[key[1]], "status": "pending", "attempts": 0,
              "next_attempt_at": now, "created_at": now}
             for key, device_ids in devices.items() for device_id in device_ids])
         pushes_written(session)
-    return [row["id"] for row in rows.values()]
+    return [row["id"] for row in notes.values()]
+
+
+def _written_at_once(session: Session, tells: list[Tell], dossier: Dossier | None, rows: Sequence[Row]) -> list[str]:
+    """notify_all on PostgreSQL: one statement of data-modifying CTEs (`_statement`), built once per shape and
+    run with the call's values as parameters."""
+    shape, params = _shape(tells, rows)
+    params.update(dossier_id=dossier.id if dossier else None, now=clock.now())
+    audiences, written = shape
+    build = _statement if all(not isinstance(a, Select) for a in audiences) else _statement.__wrapped__
+    found = session.execute(build(audiences, written), params).tuples().all()
+    if any(n for _id, n in found):
+        pushes_written(session)
+    return [id_ for id_, _n in found if id_ is not None]
+
+
+RowShape = tuple[Any, tuple[str, ...], tuple[str, ...]]  # a row's model, columns and conflict key
+
+
+def _shape(tells: list[Tell], rows: Sequence[Row]) -> tuple[tuple[tuple[Any, ...], tuple[RowShape, ...]],
+                                                               dict[str, Any]]:
+    """What `_statement` is built from (each tell's audience: "ids", "officials", a SELECT, or None for no one;
+    each row's model, columns and conflict key), and the values it runs with."""
+    audiences: list[Any] = []
+    params: dict[str, Any] = {}
+    for n, (who, kind, values) in enumerate(tells):
+        params[f"kind_{n}"], params[f"params_{n}"] = kind, values
+        if isinstance(who, Officials):
+            audiences.append("officials")
+            params[f"agency_{n}"] = who.agency_id
+        elif isinstance(who, Select):
+            audiences.append(who)
+        elif ids := list(dict.fromkeys(who)):
+            audiences.append("ids")
+            params[f"ids_{n}"] = ids
+        else:
+            audiences.append(None)
+    written = []
+    for n, row in enumerate(rows):
+        written.append((row.model, tuple(row.values), row.conflict))
+        params.update({f"row_{n}_{c}": value for c, value in row.values.items()})
+    return (tuple(audiences), tuple(written)), params
+
+
+@functools.lru_cache(maxsize=64)
+def _statement(audiences: tuple[Any, ...], rows: tuple[RowShape, ...]) -> Select[Any]:
+    """The audience (with the officials' SELECT) → INSERT the notifications … RETURNING id, user_id → INSERT the
+    push jobs of those joined to the devices; the other rows are further INSERTs. Every part of a statement
+    reads the database as it was before it (an INSERT's rows are seen only through its RETURNING), so a badge
+    is the unread count read here plus the notifications this statement returns for that person. Ids are
+    gen_random_uuid()'s, in the format of services.db.new_id. Gives (notification id, push jobs written), or
+    one (NULL, 0) when no one is told. Built once per shape (a SELECT audience: every time): a statement this
+    size costs more to build, and to key for SQLAlchemy's compiled cache, than the round trips it saves."""
+    others = []
+    for n, (model, columns, conflict) in enumerate(rows):
+        row = postgresql_insert(model).values({c: bindparam(f"row_{n}_{c}", type_=model.__table__.c[c].type)
+                                               for c in columns})
+        others.append((row.on_conflict_do_nothing(index_elements=list(conflict)) if conflict else row)
+                      .cte(f"row_{n}"))
+    parts = []
+    for n, audience in enumerate(audiences):
+        if audience == "officials":
+            named = officials_select(bindparam(f"agency_{n}", type_=String)).subquery()
+        elif audience == "ids":
+            named = select(User.id).where(User.id.in_(bindparam(f"ids_{n}", expanding=True))).subquery()
+        elif isinstance(audience, Select):
+            named = audience.subquery()
+        else:
+            continue
+        parts.append(select(literal(n, Integer).label("tell"), named.c[0].label("user_id")))
+    if not parts:
+        return cast("Select[Any]", select(literal(None, String), literal(0, Integer)).add_cte(*others))
+    audience_of = union_all(*parts).subquery("audience")
+    recipients = select(audience_of.c.tell, audience_of.c.user_id).distinct().subquery("recipients")
+    told = union_all(*(select(literal(n, Integer).label("tell"), bindparam(f"kind_{n}", type_=String).label("kind"),
+                              bindparam(f"params_{n}", type_=JSON).label("params"))
+                       for n in range(len(audiences)))).subquery("told")
+    now = bindparam("now", type_=Notification.created_at.type)
+    written = (insert(Notification).from_select(
+        ["id", "user_id", "kind", "params", "dossier_id", "created_at"],
+        select(_uuid(), recipients.c.user_id, told.c.kind, told.c.params, bindparam("dossier_id", type_=String), now)
+        .join_from(recipients, told, told.c.tell == recipients.c.tell))
+        .returning(Notification.id, Notification.user_id).cte("written"))
+    each = select(written.c.user_id, func.count().label("written")).group_by(written.c.user_id).cte("each")
+    unread = (select(func.count()).where(Notification.user_id == each.c.user_id, Notification.read_at.is_(None))
+              .scalar_subquery())
+    pushed = (insert(PushJob).from_select(
+        ["id", "kind", "notification_id", "device_id", "badge", "status", "attempts", "next_attempt_at",
+         "created_at"],
+        select(_uuid(), literal("message", String), written.c.id, Device.id, unread + each.c.written,
+               literal(PushJobStatus.pending.value, String), literal(0, Integer), now, now)
+        .join_from(written, Device, Device.user_id == written.c.user_id)
+        .join(each, each.c.user_id == written.c.user_id))
+        .returning(PushJob.id).cte("pushed"))
+    pushes = select(func.count()).select_from(pushed).scalar_subquery()
+    return select(written.c.id, pushes).add_cte(*others)
+
+
+def _uuid() -> Any:
+    return func.gen_random_uuid().cast(String)
+
+
+def officials_select(agency_id: Any) -> Select[Any]:
+    """The ids of an agency's officials who have signed up (a grant made before the first sign-in has no one to
+    tell), for an agency id or a parameter."""
+    return (select(User.id).join(StaffRole, StaffRole.cccd == User.cccd)
+            .where(StaffRole.agency_id == agency_id, StaffRole.role == Role.official))
 
 
 def _audience(tells: list[Tell]) -> Subquery | None:
     """(tell, user_id) for every person each tell names, as one subquery; None when no one is named."""
     parts = []
     for index, (who, _kind, _params) in enumerate(tells):
-        if isinstance(who, Select):
-            named = who.subquery()
+        if isinstance(who, Officials | Select):
+            named = (officials_select(who.agency_id) if isinstance(who, Officials) else who).subquery()
             parts.append(select(literal(index, Integer).label("tell"), named.c[0].label("user_id")))
         elif ids := list(dict.fromkeys(who)):
             parts.append(select(literal(index, Integer).label("tell"), User.id.label("user_id"))

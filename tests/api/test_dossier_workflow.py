@@ -6,9 +6,12 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
+from services.db import transaction
 from services.dossiers.lifecycle import DOSSIER, OFFICIAL_ACTIONS
-from services.models import Dossier
+from services.events import log as events
+from services.models import AuditEntry, Dossier, Notification, TimelineEntry
 from services.people.identity import grant_staff
 from tests.dossier_helpers import SIMPLE, act, official_of, submitted
 from tests.helpers import ADMIN, OTHER, bearer, sign_in
@@ -250,3 +253,28 @@ def test_received_dossier_shows_in_lookup_with_due_date(client, people):
     assert lookup["status"] == "received" and lookup["due_at"] == received["due_at"]
     assert SIMPLE["code"]  # the lookup carries the procedure name only, never the applicant
     assert "049085001234" not in str(lookup)
+
+
+def test_a_move_whose_event_cannot_be_written_changes_nothing(client, session):
+    """The event is written with the notices (one statement on PostgreSQL, through the ORM elsewhere): its
+    unique (resource, sequence) still turns a second event with one number into a failed move, and the
+    whole move is rolled back: status, timeline, audit row, notifications."""
+    citizen, official = sign_in(client), official_of(client, session)
+    dossier = submitted(client, citizen)
+    with transaction(session):  # the number the next move's event would take, taken already
+        taken = events.record(session, "dossier.status_changed", events.DOSSIER, dossier["id"], {}, sequence=2)
+
+    def written():
+        return [session.scalar(select(func.count()).select_from(model).where(where)) for model, where in (
+            (TimelineEntry, TimelineEntry.dossier_id == dossier["id"]),
+            (Notification, Notification.dossier_id == dossier["id"]),
+            (AuditEntry, AuditEntry.target_id == dossier["code"]))]
+
+    before = written()
+    response = act(client, official, dossier["id"], "request_supplement", note="Thiếu bản sao giấy khai sinh")
+    assert response.status_code == 500 and response.json["code"] == "internal_error"
+    assert written() == before and session.get(Dossier, dossier["id"]).status == DossierStatus.submitted
+    with transaction(session):
+        session.delete(taken)
+    assert act(client, official, dossier["id"], "request_supplement", note="Thiếu").status_code == 200
+    assert [a - b for a, b in zip(written(), before, strict=True)] == [1, 1, 1]

@@ -118,7 +118,4 @@ def keyset_page(
     if after is not None:
         stmt = stmt.where(after_key(columns, after, descending=descending))
     order = [col.desc() if descending else col.asc() for col in columns]
-    rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1)).unique())
-    has_more = len(rows) > limit
-    items = rows[:limit]
-    return Page(items=items, next_key=key_of(items[-1]) if has_more and items else None)
+    return paged(list(session.scalars(stmt.order_by(*order).limit(limit + 1)).unique()), limit, key_of)

@@ -76,9 +76,6 @@ class Runtime:
         if bind is self.engine:
             with self.held_reads.connection() as connection:
                 yield connection
-        elif isinstance(bind, Engine):
-            with bind.connect() as connection:
-                yield connection.execution_options(isolation_level="AUTOCOMMIT")
         else:
             yield bind
 

@@ -79,7 +79,8 @@ def _written_by_the_orm(session: Session, tells: list[Tell], dossier: Dossier | 
     """notify_all elsewhere than on PostgreSQL (and its reference there: tests compare the two)."""
     for row in rows:
         session.execute(insert_row(session, row))
-    audience = _audience(tells)
+    (audiences, _written), params = _shape(tells, ())
+    audience = _audience(audiences)
     if audience is None:
         return []
     unread = (select(func.count()).where(Notification.user_id == audience.c.user_id, Notification.read_at.is_(None))
@@ -87,7 +88,7 @@ def _written_by_the_orm(session: Session, tells: list[Tell], dossier: Dossier | 
     found = session.execute(
         select(audience.c.tell, audience.c.user_id, Device.id, case((Device.id.is_not(None), unread)))
         .outerjoin(Device, Device.user_id == audience.c.user_id).distinct()
-        .order_by(audience.c.tell, audience.c.user_id, Device.id)).tuples().all()
+        .order_by(audience.c.tell, audience.c.user_id, Device.id), params).tuples().all()
     now = clock.now()
     notes: dict[tuple[int, str], dict[str, Any]] = {}  # one notification per tell and person
     devices: dict[tuple[int, str], list[str]] = defaultdict(list)
@@ -170,20 +171,9 @@ def _statement(audiences: tuple[Any, ...], rows: tuple[RowShape, ...]) -> Select
                                                for c in columns})
         others.append((row.on_conflict_do_nothing(index_elements=list(conflict)) if conflict else row)
                       .cte(f"row_{n}"))
-    parts = []
-    for n, audience in enumerate(audiences):
-        if audience == "officials":
-            named = officials_select(bindparam(f"agency_{n}", type_=String)).subquery()
-        elif audience == "ids":
-            named = select(User.id).where(User.id.in_(bindparam(f"ids_{n}", expanding=True))).subquery()
-        elif isinstance(audience, Select):
-            named = audience.subquery()
-        else:
-            continue
-        parts.append(select(literal(n, Integer).label("tell"), named.c[0].label("user_id")))
-    if not parts:
+    audience_of = _audience(audiences)
+    if audience_of is None:
         return cast("Select[Any]", select(literal(None, String), literal(0, Integer)).add_cte(*others))
-    audience_of = union_all(*parts).subquery("audience")
     recipients = select(audience_of.c.tell, audience_of.c.user_id).distinct().subquery("recipients")
     told = union_all(*(select(literal(n, Integer).label("tell"), bindparam(f"kind_{n}", type_=String).label("kind"),
                               bindparam(f"params_{n}", type_=JSON).label("params"))
@@ -220,16 +210,20 @@ def officials_select(agency_id: Any) -> Select[Any]:
             .where(StaffRole.agency_id == agency_id, StaffRole.role == Role.official))
 
 
-def _audience(tells: list[Tell]) -> Subquery | None:
-    """(tell, user_id) for every person each tell names, as one subquery; None when no one is named."""
+def _audience(audiences: tuple[Any, ...]) -> Subquery | None:
+    """(tell, user_id) for every person each tell names (`_shape`'s audiences, their values the parameters
+    `agency_<n>` and `ids_<n>`), as one subquery; None when no one is named."""
     parts = []
-    for index, (who, _kind, _params) in enumerate(tells):
-        if isinstance(who, Officials | Select):
-            named = (officials_select(who.agency_id) if isinstance(who, Officials) else who).subquery()
-            parts.append(select(literal(index, Integer).label("tell"), named.c[0].label("user_id")))
-        elif ids := list(dict.fromkeys(who)):
-            parts.append(select(literal(index, Integer).label("tell"), User.id.label("user_id"))
-                         .where(User.id.in_(ids)))
+    for n, audience in enumerate(audiences):
+        if audience == "officials":
+            named = officials_select(bindparam(f"agency_{n}", type_=String)).subquery()
+        elif audience == "ids":
+            named = select(User.id).where(User.id.in_(bindparam(f"ids_{n}", expanding=True))).subquery()
+        elif isinstance(audience, Select):
+            named = audience.subquery()
+        else:
+            continue
+        parts.append(select(literal(n, Integer).label("tell"), named.c[0].label("user_id")))
     return union_all(*parts).subquery("audience") if parts else None
 
 

@@ -62,6 +62,9 @@ class Connection:
     # GAP_SECONDS the poller hands over nothing at or below `floor` that the replay could have seen,
     # and the ids are forgotten (everything at or below the floor is skipped from then on).
     floor: int = 0
+    # The client's Last-Event-ID: it has every event up to it, so a lagging poller's late hand-over of one
+    # of those is never sent (the replay starts after it and cannot list it as sent).
+    after: int = 0
     replayed: set[int] | None = None
     replayed_until: float = 0.0
     held_limit: int = 4096
@@ -74,7 +77,7 @@ class Connection:
             if len(self.held) > self.held_limit:  # the replay takes too long: the client comes back later
                 self.drop()
             return
-        if event_id is not None and event_id <= self.floor and self._seen(event_id):
+        if event_id is not None and (event_id <= self.after or (event_id <= self.floor and self._seen(event_id))):
             return
         try:
             self.queue.put_nowait(data)
@@ -243,7 +246,7 @@ class StreamServer:
             return await self._problem(writer, status, exc.code, str(exc))
         query = parse_qs(url.query)
         after = stream.last_event_id(headers.get("last-event-id") or (query.get("last_event_id") or [""])[0])
-        conn = Connection(audience, asyncio.Queue(self.settings.stream_queue_size), writer)
+        conn = Connection(audience, asyncio.Queue(self.settings.stream_queue_size), writer, after=after or 0)
         # Little is buffered per stream (1,000 of them): a client that stops reading is noticed soon.
         writer.transport.set_write_buffer_limits(high=WRITE_BUFFER)
         sock = writer.get_extra_info("socket")

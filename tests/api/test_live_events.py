@@ -313,3 +313,17 @@ def test_an_idle_stream_gets_a_heartbeat_comment(client, session, live):
         assert b": heartbeat\n\n" in stream.buffer and time.monotonic() - started < 2.0
     finally:
         stream.close()
+
+
+def test_a_late_hand_over_of_what_the_client_already_had_is_not_sent():
+    """The race CI met once: the client reconnects with Last-Event-ID 5 while the poller still lags behind
+    event 5; the replay sends 7 and 8; then the poller hands over 5 (the client had it), 6 (a hole the replay
+    did not see: sent) and 9 (new: sent), and 7 again (replayed: not sent twice)."""
+    from api.stream import Connection
+    from services.events.stream import Audience
+
+    conn = Connection(Audience(user_id="u"), asyncio.Queue(10), after=5)
+    conn.replayed_up_to({7, 8})
+    for event_id in (5, 6, 7, 9, 4):
+        conn.offer(event_id, str(event_id).encode())
+    assert [conn.queue.get_nowait() for _ in range(conn.queue.qsize())] == [b"6", b"9"]

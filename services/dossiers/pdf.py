@@ -1,22 +1,22 @@
-"""The desk's documents as PDF (forms 01-04): fpdf2 with DejaVu Sans (shipped in fonts/, Vietnamese
-diacritics as text, not images) and a QR code of the verification code (segno)."""
+"""The desk's documents as PDF (forms 01-04): DejaVu Sans (shipped in fonts/, Vietnamese diacritics as
+text, not images) set on a one-page sheet (services.dossiers.sheet) and a QR code of the verification
+code (segno)."""
 
 from __future__ import annotations
 
-import io
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import segno
-from fpdf import FPDF
-from fpdf.fonts import TTFFont
 
 from services.calendar import TZ
+from services.dossiers.sheet import Sheet, face
 from vocab import DeskForm
 
 logging.getLogger("fontTools").setLevel(logging.WARNING)  # its subsetter logs every glyph at INFO
+QR_SCALE, QR_BORDER = 3, 2  # pixels a module, modules of quiet zone
 FONTS = Path(__file__).resolve().parent / "fonts"
 TITLES = {
     DeskForm.receipt: "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
@@ -48,57 +48,52 @@ def _local(value: datetime) -> str:
     return value.astimezone(TZ).strftime("%H:%M ngày %d/%m/%Y")
 
 
+def _qr(url: str) -> tuple[int, bytes]:
+    """The QR code of `url` as grey pixels: 3 px a module inside a 2-module quiet zone."""
+    matrix = segno.make(url, error="m", mask=0).matrix
+    quiet = [bytearray(len(matrix) + 2 * QR_BORDER)] * QR_BORDER
+    rows = [*quiet, *(bytearray(QR_BORDER) + bytearray(row) + bytearray(QR_BORDER) for row in matrix), *quiet]
+    pixels = b"".join(bytes(255 - 255 * dark for dark in row for _ in range(QR_SCALE)) * QR_SCALE for row in rows)
+    return len(rows) * QR_SCALE, pixels
+
+
 def render(facts: Facts) -> bytes:
-    pdf = FPDF(format="A4")
-    pdf.set_creation_date(facts.issued_at)
-    pdf.set_title(f"Mẫu {facts.form.value} - {facts.dossier_code}")
-    pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans-VN.ttf"))
-    pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold-VN.ttf"))
-    for font in pdf.fonts.values():
-        if not isinstance(font, TTFFont):
-            continue
-        # The subset is saved without recomputing every glyph's bounding box (they are right already):
-        # fontTools would otherwise decode and re-encode each outline, most of a slip's time.
-        font.ttfont.recalcBBoxes = False
-    pdf.set_margins(18, 15, 18)
-    pdf.add_page()
-    width = pdf.epw
-    pdf.set_font("DejaVu", "B", 9)
+    regular, bold = face(FONTS / "DejaVuSans-VN.ttf"), face(FONTS / "DejaVuSans-Bold-VN.ttf")
+    pdf = Sheet((regular, bold), left=18, top=15, right=18)
+    width = pdf.width
+    pdf.font(bold, 9)
     pdf.cell(width / 2, 5, facts.agency_name.upper()[:60])
-    pdf.cell(width / 2, 5, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", align="R", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", "", 9)
+    pdf.cell(width / 2, 5, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", align="R", newline=True)
+    pdf.font(regular, 9)
     pdf.cell(width / 2, 5, f"Số: {facts.number}")
-    pdf.cell(width / 2, 5, "Độc lập - Tự do - Hạnh phúc", align="R", new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(width, 5, f"Mẫu số {facts.form.value}", align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(width / 2, 5, "Độc lập - Tự do - Hạnh phúc", align="R", newline=True)
+    pdf.cell(width, 5, f"Mẫu số {facts.form.value}", align="R", newline=True)
     pdf.ln(4)
-    pdf.set_font("DejaVu", "B", 13)
-    pdf.multi_cell(width, 7, TITLES[facts.form], align="C", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("DejaVu", "", 10)
-    pdf.cell(width, 6, f"Mã hồ sơ: {facts.dossier_code}", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.font(bold, 13)
+    pdf.lines(width, 7, TITLES[facts.form], align="C")
+    pdf.font(regular, 10)
+    pdf.cell(width, 6, f"Mã hồ sơ: {facts.dossier_code}", align="C", newline=True)
     pdf.ln(3)
     rows = [("Người nộp hồ sơ", facts.applicant_name), ("Số định danh cá nhân", facts.applicant_cccd),
             ("Thủ tục", facts.procedure_name), *facts.lines]
     for label, value in rows:
-        pdf.set_font("DejaVu", "B", 10)
+        pdf.font(bold, 10)
         pdf.cell(55, 6, f"{label}:")
-        pdf.set_font("DejaVu", "", 10)
-        pdf.multi_cell(width - 55, 6, value or "-", new_x="LMARGIN", new_y="NEXT")
+        pdf.font(regular, 10)
+        pdf.lines(width - 55, 6, value or "-")
     if facts.items:
         pdf.ln(2)
-        pdf.set_font("DejaVu", "B", 10)
+        pdf.font(bold, 10)
         heading = "Giấy tờ đã nhận:" if facts.form == DeskForm.receipt else "Giấy tờ cần bổ sung:"
-        pdf.cell(width, 6, heading, new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("DejaVu", "", 10)
+        pdf.cell(width, 6, heading, newline=True)
+        pdf.font(regular, 10)
         for number, item in enumerate(facts.items, 1):
-            pdf.multi_cell(width, 6, f"{number}. {item}", new_x="LMARGIN", new_y="NEXT")
+            pdf.lines(width, 6, f"{number}. {item}")
     pdf.ln(4)
-    pdf.set_font("DejaVu", "", 9)
-    pdf.cell(width, 5, f"Lập lúc {_local(facts.issued_at)}", align="R", new_x="LMARGIN", new_y="NEXT")
-    qr = io.BytesIO()
-    segno.make(facts.verify_url, error="m", mask=0).save(qr, kind="png", scale=3, border=2)
-    top = pdf.get_y() + 4
-    pdf.image(qr, x=pdf.l_margin, y=top, w=30, h=30)
-    pdf.set_xy(pdf.l_margin + 34, top + 4)
-    pdf.multi_cell(width - 34, 5, f"Mã xác thực: {facts.verify_code}\nKiểm tra tại: {facts.verify_url}",
-                   new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+    pdf.font(regular, 9)
+    pdf.cell(width, 5, f"Lập lúc {_local(facts.issued_at)}", align="R", newline=True)
+    top = pdf.y + 4
+    pdf.grey_image(pdf.left, top, 30, *_qr(facts.verify_url))
+    pdf.x, pdf.y = pdf.left + 34, top + 4
+    pdf.lines(width - 34, 5, f"Mã xác thực: {facts.verify_code}\nKiểm tra tại: {facts.verify_url}")
+    return pdf.output(title=f"Mẫu {facts.form.value} - {facts.dossier_code}", created=facts.issued_at)

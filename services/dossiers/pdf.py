@@ -92,6 +92,7 @@ def render(facts: Facts) -> bytes:
     pdf.ln(4)
     pdf.font(regular, 9)
     pdf.cell(width, 5, f"Lập lúc {_local(facts.issued_at)}", align="R", newline=True)
+    pdf.room(38)  # the QR code and its caption stay together
     top = pdf.y + 4
     pdf.grey_image(pdf.left, top, 30, *_qr(facts.verify_url))
     pdf.x, pdf.y = pdf.left + 34, top + 4

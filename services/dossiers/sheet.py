@@ -1,4 +1,4 @@
-"""A one-page A4 PDF with Unicode text in embedded TrueType faces and grey images: what the desk's forms
+"""An A4 PDF with Unicode text in embedded TrueType faces and grey images: what the desk's forms
 need, written directly.
 
 A form is issued with the action that calls for it, in its transaction, so its cost is the action's.
@@ -8,8 +8,9 @@ Unicode map become PDF objects, compressed once and embedded whole in every docu
 faces are already a Latin + Vietnamese subset: about 20 KB each without hinting), so a document
 costs its own text, image and cross-reference table (about 1 ms).
 
-Coordinates are millimetres from the top-left corner, as a form's layout is written; text is set on
-a cursor that cells and wrapped lines move (left to right, then down).
+Coordinates are millimetres from the top-left corner of the current page, as a form's layout is
+written; text is set on a cursor that cells and wrapped lines move (left to right, then down, onto a
+new page when a line would not fit: a 4,000-character reason takes two).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from fontTools.ttLib import TTFont
 PT_PER_MM = 72 / 25.4
 A4_MM = (210.0, 297.0)
 CELL_PAD_MM = 1.0  # text stands this far inside a cell's left or right edge
+BOTTOM_MM = 20.0  # a line that would reach lower than this above the page's edge starts a new page
 NO_HINTING = ("GDEF", "GPOS", "GSUB", "MATH", "FFTM", "hdmx", "gasp")  # not read by a PDF viewer
 
 
@@ -110,11 +112,12 @@ class Sheet:
 
     def __init__(self, faces: Sequence[Face], *, left: float, top: float, right: float) -> None:
         self.faces = list(faces)
-        self.left, self.right = left, right
+        self.left, self.right, self.top = left, right, top
         self.x, self.y = left, top
         self.width = A4_MM[0] - left - right  # the writable width
         self._face, self._size = self.faces[0], 10.0
-        self._ops: list[str] = []
+        self._pages: list[list[str]] = [[]]  # each page's drawing operators
+        self._ops = self._pages[0]
         self._images: list[tuple[int, bytes]] = []  # (side in pixels, grey pixels row by row)
 
     def font(self, face: Face, size: float) -> None:
@@ -123,9 +126,17 @@ class Sheet:
     def text_width(self, text: str) -> float:
         return self._face.advance(text) * self._size / 1000 / PT_PER_MM
 
+    def room(self, h: float) -> None:
+        """Make sure `h` mm fit below the cursor: if not, go on at the top of a new page."""
+        if self.y + h > A4_MM[1] - BOTTOM_MM and self.y > self.top:
+            self._ops = []
+            self._pages.append(self._ops)
+            self.y = self.top
+
     def cell(self, w: float, h: float, text: str, *, align: str = "L", newline: bool = False) -> None:
         """Text on one line in a box `w` wide and `h` high at the cursor; the cursor moves right, or to the
         next line at the left margin."""
+        self.room(h)
         text = unicodedata.normalize("NFC", text)
         if text:
             if align == "R":
@@ -152,23 +163,36 @@ class Sheet:
             self.cell(w, h, line, align=align, newline=True)
 
     def wrap(self, text: str, width: float) -> list[str]:
-        out: list[str] = []
+        """`text` in lines no wider than `width` mm in the current face and size, in one pass over its
+        words (a long name or a URL costs its length, not its length squared)."""
+        advance, limit = self._face.advance, width * PT_PER_MM * 1000 / self._size  # in 1/1000 em
+        space, out = advance(" "), []
         for paragraph in text.split("\n"):
-            line = ""
+            line, used = "", 0
             for word in paragraph.split(" "):
-                candidate = f"{line} {word}" if line else word
-                if self.text_width(candidate) <= width:
-                    line = candidate
+                size = advance(word)
+                if line and used + space + size <= limit:
+                    line, used = f"{line} {word}", used + space + size
                     continue
                 if line:
                     out.append(line)
-                while self.text_width(word) > width and len(word) > 1:
-                    cut = next(n for n in range(len(word), 0, -1) if self.text_width(word[:n]) <= width or n == 1)
+                while size > limit and len(word) > 1:
+                    cut = self._fit(word, limit)
                     out.append(word[:cut])
                     word = word[cut:]
-                line = word
+                    size = advance(word)
+                line, used = word, size
             out.append(line)
         return out
+
+    def _fit(self, word: str, limit: float) -> int:
+        """How many of the word's first characters fit in `limit` (at least one)."""
+        total = 0
+        for n, char in enumerate(word):
+            total += self._face.advance(char)
+            if total > limit:
+                return max(n, 1)
+        return len(word)
 
     def ln(self, h: float) -> None:
         self.x, self.y = self.left, self.y + h
@@ -181,7 +205,7 @@ class Sheet:
                          f"/Im{len(self._images)} Do Q")
 
     def output(self, *, title: str, created: datetime) -> bytes:
-        """The document: catalog, page, content, faces, images, info, cross-reference table."""
+        """The document: catalog, pages, faces, images, contents, info, cross-reference table."""
         objects: list[bytes] = []
 
         def add(body: bytes | str, stream: bytes | None = None) -> int:
@@ -193,9 +217,7 @@ class Sheet:
             return len(objects)
 
         add("<< /Type /Catalog /Pages 2 0 R >>")
-        add("<< /Type /Pages /Kids [3 0 R] /Count 1 >>")
-        add("")  # the page, written once its resources are numbered
-        content = add("", zlib.compress("\n".join(self._ops).encode("ascii"), 6))
+        add("")  # the page tree, written once its pages are numbered
         fonts = []
         for n, f in enumerate(self.faces, 1):
             file = add("", f.file)
@@ -213,8 +235,13 @@ class Sheet:
                         "/BitsPerComponent 8", zlib.compress(pixels, 6))
             images.append(f"/Im{n} {image} 0 R")
         w, h = (round(v * PT_PER_MM, 2) for v in A4_MM)
-        objects[2] = (f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w} {h}] /Contents {content} 0 R /Resources "
-                      f"<< /Font << {' '.join(fonts)} >> /XObject << {' '.join(images)} >> >> >>").encode()
+        resources = f"<< /Font << {' '.join(fonts)} >> /XObject << {' '.join(images)} >> >>"
+        pages = []
+        for ops in self._pages:
+            content = add("", zlib.compress("\n".join(ops).encode("ascii"), 6))
+            pages.append(add(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w} {h}] /Contents {content} 0 R "
+                             f"/Resources {resources} >>"))
+        objects[1] = f"<< /Type /Pages /Kids [{' '.join(f'{p} 0 R' for p in pages)}] /Count {len(pages)} >>".encode()
         info = add(f"<< /Title {_text_string(title)} /Producer (smartqn-backend) "
                    f"/CreationDate (D:{created.astimezone(UTC).strftime('%Y%m%d%H%M%S')}Z) >>")
         out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")

@@ -84,6 +84,18 @@ def test_lines_wrap_at_spaces_and_a_word_too_long_for_a_line_is_cut():
     assert sheet.wrap("", 60) == [""]
 
 
+def test_a_reason_too_long_for_one_page_goes_on_to_the_next():
+    """Reasons and notes take up to 4,000 characters: the rest of the form follows them on page two."""
+    reason = " ".join(f"Lý do thứ {n} của việc chậm trễ." for n in range(120))
+    assert 3_500 < len(reason) <= 4_000
+    pdf = render(replace(SLIP, lines=[("Nội dung cần bổ sung", reason)]))
+    pages = reader(pdf).pages
+    assert len(pages) == 2
+    text = flat(" ".join(page.extract_text() for page in pages))
+    assert flat(reason) in text and "Mã xác thực: Zq1x" in flat(pages[1].extract_text())
+    assert len(reader(render(SLIP)).pages) == 1
+
+
 def test_a_character_the_face_lacks_is_drawn_as_its_missing_glyph_not_an_error():
     pdf = render(replace(SLIP, applicant_name="Lê Văn 龍"))
     assert "Lê Văn" in reader(pdf).pages[0].extract_text()

@@ -7,6 +7,10 @@ behind is counted against the server, not forgotten. The mix: 60 % catalog reads
 revalidations answered 304), 20 % dossier detail, 10 % inbox (half the list, half the unread count),
 5 % the officials' queue, 3 % submits, 2 % official actions (receive, with If-Match).
 
+The client runs on the same two cores as the server, so it is kept cheap (a protocol per connection,
+uvloop where it builds) and says what it cost: each rate prints the p99 of the client's own delay (from
+a request's due time to its bytes written) and the cores used by the app, the database and the client.
+
 Every request carries `X-Request-Start` stamped when it is sent, as the proxy in front does in
 production, so the app's overload shedding (api/shedding.py) sees how long it waited for a worker.
 
@@ -34,8 +38,9 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import cast
 
-from common import BIN, ROOT, free_port, sign_in
+from common import BIN, ROOT, cores, cpu_seconds, free_port, sign_in
 
 sys.path.insert(0, str(ROOT))
 
@@ -53,7 +58,7 @@ TIMEOUT = 10.0
 
 
 @contextmanager
-def server(url: str, tmp: str, workers: int, threads: int) -> Iterator[str]:
+def server(url: str, tmp: str, workers: int, threads: int) -> Iterator[tuple[str, int]]:
     port = free_port()
     env = {**dossier_bench.environment(url, tmp, port), "SMARTQN_LOG_LEVEL": "WARNING", "SMARTQN_PUSH_WORKER": "off"}
     proc = subprocess.Popen(
@@ -69,7 +74,7 @@ def server(url: str, tmp: str, workers: int, threads: int) -> Iterator[str]:
                 break
             except OSError:
                 time.sleep(0.1)
-        yield base
+        yield base, proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -124,18 +129,47 @@ class Workload:
                 {**official, "If-Match": '"v1"', "Content-Type": "application/json"}, b'{"action": "receive"}')
 
 
-async def one(host: str, port: int, method: str, path: str, headers: dict[str, str], body: bytes) -> int:
-    reader, writer = await asyncio.open_connection(host, port)
+class Exchange(asyncio.Protocol):
+    """One request on its own connection (Connection: close, as gunicorn's sync workers answer anyway):
+    sent when the connection is made, stamped then with X-Request-Start; done with the status once the
+    server closes. A protocol, not streams: the client shares the box's two cores with the server, and
+    asyncio's streams and wait_for cost it about twice as much CPU a request."""
+
+    def __init__(self, head: bytes, body: bytes, done: asyncio.Future[int]) -> None:
+        self.head, self.body, self.done, self.answer = head, body, done, b""
+        self.sent = 0.0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.sent = time.perf_counter()
+        cast(asyncio.Transport, transport).write(self.head + f"X-Request-Start: t={time.time():.6f}\r\n\r\n".encode()
+                                                 + self.body)
+
+    def data_received(self, data: bytes) -> None:
+        if len(self.answer) < 16:  # the status line is all that is read
+            self.answer += data
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.done.done():
+            try:
+                self.done.set_result(int(self.answer.split(b" ", 2)[1]))
+            except (IndexError, ValueError):
+                self.done.set_result(0)
+
+
+async def one(host: str, port: int, method: str, path: str, headers: dict[str, str], body: bytes
+              ) -> tuple[int, float]:
+    """The status of one request, and when (perf_counter) its bytes were written."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[int] = loop.create_future()
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    request = (f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n"
+               f"Content-Length: {len(body)}\r\n{head}").encode()
+    exchange = Exchange(request, body, done)
+    transport, _ = await loop.create_connection(lambda: exchange, host, port)
     try:
-        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        writer.write(f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n"
-                     f"X-Request-Start: t={time.time():.6f}\r\nContent-Length: {len(body)}\r\n{head}\r\n".encode()
-                     + body)
-        status = int((await reader.readline()).split(b" ", 2)[1])
-        await reader.read()  # to the end: the server closes (Connection: close)
-        return status
+        return await done, exchange.sent
     finally:
-        writer.close()
+        transport.close()
 
 
 async def run_rate(base: str, workload: Workload, rate: int, seconds: float, seed: int) -> dict[str, float]:
@@ -144,6 +178,7 @@ async def run_rate(base: str, workload: Workload, rate: int, seconds: float, see
     rng = random.Random(seed)
     kinds = [k for k, weight in MIX for _ in range(weight)]
     results: list[tuple[str, int, float]] = []
+    lags: list[float] = []  # ms from a request's due time to its bytes written: the client's own delay
     tasks = []
     start = time.perf_counter() + 0.05
     total = int(rate * seconds)
@@ -151,7 +186,9 @@ async def run_rate(base: str, workload: Workload, rate: int, seconds: float, see
     async def fire(due: float, kind: str) -> None:
         method, path, headers, body = workload.request(kind, rng)
         try:
-            status = await asyncio.wait_for(one(host, int(port), method, path, headers, body), TIMEOUT)
+            async with asyncio.timeout(TIMEOUT):
+                status, sent = await one(host, int(port), method, path, headers, body)
+            lags.append((sent - due) * 1000)
         except (OSError, TimeoutError, ValueError, IndexError):
             status = 0
         results.append((kind, status, (time.perf_counter() - due) * 1000))
@@ -169,11 +206,19 @@ async def run_rate(base: str, workload: Workload, rate: int, seconds: float, see
     errors = [r for r in results if r not in served and r[1] != 503]
     latencies = sorted(r[2] for r in served) or [0.0]
     cut = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else latencies * 99
+    lag = statistics.quantiles(lags, n=100, method="inclusive")[98] if len(lags) > 1 else 0.0
     return {"offered": rate, "goodput": len(served) / elapsed, "shed": len(shed), "errors": len(errors),
+            "client_lag_p99_ms": lag,
             "p50_ms": cut[49], "p99_ms": cut[98], "requests": total}
 
 
 def main() -> int:
+    try:
+        import uvloop  # the client's own CPU is taken from the server's: the cheaper loop where it builds
+
+        uvloop.install()
+    except ImportError:
+        pass
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rates", default="300,600,900,1200,1500")
     parser.add_argument("--seconds", type=float, default=30)
@@ -189,22 +234,26 @@ def main() -> int:
     rates = [int(r) for r in args.rates.split(",")]
     worker_counts = [int(w) for w in args.workers.split(",")]
     name = next(n for n, size in dossier_bench.SIZES.items() if size == args.rows)
-    print(f"load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    print(f"load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}; client event loop "
+          f"{asyncio.get_event_loop_policy().__class__.__module__.split('.')[0]}", flush=True)
     table: dict[tuple[int, int], list[dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         url = dossier_bench.prepare(name, args.rows, tmp)
         for round_ in range(args.rounds):
             for workers in worker_counts:
-                with server(url, tmp, workers, args.threads) as base:
+                with server(url, tmp, workers, args.threads) as (base, pid):
                     need = sum(int(r * args.seconds * 0.05) + 20 for r in rates) + 50 + int(50 * args.warmup * 0.05)
                     workload = Workload(base, url, need)
                     asyncio.run(run_rate(base, workload, 50, args.warmup, seed=-1))  # warm the workers, not counted
                     for rate in rates:
+                        before, started = cpu_seconds(pid), time.perf_counter()
                         result = asyncio.run(run_rate(base, workload, rate, args.seconds, seed=round_ * 1000 + rate))
+                        used = cores(before, cpu_seconds(pid), time.perf_counter() - started)
                         table.setdefault((workers, rate), []).append(result)
                         print(f"  round {round_ + 1}, {workers} workers, {rate} req/s offered: "
                               f"{result['goodput']:.0f} served/s, {result['shed']:.0f} shed, "
-                              f"{result['errors']:.0f} errors, p99 {result['p99_ms']:.0f} ms", flush=True)
+                              f"{result['errors']:.0f} errors, p99 {result['p99_ms']:.0f} ms, client lag p99 "
+                              f"{result['client_lag_p99_ms']:.0f} ms; {used}", flush=True)
     print(f"\nload average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {args.seconds:g} s per rate, "
           f"{args.rounds} round(s), gunicorn -c deploy/gunicorn.conf.py, threads {args.threads}")
     print(f"{'workers':>7}{'offered/s':>10}{'served/s (min/med/max)':>26}{'shed':>7}{'errors':>7}"

@@ -44,7 +44,18 @@ def test_gunicorn_config_is_sane_and_takes_workers_from_the_environment(monkeypa
                 and not isinstance(v, ModuleType) and k.islower() and k != "annotations"}
     assert settings <= known, settings - known
     hooks = {k for k, v in vars(conf).items() if callable(v) and k in known}
-    assert hooks == {"on_starting", "child_exit"}
+    assert hooks == {"on_starting", "post_worker_init", "child_exit"}
+
+
+def test_a_worker_freezes_what_it_loaded_out_of_the_collectors_sight(monkeypatch):
+    import gc
+
+    conf = gunicorn_conf(monkeypatch)
+    try:
+        conf.post_worker_init(None)
+        assert gc.get_freeze_count() > 10_000  # this test process's modules, as a worker's app
+    finally:
+        gc.unfreeze()
 
 
 def test_gunicorn_start_clears_the_prometheus_directory(monkeypatch, tmp_path):

@@ -13,9 +13,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol, TypeVar
+from functools import cache
+from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import delete, func, literal, select, text, update
+from sqlalchemy import Table, bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -86,13 +87,18 @@ def _claim_waiting_briefly(session: Session, values: dict[str, Any]) -> bool:
     inline a CTE that calls a volatile function, and the row is selected from it), and the inserted row's
     RETURNING sets it back to none, so the rest of the unit of work waits for locks as long as they take.
     A key that was taken returns no row and leaves the timeout set: `_begin` resets it then."""
+    return session.execute(_claim_statement(tuple(values)), values).first() is not None
+
+
+@cache
+def _claim_statement(names: tuple[str, ...]) -> Any:
+    """`_claim_waiting_briefly`'s statement, built once (building it cost more than running it)."""
     columns = IdempotencyKey.__table__.c
     wait = select(func.set_config("lock_timeout", RUNNING_WAIT, True)).cte("wait")
-    row = select(*(literal(value, columns[name].type) for name, value in values.items())).select_from(wait)
-    stmt = (postgresql_insert(IdempotencyKey).from_select(list(values), row)
+    row = select(*(bindparam(name, type_=columns[name].type) for name in names)).select_from(wait)
+    return (postgresql_insert(cast(Table, IdempotencyKey.__table__)).from_select(list(names), row)
             .on_conflict_do_nothing(index_elements=KEY)
             .returning(func.set_config("lock_timeout", "0", True)))
-    return session.execute(stmt).first() is not None
 
 
 def begin(session: Session, request: IdempotentRequest) -> Replay | IdempotencyKey:

@@ -138,9 +138,9 @@ def hydrate(rows: Sequence[Any]) -> list[Dossier]:
     return dossiers
 
 
-def payments_column(session: Session) -> Any:
+def payments_column(dialect: str) -> Any:
     """The payments as a JSON column, for a locked load that joins the rest through the ORM."""
-    return _PAYMENTS.subquery(session.get_bind().dialect.name)
+    return _PAYMENTS.subquery(dialect)
 
 
 def set_payments(dossier: Dossier, raw: Any) -> None:

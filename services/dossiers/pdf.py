@@ -17,6 +17,7 @@ from vocab import DeskForm
 
 logging.getLogger("fontTools").setLevel(logging.WARNING)  # its subsetter logs every glyph at INFO
 QR_SCALE, QR_BORDER = 3, 2  # pixels a module, modules of quiet zone
+_PIXELS = (b"\xff" * QR_SCALE, b"\x00" * QR_SCALE)  # a light module's pixels across, a dark one's
 FONTS = Path(__file__).resolve().parent / "fonts"
 TITLES = {
     DeskForm.receipt: "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
@@ -51,9 +52,9 @@ def _local(value: datetime) -> str:
 def _qr(url: str) -> tuple[int, bytes]:
     """The QR code of `url` as grey pixels: 3 px a module inside a 2-module quiet zone."""
     matrix = segno.make(url, error="m", mask=0).matrix
-    quiet = [bytearray(len(matrix) + 2 * QR_BORDER)] * QR_BORDER
-    rows = [*quiet, *(bytearray(QR_BORDER) + bytearray(row) + bytearray(QR_BORDER) for row in matrix), *quiet]
-    pixels = b"".join(bytes(255 - 255 * dark for dark in row for _ in range(QR_SCALE)) * QR_SCALE for row in rows)
+    quiet = [bytes(len(matrix) + 2 * QR_BORDER)] * QR_BORDER
+    rows = [*quiet, *(bytes(QR_BORDER) + bytes(row) + bytes(QR_BORDER) for row in matrix), *quiet]
+    pixels = b"".join(b"".join(map(_PIXELS.__getitem__, row)) * QR_SCALE for row in rows)
     return len(rows) * QR_SCALE, pixels
 
 

@@ -157,16 +157,17 @@ def timed_get(client: Any, path: str, headers: dict[str, str]) -> float:
     return elapsed
 
 
-def cpu_seconds(server_pid: int) -> dict[str, float]:
-    """CPU seconds used so far, by who used them: the server under test (its master and workers), the
-    database (every PostgreSQL process on the box) and this client. Two readings' difference over the
-    elapsed time is each one's share of the cores. Linux /proc; elsewhere an empty reading."""
+def cpu_seconds(roots: dict[str, int]) -> dict[int, tuple[str, float]]:
+    """CPU seconds each process has used so far, with who it is: one of `roots` (a name for a process and
+    its children: the app server, the proxy), the database (any PostgreSQL process on the box) or this
+    client. Two readings' difference over the elapsed time is each one's share of the cores (`cores`).
+    Linux /proc; elsewhere an empty reading."""
     ticks = os.sysconf("SC_CLK_TCK")
-    used = {"app": 0.0, "database": 0.0, "client": 0.0}
+    used: dict[int, tuple[str, float]] = {}
     try:
-        pids = [p for p in os.listdir("/proc") if p.isdigit()]
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
     except OSError:
-        return {}
+        return used
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat") as f:
@@ -175,17 +176,22 @@ def cpu_seconds(server_pid: int) -> dict[str, float]:
             continue  # gone since the listing
         name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
         ppid, seconds = int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks
-        if server_pid in (int(pid), ppid):
-            used["app"] += seconds
-        elif name.startswith("postgres"):
-            used["database"] += seconds
-        elif int(pid) == os.getpid():
-            used["client"] += seconds
+        kind = next((k for k, root in roots.items() if root in (pid, ppid)), None)
+        if kind is None and name.startswith("postgres"):
+            kind = "database"
+        elif kind is None and pid == os.getpid():
+            kind = "client"
+        if kind is not None:
+            used[pid] = (kind, seconds)
     return used
 
 
-def cores(before: dict[str, float], after: dict[str, float], elapsed: float) -> str:
-    """`app 0.91, database 0.28, client 0.38 cores`: what each used of the machine between two readings."""
-    if not before or not after:
+def cores(before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]], elapsed: float) -> str:
+    """`app 0.91, database 0.28, client 0.38 cores`: what each used of the machine between two readings
+    (a process that ended in between is left out, one that started counts from zero)."""
+    if not after:
         return "cores: not read (no /proc)"
-    return "cores: " + ", ".join(f"{k} {(after[k] - before[k]) / elapsed:.2f}" for k in after)
+    total: dict[str, float] = {}
+    for pid, (kind, seconds) in after.items():
+        total[kind] = total.get(kind, 0.0) + seconds - before.get(pid, (kind, 0.0))[1]
+    return "cores: " + ", ".join(f"{k} {v / elapsed:.2f}" for k, v in sorted(total.items()))

@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -69,6 +70,61 @@ def server(url: str, tmp: str, workers: int, threads: int) -> Iterator[tuple[str
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield base, proc.pid
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+NGINX = """
+daemon off; worker_processes 1; pid %(tmp)s/nginx.pid; error_log %(tmp)s/nginx-error.log warn; %(user)s
+events { worker_connections 8192; }
+http {
+    access_log off;
+    client_body_temp_path %(tmp)s/nginx-body; proxy_temp_path %(tmp)s/nginx-proxy;
+    fastcgi_temp_path %(tmp)s/nginx-f; uwsgi_temp_path %(tmp)s/nginx-u; scgi_temp_path %(tmp)s/nginx-s;
+    upstream smartqn { server %(upstream)s; keepalive 32; }
+    server {
+        listen 127.0.0.1:%(port)d backlog=4096;
+        proxy_request_buffering on; proxy_buffering on;
+        location / {
+            proxy_pass http://smartqn;
+            proxy_http_version 1.1; proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Request-Start "t=${msec}";
+        }
+    }
+}
+"""
+
+
+@contextmanager
+def proxy(app_base: str, tmp: str, use: str) -> Iterator[tuple[str, int | None]]:
+    """nginx in front of the app as README's production sample puts it (buffering, X-Request-Start stamped
+    by the proxy), unless `use` is "none" or nginx is not installed; yields the base URL the client
+    talks to and the proxy's pid. Without it the client talks to gunicorn itself, whose sync workers wait
+    for the client's own close after each answer (gunicorn's close_graceful): a Python client that is
+    slow to close then holds workers, and the bench measures the client more than the app."""
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+    if use == "none" or nginx is None:
+        if use == "nginx":
+            sys.exit("--proxy nginx: nginx is not installed (apt-get install nginx-light)")
+        yield app_base, None
+        return
+    port = free_port()
+    conf = os.path.join(tmp, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(NGINX % {"tmp": tmp, "port": port, "upstream": app_base.removeprefix("http://"),
+                         "user": "user root;" if os.geteuid() == 0 else ""})
+    proc = subprocess.Popen([nginx, "-c", conf, "-p", tmp], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
             try:
                 urllib.request.urlopen(f"{base}/healthz", timeout=1).read()
                 break
@@ -226,6 +282,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=1, help="repeat the whole set, interleaving configurations")
     parser.add_argument("--rows", type=int, default=10_000, choices=sorted(dossier_bench.SIZES.values()))
+    parser.add_argument("--proxy", choices=("auto", "nginx", "none"), default="auto",
+                        help="nginx in front of gunicorn as in production (auto: when installed)")
     parser.add_argument("--warmup", type=float, default=3, help="seconds at 50 req/s after each start, not counted")
     parser.add_argument("--short", action="store_true", help="CI smoke: 2 s at 50 and 100 req/s, no targets")
     args = parser.parse_args()
@@ -241,21 +299,23 @@ def main() -> int:
         url = dossier_bench.prepare(name, args.rows, tmp)
         for round_ in range(args.rounds):
             for workers in worker_counts:
-                with server(url, tmp, workers, args.threads) as (base, pid):
+                with server(url, tmp, workers, args.threads) as (app_base, pid), \
+                        proxy(app_base, tmp, args.proxy) as (base, proxy_pid):
+                    roots = {"app": pid, **({"proxy": proxy_pid} if proxy_pid else {})}
                     need = sum(int(r * args.seconds * 0.05) + 20 for r in rates) + 50 + int(50 * args.warmup * 0.05)
                     workload = Workload(base, url, need)
                     asyncio.run(run_rate(base, workload, 50, args.warmup, seed=-1))  # warm the workers, not counted
                     for rate in rates:
-                        before, started = cpu_seconds(pid), time.perf_counter()
+                        before, started = cpu_seconds(roots), time.perf_counter()
                         result = asyncio.run(run_rate(base, workload, rate, args.seconds, seed=round_ * 1000 + rate))
-                        used = cores(before, cpu_seconds(pid), time.perf_counter() - started)
+                        used = cores(before, cpu_seconds(roots), time.perf_counter() - started)
                         table.setdefault((workers, rate), []).append(result)
                         print(f"  round {round_ + 1}, {workers} workers, {rate} req/s offered: "
                               f"{result['goodput']:.0f} served/s, {result['shed']:.0f} shed, "
                               f"{result['errors']:.0f} errors, p99 {result['p99_ms']:.0f} ms, client lag p99 "
                               f"{result['client_lag_p99_ms']:.0f} ms; {used}", flush=True)
     print(f"\nload average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {args.seconds:g} s per rate, "
-          f"{args.rounds} round(s), gunicorn -c deploy/gunicorn.conf.py, threads {args.threads}")
+          f"{args.rounds} round(s), gunicorn -c deploy/gunicorn.conf.py, threads {args.threads}, proxy {args.proxy}")
     print(f"{'workers':>7}{'offered/s':>10}{'served/s (min/med/max)':>26}{'shed':>7}{'errors':>7}"
           f"{'p50 ms':>8}{'p99 ms (min/med/max)':>24}")
     ok = True

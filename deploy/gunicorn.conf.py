@@ -66,7 +66,11 @@ def post_worker_init(worker: Any) -> None:
     """What the worker loaded (the app, its models, schemas and routes: about 200,000 objects) lives as long
     as the worker: move it out of the garbage collector's sight. Otherwise each full collection walks it
     all, a 70 ms pause in which a sync worker serves nothing and requests queue past the shedding limit
-    (bench/README.md, round 3, session 9)."""
+    (bench/README.md, round 3, session 9). The forms' faces are read first, so that the first form a
+    worker issues does not pay for them (80 ms) and they are frozen with the rest."""
+    from services.dossiers.pdf import faces
+
+    faces()
     gc.collect()
     gc.freeze()
 

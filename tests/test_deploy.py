@@ -47,13 +47,17 @@ def test_gunicorn_config_is_sane_and_takes_workers_from_the_environment(monkeypa
     assert hooks == {"on_starting", "post_worker_init", "child_exit"}
 
 
-def test_a_worker_freezes_what_it_loaded_out_of_the_collectors_sight(monkeypatch):
+def test_a_worker_reads_the_forms_faces_then_freezes_what_it_loaded(monkeypatch):
     import gc
 
+    from services.dossiers.sheet import face
+
     conf = gunicorn_conf(monkeypatch)
+    face.cache_clear()
     try:
         conf.post_worker_init(None)
         assert gc.get_freeze_count() > 10_000  # this test process's modules, as a worker's app
+        assert face.cache_info().currsize == 2  # the forms' two faces, read before the first form
     finally:
         gc.unfreeze()
 

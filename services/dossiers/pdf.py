@@ -12,7 +12,7 @@ from pathlib import Path
 import segno
 
 from services.calendar import TZ
-from services.dossiers.sheet import Sheet, face
+from services.dossiers.sheet import Face, Sheet, face
 from vocab import DeskForm
 
 logging.getLogger("fontTools").setLevel(logging.WARNING)  # its subsetter logs every glyph at INFO
@@ -58,8 +58,14 @@ def _qr(url: str) -> tuple[int, bytes]:
     return len(rows) * QR_SCALE, pixels
 
 
+def faces() -> tuple[Face, Face]:
+    """The regular and bold faces, read on first use (about 80 ms) and kept for the process; a server
+    reads them when a worker starts (deploy/gunicorn.conf.py), not in its first form."""
+    return face(FONTS / "DejaVuSans-VN.ttf"), face(FONTS / "DejaVuSans-Bold-VN.ttf")
+
+
 def render(facts: Facts) -> bytes:
-    regular, bold = face(FONTS / "DejaVuSans-VN.ttf"), face(FONTS / "DejaVuSans-Bold-VN.ttf")
+    regular, bold = faces()
     pdf = Sheet((regular, bold), left=18, top=15, right=18)
     width = pdf.width
     pdf.font(bold, 9)

@@ -84,20 +84,28 @@ def gunicorn(app: str, env: dict[str, str], cwd: Path, port: int | None = None) 
          "--log-level", "warning", app],
         cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
+    with serving(proc, f"http://127.0.0.1:{port}/"):
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def serving(proc: subprocess.Popen[bytes], url: str) -> Iterator[None]:
+    """Wait (up to 30 s) until `url` answers at all (any HTTP status: the bare app has no `/`), then stop
+    `proc` once the caller is done."""
     try:
-        for _ in range(200):
+        for _ in range(300):
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+                urllib.request.urlopen(url, timeout=1).read()
             except urllib.error.HTTPError:
                 break
             except OSError:
                 time.sleep(0.1)
                 continue
             break
-        yield f"http://127.0.0.1:{port}"
+        yield
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
+        proc.wait(timeout=20)
 
 
 def wrk(url: str, seconds: int, connections: int, headers: dict[str, str] | None = None,

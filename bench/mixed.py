@@ -41,7 +41,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import cast
 
-from common import BIN, ROOT, cores, cpu_seconds, free_port, sign_in
+from common import BIN, ROOT, cores, cpu_seconds, free_port, serving, sign_in
 
 sys.path.insert(0, str(ROOT))
 
@@ -59,22 +59,6 @@ TIMEOUT = 10.0
 
 
 @contextmanager
-def serving(proc: subprocess.Popen[bytes], base: str) -> Iterator[None]:
-    """Wait (up to 30 s) until `base` answers /healthz, then stop `proc` once the caller is done."""
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-
-
-@contextmanager
 def server(url: str, tmp: str, workers: int, threads: int) -> Iterator[tuple[str, int]]:
     port = free_port()
     env = {**dossier_bench.environment(url, tmp, port), "SMARTQN_LOG_LEVEL": "WARNING", "SMARTQN_PUSH_WORKER": "off"}
@@ -84,7 +68,7 @@ def server(url: str, tmp: str, workers: int, threads: int) -> Iterator[tuple[str
              "GUNICORN_THREADS": str(threads), "GUNICORN_LOGLEVEL": "warning"},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    with serving(proc, base):
+    with serving(proc, f"{base}/healthz"):
         yield base, proc.pid
 
 
@@ -130,7 +114,7 @@ def proxy(app_base: str, tmp: str, use: str) -> Iterator[tuple[str, int | None]]
                          "user": "user root;" if os.geteuid() == 0 else ""})
     proc = subprocess.Popen([nginx, "-c", conf, "-p", tmp], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    with serving(proc, base):
+    with serving(proc, f"{base}/healthz"):
         yield base, proc.pid
 
 

@@ -4,7 +4,6 @@ code (segno)."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +14,6 @@ from services.calendar import TZ
 from services.dossiers.sheet import Face, Sheet, face
 from vocab import DeskForm
 
-logging.getLogger("fontTools").setLevel(logging.WARNING)  # its subsetter logs every glyph at INFO
 QR_SCALE, QR_BORDER = 3, 2  # pixels a module, modules of quiet zone
 _PIXELS = (b"\xff" * QR_SCALE, b"\x00" * QR_SCALE)  # a light module's pixels across, a dark one's
 FONTS = Path(__file__).resolve().parent / "fonts"

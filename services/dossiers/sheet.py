@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import unicodedata
 import zlib
 from collections.abc import Sequence
@@ -28,11 +29,12 @@ from pathlib import Path
 from fontTools import subset
 from fontTools.ttLib import TTFont
 
+logging.getLogger("fontTools").setLevel(logging.WARNING)  # its subsetter logs every glyph at INFO
 PT_PER_MM = 72 / 25.4
 A4_MM = (210.0, 297.0)
 CELL_PAD_MM = 1.0  # text stands this far inside a cell's left or right edge
 BOTTOM_MM = 20.0  # a line that would reach lower than this above the page's edge starts a new page
-NO_HINTING = ("GDEF", "GPOS", "GSUB", "MATH", "FFTM", "hdmx", "gasp")  # not read by a PDF viewer
+UNREAD_TABLES = ("GDEF", "GPOS", "GSUB", "MATH", "FFTM", "hdmx", "gasp")  # layout, device: no PDF viewer reads them
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ def face(path: Path) -> Face:
     font = TTFont(str(path), recalcTimestamp=False)
     options = subset.Options(hinting=False, notdef_outline=True, glyph_names=True, recalc_bounds=False,
                              name_IDs=["*"], name_languages=["*"], layout_features=[])
-    options.drop_tables += list(NO_HINTING)
+    options.drop_tables += list(UNREAD_TABLES)
     subsetter = subset.Subsetter(options)
     subsetter.populate(glyphs=font.getGlyphOrder())
     subsetter.subset(font)
@@ -108,7 +110,7 @@ def _text_string(value: str) -> str:
 
 
 class Sheet:
-    """One A4 page under construction: a cursor, the current face and size, and the drawn content."""
+    """A document under construction: a cursor, the current face and size, and each A4 page's drawing."""
 
     def __init__(self, faces: Sequence[Face], *, left: float, top: float, right: float) -> None:
         self.faces = list(faces)
@@ -136,8 +138,11 @@ class Sheet:
     def cell(self, w: float, h: float, text: str, *, align: str = "L", newline: bool = False) -> None:
         """Text on one line in a box `w` wide and `h` high at the cursor; the cursor moves right, or to the
         next line at the left margin."""
+        self._put(w, h, unicodedata.normalize("NFC", text), align, newline)
+
+    def _put(self, w: float, h: float, text: str, align: str, newline: bool) -> None:
+        """cell() for text already in NFC."""
         self.room(h)
-        text = unicodedata.normalize("NFC", text)
         if text:
             if align == "R":
                 dx = w - CELL_PAD_MM - self.text_width(text)
@@ -160,7 +165,7 @@ class Sheet:
         x = self.x
         for line in self.wrap(unicodedata.normalize("NFC", text), w - 2 * CELL_PAD_MM):
             self.x = x
-            self.cell(w, h, line, align=align, newline=True)
+            self._put(w, h, line, align, True)
 
     def wrap(self, text: str, width: float) -> list[str]:
         """`text` in lines no wider than `width` mm in the current face and size, in one pass over its

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from services.errors import NotFound
 from services.events.log import payload
-from services.models import Agency, Event, Notification
+from services.models import Agency, Event, User
 from services.people.identity import Principal
 
 GAP_SECONDS = 30.0
@@ -92,9 +92,7 @@ def replay_pages(session: Session, audience: Audience, after: int, *, now: datet
 def unread_counts(session: Session, user_ids: set[str]) -> dict[str, int]:
     if not user_ids:
         return {}
-    counts = dict(session.execute(select(Notification.user_id, func.count()).where(
-        Notification.user_id.in_(user_ids), Notification.read_at.is_(None)).group_by(Notification.user_id))
-        .tuples().all())
+    counts = dict(session.execute(select(User.id, User.unread_count).where(User.id.in_(user_ids))).tuples().all())
     return {u: int(counts.get(u, 0)) for u in user_ids}
 
 

@@ -24,6 +24,10 @@ class User(IdMixin, Base):
     eid_subject: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # How many of their notifications are unread, kept by services.notices.inbox in the transactions that
+    # write or read them (the badge, the unread count): a count of the unread costs what the person left
+    # unread, and an official notified of every submit of the agency may never open the inbox.
+    unread_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class StaffRole(Base):

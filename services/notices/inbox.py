@@ -15,6 +15,7 @@ from sqlalchemy import (
     Select,
     String,
     Subquery,
+    Table,
     Text,
     bindparam,
     case,
@@ -79,15 +80,13 @@ def _written_by_the_orm(session: Session, tells: list[Tell], dossier: Dossier | 
     """notify_all elsewhere than on PostgreSQL (and its reference there: tests compare the two)."""
     for row in rows:
         session.execute(insert_row(session, row))
-    (audiences, _written), params = _shape(tells, ())
+    (audiences, _rows), params = _shape(tells, ())
     audience = _audience(audiences)
     if audience is None:
         return []
-    unread = (select(func.count()).where(Notification.user_id == audience.c.user_id, Notification.read_at.is_(None))
-              .scalar_subquery())
     found = session.execute(
-        select(audience.c.tell, audience.c.user_id, Device.id, case((Device.id.is_not(None), unread)))
-        .outerjoin(Device, Device.user_id == audience.c.user_id).distinct()
+        select(audience.c.tell, audience.c.user_id, Device.id, User.unread_count)
+        .join(User, User.id == audience.c.user_id).outerjoin(Device, Device.user_id == audience.c.user_id).distinct()
         .order_by(audience.c.tell, audience.c.user_id, Device.id), params).tuples().all()
     now = clock.now()
     notes: dict[tuple[int, str], dict[str, Any]] = {}  # one notification per tell and person
@@ -100,12 +99,13 @@ def _written_by_the_orm(session: Session, tells: list[Tell], dossier: Dossier | 
                                     "dossier_id": dossier.id if dossier else None, "created_at": now}
         if device_id is not None:
             devices[tell, user_id].append(device_id)
-            unread_before[user_id] = unread_count or 0
+        unread_before[user_id] = unread_count
     if not notes:
         return []
     session.execute(insert(Notification), list(notes.values()))
+    written = Counter(row["user_id"] for row in notes.values())
+    session.execute(_bump(), [{"person": user_id, "by": n} for user_id, n in sorted(written.items())])
     if devices:
-        written = Counter(row["user_id"] for row in notes.values())
         session.execute(insert(PushJob), [
             {"id": new_id(), "kind": "message", "notification_id": notes[key]["id"], "device_id": device_id,
              "badge": unread_before[key[1]] + written[key[1]], "status": "pending", "attempts": 0,
@@ -128,6 +128,7 @@ def _written_at_once(session: Session, tells: list[Tell], dossier: Dossier | Non
     return [id_ for id_, _n in found if id_ is not None]
 
 
+PEOPLE = cast("Table", User.__table__)  # a person's unread count is updated as a column, not through the ORM
 RowShape = tuple[Any, tuple[str, ...], tuple[str, ...]]  # a row's model, columns and conflict key
 
 
@@ -158,11 +159,12 @@ def _shape(tells: list[Tell], rows: Sequence[Row]) -> tuple[tuple[tuple[Any, ...
 
 @functools.lru_cache(maxsize=64)
 def _statement(audiences: tuple[Any, ...], rows: tuple[RowShape, ...]) -> Select[Any]:
-    """The audience (with the officials' SELECT) → INSERT the notifications … RETURNING id, user_id → INSERT the
-    push jobs of those joined to the devices; the other rows are further INSERTs. Every part of a statement
-    reads the database as it was before it (an INSERT's rows are seen only through its RETURNING), so a badge
-    is the unread count read here plus the notifications this statement returns for that person. Ids are
-    gen_random_uuid()'s, in the format of services.db.new_id. Gives (notification id, push jobs written), or
+    """The audience (with the officials' SELECT) → INSERT the notifications … RETURNING id, user_id → add them
+    to each person's unread count (UPDATE users … RETURNING the count) → INSERT the push jobs of those joined
+    to the devices, each badge that count; the other rows are further INSERTs. The people's rows are locked
+    in the order of their ids before they are updated (`locked`), so two statements that tell the same
+    officials wait for each other rather than deadlock (every other writer of the count locks one person).
+    Ids are gen_random_uuid()'s, in the format of services.db.new_id. Gives (notification id, push jobs written), or
     one (NULL, 0) when no one is told. Built once per shape (a SELECT audience: every time): a statement this
     size costs more to build, and to key for SQLAlchemy's compiled cache, than the round trips it saves."""
     others = []
@@ -174,7 +176,7 @@ def _statement(audiences: tuple[Any, ...], rows: tuple[RowShape, ...]) -> Select
     audience_of = _audience(audiences)
     if audience_of is None:
         return cast("Select[Any]", select(literal(None, String), literal(0, Integer)).add_cte(*others))
-    recipients = select(audience_of.c.tell, audience_of.c.user_id).distinct().subquery("recipients")
+    recipients = select(audience_of.c.tell, audience_of.c.user_id).distinct().cte("recipients")
     told = union_all(*(select(literal(n, Integer).label("tell"), bindparam(f"kind_{n}", type_=String).label("kind"),
                               bindparam(f"params_{n}", type_=JSON).label("params"))
                        for n in range(len(audiences)))).subquery("told")
@@ -185,15 +187,18 @@ def _statement(audiences: tuple[Any, ...], rows: tuple[RowShape, ...]) -> Select
         .join_from(recipients, told, told.c.tell == recipients.c.tell))
         .returning(Notification.id, Notification.user_id).cte("written"))
     each = select(written.c.user_id, func.count().label("written")).group_by(written.c.user_id).cte("each")
-    unread = (select(func.count()).where(Notification.user_id == each.c.user_id, Notification.read_at.is_(None))
-              .scalar_subquery())
+    locked = (select(PEOPLE.c.id).where(PEOPLE.c.id.in_(select(recipients.c.user_id))).order_by(PEOPLE.c.id)
+              .with_for_update().cte("locked").prefix_with("MATERIALIZED"))
+    bumped = (update(PEOPLE).where(PEOPLE.c.id == locked.c.id, PEOPLE.c.id == each.c.user_id)
+              .values(unread_count=PEOPLE.c.unread_count + each.c.written)
+              .returning(PEOPLE.c.id, PEOPLE.c.unread_count).cte("bumped"))
     pushed = (insert(PushJob).from_select(
         ["id", "kind", "notification_id", "device_id", "badge", "status", "attempts", "next_attempt_at",
          "created_at"],
-        select(_uuid(), literal("message", String), written.c.id, Device.id, unread + each.c.written,
+        select(_uuid(), literal("message", String), written.c.id, Device.id, bumped.c.unread_count,
                literal(PushJobStatus.pending.value, String), literal(0, Integer), now, now)
         .join_from(written, Device, Device.user_id == written.c.user_id)
-        .join(each, each.c.user_id == written.c.user_id))
+        .join(bumped, bumped.c.id == written.c.user_id))
         .returning(PushJob.id).cte("pushed"))
     pushes = select(func.count()).select_from(pushed).scalar_subquery()
     return select(written.c.id, pushes).add_cte(*others)
@@ -268,25 +273,40 @@ def _page_statement(unread: bool | None, after: bool, rows: int) -> Select[Any]:
 
 
 def unread_count(session: Session | Connection, user_id: str) -> int:
-    """On a session or (the WSGI edge's) a bare connection (services.db.fetch_rows)."""
-    return int(fetch_rows(session, _unread(), {"user_id": user_id})[0][0])
+    """On a session or (the WSGI edge's) a bare connection (services.db.fetch_rows): the person's kept count."""
+    rows = fetch_rows(session, _unread(), {"user_id": user_id})
+    return int(rows[0][0]) if rows else 0
 
 
 @functools.cache
 def _unread() -> Select[Any]:
-    return (select(func.count()).select_from(Notification)
-            .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None)))
+    return select(User.unread_count).where(User.id == bindparam("user_id"))
+
+
+@functools.cache
+def _bump() -> Any:
+    """Add `by` to a person's unread count (`person`)."""
+    return (update(PEOPLE).where(PEOPLE.c.id == bindparam("person"))
+            .values(unread_count=PEOPLE.c.unread_count + bindparam("by", type_=Integer)))
+
+
+def _lessen(session: Session, user_id: str, read: int) -> None:
+    """Take the notifications just read off the person's count, after their rows (the lock order of
+    every writer of the count: the notifications first, then the person)."""
+    session.execute(update(PEOPLE).where(PEOPLE.c.id == user_id).values(
+        unread_count=case((PEOPLE.c.unread_count > read, PEOPLE.c.unread_count - read), else_=0)))
 
 
 def mark_read(session: Session, user_id: str, notification_id: str) -> None:
     """Idempotent; someone else's notification is 404."""
     with transaction(session):
-        note = session.scalar(select(Notification).where(Notification.id == notification_id,
-                                                         Notification.user_id == user_id))
-        if note is None:
+        mine = (Notification.id == notification_id, Notification.user_id == user_id)
+        read = session.execute(update(Notification).where(*mine, Notification.read_at.is_(None))
+                               .values(read_at=clock.now()), execution_options={"synchronize_session": False})
+        if rowcount(read):
+            _lessen(session, user_id, 1)
+        elif session.scalar(select(Notification.id).where(*mine)) is None:
             raise NotFound("no such notification")
-        if note.read_at is None:
-            note.read_at = clock.now()
 
 
 def mark_all_read(session: Session, user_id: str) -> int:
@@ -294,7 +314,9 @@ def mark_all_read(session: Session, user_id: str) -> int:
         result = session.execute(update(Notification)
                                  .where(Notification.user_id == user_id, Notification.read_at.is_(None))
                                  .values(read_at=clock.now()))
-        return rowcount(result)
+        if read := rowcount(result):
+            _lessen(session, user_id, read)
+        return read
 
 
 def push_jobs(session: Session, *, status: str, after: Sequence[Any] | None = None,

@@ -5,13 +5,13 @@ one statement, which must write what the ORM path writes."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from services.clock import clock
-from services.models import Device, Dossier, Notification, PushJob
+from services.models import Device, Dossier, Notification, PushJob, User
 from services.notices import alerts
 from tests.api.test_notifications import inbox, register
-from tests.dossier_helpers import official_of, submitted
+from tests.dossier_helpers import act, official_of, submitted
 from tests.helpers import CITIZEN, OTHER, bearer, sign_in
 
 
@@ -95,14 +95,55 @@ def test_one_statement_writes_what_the_orm_path_writes(client, session, citizen)
                                .where(Notification.id.in_(ids))).all()
         logged = session.execute(select(Event.type, Event.data, Event.sequence, Event.user_id, Event.agency_id,
                                         Event.occurred_at).where(Event.sequence == 99)).all()
+        counts = session.execute(select(User.id, User.unread_count).where(User.id.in_({n[0] for n in notes}))
+                                 .order_by(User.id)).all()
         savepoint.rollback()
-        return sorted(map(tuple, notes), key=repr), sorted(map(tuple, jobs), key=repr), logged
+        return sorted(map(tuple, notes), key=repr), sorted(map(tuple, jobs), key=repr), logged, counts
 
     clock.freeze(clock.now())  # the rows' times are equal too
     by_the_orm, at_once = written(notices._written_by_the_orm), written(notices._written_at_once)
     assert at_once == by_the_orm
-    notes, jobs, logged = at_once
+    notes, jobs, logged, counts = at_once
     assert len(notes) == 5 and len(logged) == 1  # the applicant and the dual official; the two officials; o
+    assert len(counts) == 3  # each person's kept count, the same after either path
     # Unread before, plus what this call wrote: the applicant 1 + 1; the official o (two devices, two notices)
     # 2 + 2; the dual official 3 (two staff notices and their own dossier's) + 2, on each notice's job.
     assert sorted(job[3] for job in jobs) == [2, 4, 4, 4, 4, 5, 5]
+
+
+def unread_as_counted(session, user_id: str) -> int:
+    return session.scalar(select(func.count()).select_from(Notification)
+                          .where(Notification.user_id == user_id, Notification.read_at.is_(None)))
+
+
+def test_the_kept_unread_count_follows_every_write_of_the_inbox(client, session, citizen):
+    """The count each person's row keeps (services.notices.inbox) is, after every kind of write, what counting
+    their unread notifications gives: notices of a submit and of an official's move, one read (twice), all
+    read, and a read-all with nothing unread."""
+    official = official_of(client, session)
+    for tokens, token in ((citizen, "tok-kept-c"), (official, "tok-kept-o")):
+        assert register(client, tokens, token=token).status_code in (200, 201)
+    people = [session.scalar(select(Device.user_id).where(Device.token == t)) for t in ("tok-kept-c", "tok-kept-o")]
+
+    def agree() -> list[int]:
+        session.expire_all()
+        kept = [session.get(User, person).unread_count for person in people]
+        assert kept == [unread_as_counted(session, person) for person in people]
+        assert client.get("/api/v1/me/notifications/unread-count", headers=bearer(citizen)).json == {
+            "count": kept[0]}
+        return kept
+
+    dossier = submitted(client, citizen)
+    submitted(client, citizen)
+    assert agree() == [2, 2]
+    act(client, official, dossier["id"], "receive")
+    assert agree() == [3, 2]
+    newest = inbox(client, citizen)["items"][0]["id"]
+    for _ in range(2):
+        assert client.post(f"/api/v1/me/notifications/{newest}/read", headers=bearer(citizen)).status_code == 204
+    assert agree() == [2, 2]
+    for _ in range(2):
+        assert client.post("/api/v1/me/notifications/read-all", headers=bearer(official)).status_code == 204
+    assert agree() == [2, 0]
+    submitted(client, citizen)
+    assert agree() == [3, 1]

@@ -31,6 +31,8 @@ from services.models import (
     Dossier,
     DossierCodeCounter,
     IdempotencyKey,
+    Notification,
+    StaffRole,
     StoredFile,
     TimelineEntry,
     User,
@@ -114,6 +116,37 @@ def test_simultaneous_submissions_get_unique_gap_free_codes(committed):
     assert errors == []
     numbers = sorted(int(code.rsplit("-", 1)[1]) for code in codes)
     assert numbers == list(range(1, 7))
+
+
+def test_simultaneous_submissions_to_one_agency_count_its_officials_unread_without_deadlock(committed):
+    # Each submit adds to the unread count of every official of the agency, in the row of each: statements
+    # that tell the same officials lock their rows in one order, so they wait for each other, never deadlock.
+    engine, actor, make_drafts = committed
+    ids = make_drafts(12)
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        agency = session.scalar(select(Dossier.agency_id).where(Dossier.id == ids[0]))
+        officials = [User(cccd=f"00130100079{n}", full_name=f"Cán bộ {n}", date_of_birth=date(1990, 1, 1),
+                          gender="male", eid_level=2, eid_subject=f"race-official-{n}") for n in range(4)]
+        session.add_all(officials)
+        session.add_all(StaffRole(cccd=o.cccd, role="official", agency_id=agency) for o in officials)
+    try:
+        def submit(dossier_id: str) -> Callable[[], str]:
+            def work() -> str:
+                with Session(engine, expire_on_commit=False) as session:
+                    return citizen.submit(session, actor, dossier_id, calendar=CALENDAR, request=None).code
+            return work
+
+        _codes, errors = race([submit(i) for i in ids])
+        assert errors == []
+        with Session(engine) as session:
+            for person in [*(o.id for o in officials), actor.user_id]:
+                counted = session.scalar(select(func.count()).select_from(Notification).where(
+                    Notification.user_id == person, Notification.read_at.is_(None)))
+                assert (session.get(User, person).unread_count, counted) == (12, 12)
+    finally:
+        with Session(engine) as session, session.begin():
+            session.execute(delete(StaffRole).where(StaffRole.cccd.in_([o.cccd for o in officials])))
+            session.execute(delete(User).where(User.id.in_([o.id for o in officials])))
 
 
 def test_two_officials_acting_at_once_exactly_one_succeeds(committed, tmp_path):

@@ -9,7 +9,7 @@ from flask import Flask, Response, g, json
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from api.i18n import current_language, problem_text
-from services.db import lost_connection
+from services.db import transient
 from services.errors import DomainError
 
 log = logging.getLogger("smartqn.errors")
@@ -98,10 +98,10 @@ def http_problem(error: HTTPException) -> Response:
 
 def internal_problem(error: BaseException) -> Response:
     original = getattr(error, "original_exception", None) or error
-    if lost_connection(original):
-        # The database went away under this request and running it again was not safe (api/replay.py):
-        # the caller may retry; this is not a bug of ours.
-        log.warning("database connection lost", extra={"error": str(original)[:200]})
+    if transient(original):
+        # The database went away under this request (or rolled it back) and running it again was not
+        # safe or failed again (api/replay.py): the caller may retry; this is not a bug of ours.
+        log.warning("database connection lost or transaction rolled back", extra={"error": str(original)[:200]})
         return problem(503, "service_unavailable", headers={"Retry-After": "1"})
     if not isinstance(original, HTTPException):
         log.error("unhandled error", exc_info=(type(original), original, original.__traceback__))

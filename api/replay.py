@@ -1,5 +1,6 @@
-"""A request whose database connection died under it (failover, restart, pg_terminate_backend) is run
-once more on a fresh connection when that cannot do its work twice.
+"""A request whose database connection died under it (failover, restart, pg_terminate_backend), or whose
+transaction the server rolled back as a deadlock's victim (services.db.transient), is run once more on a
+fresh connection when that cannot do its work twice.
 
 The server rolls back a transaction whose connection is gone, so running the request again is safe
 when nothing of it had been committed: a read, or a write that failed before its COMMIT. A write that
@@ -16,7 +17,7 @@ from typing import Any
 from flask import Flask, g, request
 
 from api.context import runtime
-from services.db import lost_connection
+from services.db import transient
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -39,7 +40,7 @@ def replaying(step: Callable[[], Any]) -> Any:
     try:
         return step()
     except Exception as exc:
-        if not lost_connection(exc) or not _may_run_again():
+        if not transient(exc) or not _may_run_again():
             raise
         g.smartqn_replayed = True
         runtime().end_session()  # its connection is invalidated; the next checkout is a fresh one

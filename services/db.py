@@ -313,6 +313,18 @@ def lost_connection(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
+ROLLED_BACK = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+
+
+def transient(exc: BaseException) -> bool:
+    """A statement failed for a reason of the moment, and its transaction was rolled back: the connection was
+    lost, or the server chose this transaction as a deadlock's victim. Running the work again is then safe
+    (nothing of it was kept) and likely to succeed. Our writers lock in one order (counters, then people,
+    services.notices.inbox), so a deadlock is a bug; this keeps one from being a 500."""
+    return lost_connection(exc) or (isinstance(exc, DBAPIError)
+                                    and getattr(exc.orig, "sqlstate", None) in ROLLED_BACK)
+
+
 READS_ONLY = "smartqn.reads_only"
 
 

@@ -163,7 +163,10 @@ def _statement(audiences: tuple[Any, ...], rows: tuple[RowShape, ...]) -> Select
     to each person's unread count (UPDATE users … RETURNING the count) → INSERT the push jobs of those joined
     to the devices, each badge that count; the other rows are further INSERTs. The people's rows are locked
     in the order of their ids before they are updated (`locked`), so two statements that tell the same
-    officials wait for each other rather than deadlock (every other writer of the count locks one person).
+    officials wait for each other rather than deadlock (every other writer of the count locks one person),
+    and FOR NO KEY UPDATE, as the UPDATE itself would: a transaction that only refers to a person (the
+    Idempotency-Key row of a submit waiting for its agency's code counter, which this transaction holds)
+    must not block them.
     Ids are gen_random_uuid()'s, in the format of services.db.new_id. Gives (notification id, push jobs written), or
     one (NULL, 0) when no one is told. Built once per shape (a SELECT audience: every time): a statement this
     size costs more to build, and to key for SQLAlchemy's compiled cache, than the round trips it saves."""
@@ -188,7 +191,7 @@ def _statement(audiences: tuple[Any, ...], rows: tuple[RowShape, ...]) -> Select
         .returning(Notification.id, Notification.user_id).cte("written"))
     each = select(written.c.user_id, func.count().label("written")).group_by(written.c.user_id).cte("each")
     locked = (select(PEOPLE.c.id).where(PEOPLE.c.id.in_(select(recipients.c.user_id))).order_by(PEOPLE.c.id)
-              .with_for_update().cte("locked").prefix_with("MATERIALIZED"))
+              .with_for_update(key_share=True).cte("locked").prefix_with("MATERIALIZED"))
     bumped = (update(PEOPLE).where(PEOPLE.c.id == locked.c.id, PEOPLE.c.id == each.c.user_id)
               .values(unread_count=PEOPLE.c.unread_count + each.c.written)
               .returning(PEOPLE.c.id, PEOPLE.c.unread_count).cte("bumped"))

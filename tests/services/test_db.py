@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
-from services.db import insert_new
+from api.context import state_of
+from services.db import insert_new, lost_connection, transient
 from services.models import DeadlineAlert
 from tests.dossier_helpers import submitted
 from tests.helpers import sign_in
@@ -96,3 +100,36 @@ def test_held_reads_keep_one_connection_per_thread_and_replace_a_failed_or_old_o
     finally:
         engine.dispose()
     assert first.invalidated and recycled.invalidated  # dispose() closed what was held
+
+
+def test_a_deadlocks_victim_is_transient_and_so_run_again_not_a_500(app):
+    # Two transactions that lock two rows in opposite orders: PostgreSQL rolls one back (40P01). Its error is
+    # transient (services.db.transient): api/replay.py runs such a request once more, api/errors.py answers 503.
+    engine = state_of(app).runtime.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite takes its one write lock at BEGIN: its transactions do not deadlock")
+    with engine.begin() as c:
+        c.execute(text("CREATE TABLE IF NOT EXISTS deadlock_probe (id int PRIMARY KEY)"))
+        c.execute(text("INSERT INTO deadlock_probe VALUES (1), (2) ON CONFLICT DO NOTHING"))
+    barrier, errors = threading.Barrier(2), []
+
+    def lock(first: int, second: int) -> None:
+        try:
+            with engine.begin() as c:
+                c.execute(text("SELECT 1 FROM deadlock_probe WHERE id = :i FOR UPDATE"), {"i": first})
+                barrier.wait()
+                c.execute(text("SELECT 1 FROM deadlock_probe WHERE id = :i FOR UPDATE"), {"i": second})
+        except DBAPIError as exc:
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=lock, args=pair) for pair in ((1, 2), (2, 1))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        [victim] = errors
+        assert transient(victim) and not lost_connection(victim)
+    finally:
+        with engine.begin() as c:
+            c.execute(text("DROP TABLE deadlock_probe"))

@@ -120,7 +120,9 @@ def test_simultaneous_submissions_get_unique_gap_free_codes(committed):
 
 def test_simultaneous_submissions_to_one_agency_count_its_officials_unread_without_deadlock(committed):
     # Each submit adds to the unread count of every official of the agency, in the row of each: statements
-    # that tell the same officials lock their rows in one order, so they wait for each other, never deadlock.
+    # that tell the same officials lock their rows in one order, so they wait for each other, never deadlock;
+    # and they lock them FOR NO KEY UPDATE, so a transaction that only refers to a person (a submit's
+    # Idempotency-Key row, before it takes its agency's code counter) does not block them.
     engine, actor, make_drafts = committed
     ids = make_drafts(12)
     with Session(engine, expire_on_commit=False) as session, session.begin():
@@ -133,7 +135,8 @@ def test_simultaneous_submissions_to_one_agency_count_its_officials_unread_witho
         def submit(dossier_id: str) -> Callable[[], str]:
             def work() -> str:
                 with Session(engine, expire_on_commit=False) as session:
-                    return citizen.submit(session, actor, dossier_id, calendar=CALENDAR, request=None).code
+                    request = IdempotentRequest(actor.user_id, f"unread-{dossier_id}", "fingerprint")
+                    return citizen.submit(session, actor, dossier_id, calendar=CALENDAR, request=request).code
             return work
 
         _codes, errors = race([submit(i) for i in ids])

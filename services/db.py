@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 from sqlalchemy import (
     Connection,
@@ -109,21 +109,6 @@ def rowcount(result: Result[Any]) -> int:
 def dialect_insert(session: Session) -> Any:
     """The session's dialect's INSERT construct: the one with ON CONFLICT (PostgreSQL and SQLite alike)."""
     return postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
-class Row(NamedTuple):
-    """A row to INSERT (a model and its columns), with ON CONFLICT (`conflict`) DO NOTHING when a key is
-    given: what a unit of work hands to the statement that writes it with others (services.lifecycle.Move)."""
-
-    model: Any
-    values: dict[str, Any]
-    conflict: tuple[str, ...] = ()
-
-
-def insert_row(session: Session, row: Row) -> Any:
-    """The row's INSERT on the session's dialect."""
-    stmt = dialect_insert(session)(row.model).values(**row.values)
-    return stmt.on_conflict_do_nothing(index_elements=list(row.conflict)) if row.conflict else stmt
 
 
 def insert_new(session: Session, model: Any, values: dict[str, Any], *, key: list[str]) -> Any:

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 
 from services.actors import Actor
 from services.calendar import WorkingCalendar
-from services.db import Row
 from services.errors import DomainError, InvalidTransition, ValidationFailed
+from services.rows import Written
 from vocab import ActorKind
 
 S = TypeVar("S")
@@ -69,7 +69,7 @@ class Move(Generic[S]):
     # Rows the effect and the record leave to be written with the notices (a desk document, the event, the
     # audit entry), so that `tell` writes them all at once (one statement on PostgreSQL); `tell` is called
     # for a move that leaves rows even when the transition tells no one.
-    rows: list[Row] = field(default_factory=list)
+    rows: list[Written] = field(default_factory=list)
 
     @property
     def action(self) -> str:

@@ -11,8 +11,9 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from services.clock import clock
-from services.db import Row, insert_row, transaction
+from services.db import transaction
 from services.models import StoredFile
+from services.rows import Row, statement
 from services.storage import Blob, Storage
 
 T = TypeVar("T")
@@ -20,7 +21,7 @@ T = TypeVar("T")
 
 def record(session: Session, blob: Blob, *, at: datetime | None = None) -> None:
     """The blob's row, an upsert: twenty phones sending the same file at once all find the one row."""
-    session.execute(insert_row(session, row(blob, at=at)))
+    session.execute(statement(session, row(blob, at=at)))
 
 
 def row(blob: Blob, *, at: datetime | None = None) -> Row:

@@ -22,12 +22,13 @@ from services import stored
 from services.actors import Actor
 from services.calendar import TZ
 from services.counters import next_number
-from services.db import Row, new_id, transaction
+from services.db import new_id, transaction
 from services.dossiers.access import get_visible
 from services.dossiers.pdf import Facts, render
 from services.errors import NotFound
 from services.lifecycle import LifecycleError, Move
 from services.models import Agency, DeskDocument, DocumentCounter, Dossier, User
+from services.rows import Row
 from services.storage import Storage
 from vocab import AttachmentKind, DeskForm
 

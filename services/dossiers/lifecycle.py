@@ -14,12 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from services import audit
 from services.actors import Actor
 from services.calendar import WorkingCalendar
 from services.clock import clock
-from services.db import Row
+from services.db import new_id
 from services.dossiers.documents import Press
 from services.dossiers.rules import EFFECTS, INPUTS, REQUIREMENTS
 from services.dossiers.table import APPLICANT, AT_CENTRE, CITIZEN, OFFICIAL, OFFICIALS, SYSTEM, TABLE
@@ -28,6 +29,7 @@ from services.lifecycle import Lifecycle, Move, Transition
 from services.models import AuditEntry, Dossier, Event, TimelineEntry
 from services.notices.alerts import dossier_params, local_time, officials
 from services.notices.inbox import Recipients, notify_all
+from services.rows import Row, pending_change, row_of
 from vocab import DossierStatus, EventType, Role
 
 SYSTEM_ACTOR = Actor(user_id="", role=SYSTEM)
@@ -58,10 +60,16 @@ def _record(move: Move[Dossier]) -> None:
     note, reason, new_due_at = inputs.get("note"), inputs.get("reason"), inputs.get("new_due_at")
     note = note or move.extra.get("note")  # an effect's own account of the move (a desk receipt)
     seq = len(d.timeline) + 1
-    d.timeline.append(TimelineEntry(
-        dossier_id=d.id, seq=seq, action=move.action, from_status=move.before, status=move.after,
+    # The dossier's changes and its timeline entry are written as data with the notices (one statement on
+    # PostgreSQL), not flushed by the unit of work: the dossier reads as written, its entry is in its timeline.
+    entry = TimelineEntry(
+        id=new_id(), dossier_id=d.id, seq=seq, action=move.action, from_status=move.before, status=move.after,
         actor_id=actor.user_id or None, actor_role=actor.role, at=move.now, note=note, reason=reason,
-        new_due_at=new_due_at))
+        new_due_at=new_due_at)
+    set_committed_value(d, "timeline", [*d.timeline, entry])
+    if (change := pending_change(d)) is not None:
+        move.rows.append(change)
+    move.rows.append(row_of(entry))
     if actor.role in (Role.official, Role.admin):
         move.rows.append(Row(AuditEntry, audit.entry(
             actor, f"dossier.{move.action}", "dossier", d.code or d.id,

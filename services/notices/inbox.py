@@ -31,11 +31,12 @@ from sqlalchemy.orm import Session
 
 from notifications.templates import kinds
 from services.clock import clock
-from services.db import Row, as_utc, fetch_rows, insert_row, new_id, rowcount, transaction, utc
+from services.db import as_utc, fetch_rows, new_id, rowcount, transaction, utc
 from services.errors import NotFound
 from services.models import Device, Dossier, Notification, PushJob, StaffRole, User
 from services.models.notification import pushes_written
 from services.pagination import Page, after_bound, bound_after, keyset_page, page_limit, paged
+from services.rows import Change, Written, checked, statement
 from vocab import PushJobStatus, Role
 
 
@@ -59,7 +60,7 @@ def notify(session: Session, user_ids: Recipients, kind: str, params: dict[str, 
 
 
 def notify_all(session: Session, tells: list[Tell], *, dossier: Dossier | None = None,
-               rows: Sequence[Row] = ()) -> list[str]:
+               rows: Sequence[Written] = ()) -> list[str]:
     """Several notifications of one event (the applicant's, the officials') with one push job per (notification,
     device), whose badge is the person's unread count with the notifications written here. `rows`: the
     event's other rows (a move's desk document, event and audit entry), written with them.
@@ -76,10 +77,14 @@ def notify_all(session: Session, tells: list[Tell], *, dossier: Dossier | None =
     return written(session, tells, dossier, rows)
 
 
-def _written_by_the_orm(session: Session, tells: list[Tell], dossier: Dossier | None, rows: Sequence[Row]) -> list[str]:
+def _written_by_the_orm(session: Session, tells: list[Tell], dossier: Dossier | None,
+                        rows: Sequence[Written]) -> list[str]:
     """notify_all elsewhere than on PostgreSQL (and its reference there: tests compare the two)."""
+    matched = 0
     for row in rows:
-        session.execute(insert_row(session, row))
+        result = session.execute(statement(session, row))
+        matched += rowcount(result) if isinstance(row, Change) else 0
+    checked(sum(isinstance(row, Change) for row in rows), matched)
     (audiences, _rows), params = _shape(tells, ())
     audience = _audience(audiences)
     if audience is None:
@@ -115,7 +120,8 @@ def _written_by_the_orm(session: Session, tells: list[Tell], dossier: Dossier | 
     return [row["id"] for row in notes.values()]
 
 
-def _written_at_once(session: Session, tells: list[Tell], dossier: Dossier | None, rows: Sequence[Row]) -> list[str]:
+def _written_at_once(session: Session, tells: list[Tell], dossier: Dossier | None,
+                     rows: Sequence[Written]) -> list[str]:
     """notify_all on PostgreSQL: one statement of data-modifying CTEs (`_statement`), built once per shape and
     run with the call's values as parameters."""
     shape, params = _shape(tells, rows)
@@ -123,19 +129,21 @@ def _written_at_once(session: Session, tells: list[Tell], dossier: Dossier | Non
     audiences, written = shape
     build = _statement if all(not isinstance(a, Select) for a in audiences) else _statement.__wrapped__
     found = session.execute(build(audiences, written), params).tuples().all()
-    if any(n for _id, n in found):
+    checked(sum(change for *_shape, change in written), found[0][2])
+    if any(n for _id, n, _matched in found):
         pushes_written(session)
-    return [id_ for id_, _n in found if id_ is not None]
+    return [id_ for id_, _n, _matched in found if id_ is not None]
 
 
 PEOPLE = cast("Table", User.__table__)  # a person's unread count is updated as a column, not through the ORM
-RowShape = tuple[Any, tuple[str, ...], tuple[str, ...]]  # a row's model, columns and conflict key
+RowShape = tuple[Any, tuple[str, ...], tuple[str, ...], bool]  # a row's model, columns, key, and if a Change
 
 
-def _shape(tells: list[Tell], rows: Sequence[Row]) -> tuple[tuple[tuple[Any, ...], tuple[RowShape, ...]],
+def _shape(tells: list[Tell], rows: Sequence[Written]) -> tuple[tuple[tuple[Any, ...], tuple[RowShape, ...]],
                                                                dict[str, Any]]:
     """What `_statement` is built from (each tell's audience: "ids", "officials", a SELECT, or None for no one;
-    each row's model, columns and conflict key), and the values it runs with."""
+    each row's model, columns, conflict key or (a Change) the columns that find it), and the values it runs
+    with."""
     audiences: list[Any] = []
     params: dict[str, Any] = {}
     for n, (who, kind, values) in enumerate(tells):
@@ -152,8 +160,12 @@ def _shape(tells: list[Tell], rows: Sequence[Row]) -> tuple[tuple[tuple[Any, ...
             audiences.append(None)
     written = []
     for n, row in enumerate(rows):
-        written.append((row.model, tuple(row.values), row.conflict))
         params.update({f"row_{n}_{c}": value for c, value in row.values.items()})
+        if isinstance(row, Change):
+            written.append((row.model, tuple(row.values), tuple(row.where), True))
+            params.update({f"where_{n}_{c}": value for c, value in row.where.items()})
+        else:
+            written.append((row.model, tuple(row.values), row.conflict, False))
     return (tuple(audiences), tuple(written)), params
 
 
@@ -161,24 +173,35 @@ def _shape(tells: list[Tell], rows: Sequence[Row]) -> tuple[tuple[tuple[Any, ...
 def _statement(audiences: tuple[Any, ...], rows: tuple[RowShape, ...]) -> Select[Any]:
     """The audience (with the officials' SELECT) → INSERT the notifications … RETURNING id, user_id → add them
     to each person's unread count (UPDATE users … RETURNING the count) → INSERT the push jobs of those joined
-    to the devices, each badge that count; the other rows are further INSERTs. The people's rows are locked
-    in the order of their ids before they are updated (`locked`), so two statements that tell the same
-    officials wait for each other rather than deadlock (every other writer of the count locks one person),
-    and FOR NO KEY UPDATE, as the UPDATE itself would: a transaction that only refers to a person (the
-    Idempotency-Key row of a submit waiting for its agency's code counter, which this transaction holds)
-    must not block them.
-    Ids are gen_random_uuid()'s, in the format of services.db.new_id. Gives (notification id, push jobs written), or
-    one (NULL, 0) when no one is told. Built once per shape (a SELECT audience: every time): a statement this
-    size costs more to build, and to key for SQLAlchemy's compiled cache, than the round trips it saves."""
-    others = []
-    for n, (model, columns, conflict) in enumerate(rows):
-        row = postgresql_insert(model).values({c: bindparam(f"row_{n}_{c}", type_=model.__table__.c[c].type)
-                                               for c in columns})
-        others.append((row.on_conflict_do_nothing(index_elements=list(conflict)) if conflict else row)
-                      .cte(f"row_{n}"))
+    to the devices, each badge that count; the other rows are further INSERTs and UPDATEs.
+
+    The people's rows are locked in the order of their ids before they are updated (`locked`), so two
+    statements that tell the same officials wait for each other rather than deadlock (every other writer of
+    the count locks one person), and FOR NO KEY UPDATE, as the UPDATE itself would: a transaction that only
+    refers to a person (the Idempotency-Key row of a submit waiting for its agency's code counter, which this
+    transaction holds) must not block them.
+
+    Ids are gen_random_uuid()'s, in the format of services.db.new_id. Gives (notification id, push jobs
+    written, rows the Changes matched), or one (NULL, 0, matched) when no one is told. Built once per shape
+    (a SELECT audience: every time): a statement this size costs more to build, and to key for SQLAlchemy's
+    compiled cache, than the round trips it saves."""
+    others, changes = [], []
+    for n, (model, columns, key, change) in enumerate(rows):
+        table = model.__table__
+        values = {c: bindparam(f"row_{n}_{c}", type_=table.c[c].type) for c in columns}
+        if change:
+            changes.append(update(table).where(*(table.c[c] == bindparam(f"where_{n}_{c}", type_=table.c[c].type)
+                                                 for c in key)).values(values).returning(table.c[key[0]])
+                           .cte(f"row_{n}"))
+            continue
+        row = postgresql_insert(model).values(values)
+        others.append((row.on_conflict_do_nothing(index_elements=list(key)) if key else row).cte(f"row_{n}"))
+    # How many rows the Changes matched, on every row the statement gives (services.rows.checked).
+    matched = sum((select(func.count()).select_from(c).scalar_subquery() for c in changes), literal(0, Integer))
+    others += changes
     audience_of = _audience(audiences)
     if audience_of is None:
-        return cast("Select[Any]", select(literal(None, String), literal(0, Integer)).add_cte(*others))
+        return cast("Select[Any]", select(literal(None, String), literal(0, Integer), matched).add_cte(*others))
     recipients = select(audience_of.c.tell, audience_of.c.user_id).distinct().cte("recipients")
     told = union_all(*(select(literal(n, Integer).label("tell"), bindparam(f"kind_{n}", type_=String).label("kind"),
                               bindparam(f"params_{n}", type_=JSON).label("params"))
@@ -204,7 +227,7 @@ def _statement(audiences: tuple[Any, ...], rows: tuple[RowShape, ...]) -> Select
         .join(bumped, bumped.c.id == written.c.user_id))
         .returning(PushJob.id).cte("pushed"))
     pushes = select(func.count()).select_from(pushed).scalar_subquery()
-    return select(written.c.id, pushes).add_cte(*others)
+    return select(written.c.id, pushes, matched).add_cte(*others)
 
 
 def _uuid() -> Any:

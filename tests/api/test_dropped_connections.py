@@ -260,7 +260,7 @@ def submit_count(live: Live, dossier_id: str) -> int:
 
 def test_a_write_whose_connection_dies_before_commit_is_done_once(live):
     dossier = draft(live.client, live.tokens)
-    with Assassin(live, statement="INSERT INTO dossier_timeline") as assassin:
+    with Assassin(live, statement="UPDATE dossier_code_counters") as assassin:
         response = live.call("POST", f"/api/v1/dossiers/{dossier['id']}/submit")
     assert assassin.kills == 1
     assert response.status_code == 200, response.json

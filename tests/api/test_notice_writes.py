@@ -59,10 +59,10 @@ def test_one_statement_writes_what_the_orm_path_writes(client, session, citizen)
     """PostgreSQL's one statement (services.notices.inbox._written_at_once) against the ORM path on the same
     rows: the same notifications, push jobs and badges, the same other rows; someone told twice in one call
     (an official who is also the applicant) counts both in their badge."""
-    from services.db import Row
     from services.events import log as events
     from services.models import Event
     from services.notices import inbox as notices
+    from services.rows import Row
 
     if session.get_bind().dialect.name != "postgresql":
         pytest.skip("the one-statement path is PostgreSQL's")
@@ -147,3 +147,30 @@ def test_the_kept_unread_count_follows_every_write_of_the_inbox(client, session,
     assert agree() == [2, 0]
     submitted(client, citizen)
     assert agree() == [3, 1]
+
+
+def test_a_change_to_a_row_not_as_read_rolls_the_move_back(client, session, citizen):
+    """A move writes its dossier as a Change of the version it read (services.rows): if the row is not at
+    that version any more, nothing of the statement stays, as the ORM's own version check would have it."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from services.notices import inbox as notices
+    from services.rows import Change, pending_change
+
+    dossier = session.get(Dossier, submitted(client, citizen)["id"])
+    version = dossier.version
+    dossier.rating_comment = "bump"  # any column: a pending change from the version read
+    change = pending_change(dossier)
+    assert change == Change(Dossier, {"id": dossier.id, "version": version},
+                            {"rating_comment": "bump", "version": version + 1})
+    assert dossier.version == version + 1 and not session.is_modified(dossier, include_collections=False)
+    stale = change._replace(where={**change.where, "version": version - 1})
+    paths = [notices._written_by_the_orm]
+    if session.get_bind().dialect.name == "postgresql":
+        paths.append(notices._written_at_once)
+    for path in paths:
+        savepoint = session.begin_nested()
+        with pytest.raises(StaleDataError):
+            path(session, [([dossier.applicant_id], "dossier.submitted", {})], dossier, [stale])
+        savepoint.rollback()
+    assert session.scalar(select(Dossier.version).where(Dossier.id == dossier.id)) == version

@@ -83,4 +83,8 @@ def pending_change(obj: Any) -> Change | None:
         set_committed_value(obj, key, values[version.name])
     for prop in changed:
         set_committed_value(obj, prop.key, getattr(obj, prop.key))
+    if not state.committed_state and state.session is not None:
+        # Nothing else is pending (a relationship): the object is clean again, so the session's flushes
+        # have nothing to walk (a unit of work with a topological sort each, a tenth of a submit).
+        state._commit_all(state.dict, state.session.identity_map)  # noqa: SLF001
     return Change(type(obj), where, values)

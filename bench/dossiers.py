@@ -7,7 +7,10 @@ Two databases are kept between runs, smartqn_bench_10k and smartqn_bench_1m: mig
 commune of the seed, one applicant per ten dossiers, received over the last year, ~5 % received at
 another commune's desk and transferred. A database that already holds the right number is reused.
 The queue and the statistics are timed in process (Flask test client); throughput with gunicorn and
-wrk as bench/load.py does.
+wrk as bench/load.py does. Submits run twice: all at the official's commune (`submit`, the target: every
+one waits for the one before it to commit, on the commune's gap-free code counter and its officials'
+unread counts) and spread over every commune, each with one signed-up official (`submit_spread`, as a
+province's submits are).
 Usage: `.venv/bin/python bench/dossiers.py [--seconds 10] [--samples 1000] [--rounds 3]`; `--drop` drops the
 databases.
 """
@@ -50,7 +53,16 @@ from sqlalchemy import Engine, func, insert, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from services.db import make_engine  # noqa: E402
-from services.models import Agency, Attachment, Dossier, Notification, Procedure, StoredFile, User  # noqa: E402
+from services.models import (  # noqa: E402
+    Agency,
+    Attachment,
+    Dossier,
+    Notification,
+    Procedure,
+    StaffRole,
+    StoredFile,
+    User,
+)
 
 SIZES = {"smartqn_bench_10k": 10_000, "smartqn_bench_1m": 1_000_000}
 DOSSIERS_PER_PERSON = 10
@@ -240,21 +252,39 @@ end
 """
 
 
-def prepare_drafts(engine: Engine, applicant_id: str, count: int) -> list[str]:
+def prepare_drafts(engine: Engine, applicant_id: str, count: int, agencies: list[str] | None = None) -> list[str]:
+    """Drafts ready to submit, at the official's commune or, given `agencies` (ids), at each in turn."""
     sha = "0" * 64
     with Session(engine) as session, session.begin():
         procedure = session.scalar(select(Procedure).where(Procedure.code == "1.004873"))
-        agency = session.scalar(select(Agency.id).where(Agency.code == AGENCY))
+        agencies = agencies or [session.scalar(select(Agency.id).where(Agency.code == AGENCY))]
         if session.get(StoredFile, sha) is None:
             session.add(StoredFile(sha256=sha, size=10, content_type="application/pdf"))
             session.flush()
-        rows = [{"procedure_id": procedure.id, "agency_id": agency, "applicant_id": applicant_id,
-                 "status": "draft", "form": {"purpose": "Kết hôn"}, "fee_vnd": 0} for _ in range(count)]
+        rows = [{"procedure_id": procedure.id, "agency_id": agencies[n % len(agencies)], "applicant_id": applicant_id,
+                 "status": "draft", "form": {"purpose": "Kết hôn"}, "fee_vnd": 0} for n in range(count)]
         ids = list(session.scalars(insert(Dossier).returning(Dossier.id), rows))
         session.execute(insert(Attachment), [{"dossier_id": i, "document_type": "to_khai_tthn",
                                               "filename": "to-khai.pdf", "sha256": sha, "uploaded_by": applicant_id}
                                              for i in ids])
     return ids
+
+
+def commune_officials(engine: Engine) -> list[str]:
+    """The ids of the communes, each with one signed-up official (the official's own, and one made here for
+    every other commune, CCCD 098…): submits spread over them tell as many people as submits at one."""
+    with Session(engine) as session, session.begin():
+        communes = session.execute(select(Agency.id, Agency.code).where(Agency.level == "commune")
+                                   .order_by(Agency.code)).all()
+        staffed = set(session.scalars(select(StaffRole.agency_id).join(User, User.cccd == StaffRole.cccd)
+                                      .where(StaffRole.role == "official")))
+        for n, (agency_id, code) in enumerate(communes):
+            if agency_id not in staffed:
+                cccd = f"098{n:09d}"
+                session.add(User(cccd=cccd, full_name=f"Cán bộ {code}", date_of_birth=date(1980, 1, 1),
+                                 gender="male", eid_level=2, eid_subject=f"bench-{cccd}"))
+                session.add(StaffRole(cccd=cccd, role="official", agency_id=agency_id, granted_by="bench"))
+    return [agency_id for agency_id, _code in communes]
 
 
 INBOX = 30  # the citizen's notices at the start of every round's reads: a busy inbox, always the same
@@ -288,8 +318,9 @@ def throughput(url: str, tmp: str, seconds: int, connections: int, rounds: int =
             with Session(engine) as session:
                 applicant = session.scalar(select(User.id).where(User.cccd == CITIZEN["cccd"]))
                 communes = session.scalars(select(Agency.code).where(Agency.level == "commune")).all()
-            per_round = 30_000
+            per_round = 15_000
             ids = prepare_drafts(engine, applicant, 1 + per_round * rounds)
+            spread = prepare_drafts(engine, applicant, per_round * rounds, commune_officials(engine))
             analyze(engine)
             create = Path(tmp) / "create.lua"
             create.write_text(CREATE_LUA % {"agencies": ", ".join(f'"{c}"' for c in communes)})
@@ -299,9 +330,11 @@ def throughput(url: str, tmp: str, seconds: int, connections: int, rounds: int =
             runs: list[dict[str, dict[str, float]]] = []
             for n in range(rounds):
                 reset_inbox(engine, applicant, ids[0])
-                drafts, submit = Path(tmp) / f"ids-{n}.txt", Path(tmp) / f"submit-{n}.lua"
-                drafts.write_text("\n".join(ids[1 + n * per_round:1 + (n + 1) * per_round]) + "\n")
-                submit.write_text(SUBMIT_LUA % {"ids": drafts})
+                submits = {}
+                for name, first, these in (("submit", 1, ids), ("submit_spread", 0, spread)):
+                    drafts, submits[name] = Path(tmp) / f"{name}-{n}.txt", Path(tmp) / f"{name}-{n}.lua"
+                    drafts.write_text("\n".join(these[first + n * per_round:first + (n + 1) * per_round]) + "\n")
+                    submits[name].write_text(SUBMIT_LUA % {"ids": drafts})
                 first = wrk(f"{bare}/bare", seconds, connections)
                 results = {"create_draft": wrk(ours, seconds, connections, auth, create),
                            "detail": wrk(f"{ours}/api/v1/dossiers/{ids[0]}", seconds, connections, auth),
@@ -309,10 +342,10 @@ def throughput(url: str, tmp: str, seconds: int, connections: int, rounds: int =
                            "unread_count": wrk(f"{ours}/api/v1/me/notifications/unread-count", seconds,
                                                connections, auth),
                            "queue": wrk(f"{ours}/api/v1/admin/dossiers?limit=20", seconds, connections, staff),
-                           "submit": wrk(ours, seconds, connections, auth, submit)}
+                           **{name: wrk(ours, seconds, connections, auth, lua) for name, lua in submits.items()}}
                 last = wrk(f"{bare}/bare", seconds, connections)
-                if results["submit"]["requests"] > per_round:
-                    sys.exit("not enough drafts prepared for the submit run")
+                if max(results[name]["requests"] for name in submits) > per_round:
+                    sys.exit("not enough drafts prepared for the submit runs")
                 runs.append({"bare": {k: (first[k] + last[k]) / 2 for k in first}, **results})
         if rounds > 1:
             for name in runs[0]:

@@ -62,14 +62,15 @@ def notify(session: Session, user_ids: Recipients, kind: str, params: dict[str, 
 def notify_all(session: Session, tells: list[Tell], *, dossier: Dossier | None = None,
                rows: Sequence[Written] = ()) -> list[str]:
     """Several notifications of one event (the applicant's, the officials') with one push job per (notification,
-    device), whose badge is the person's unread count with the notifications written here. `rows`: the
-    event's other rows (a move's desk document, event and audit entry), written with them.
+    device), whose badge is the person's kept unread count with the notifications written here (which this
+    adds to it). `rows`: the event's other rows (a move's dossier Change and timeline entry, desk document,
+    event and audit entry), written with them.
     Returns the notifications' ids.
 
     On a submit each statement costs more than the rows in it: on PostgreSQL all of it is one statement
-    (`_written_at_once`, built once per shape); elsewhere the rows are INSERTed one by one, one SELECT finds
-    every recipient with their devices and unread counts, then one bulk INSERT writes the notifications and,
-    when someone has a device, one the push jobs."""
+    (`_written_at_once`, built once per shape); elsewhere the rows are written one by one, one SELECT finds
+    every recipient with their devices and unread counts, then one bulk INSERT writes the notifications, one
+    UPDATE the counts and, when someone has a device, one INSERT the push jobs."""
     for _who, kind, _params in tells:
         if kind not in kinds():
             raise ValueError(f"no template for notification kind {kind!r}")

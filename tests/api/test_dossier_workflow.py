@@ -234,7 +234,8 @@ def test_officials_queue_is_their_agency_oldest_due_first(client, session, peopl
     admin = sign_in(client, ADMIN)
     for query in ({"agency_code": SIMPLE["agency"]}, {}):  # one agency an admin names; every agency
         listed = client.get("/api/v1/admin/dossiers", headers=bearer(admin), query_string=query).json["items"]
-        assert [d["id"] for d in listed] == ids
+        # In their order among whatever else the database holds (the browser tests commit dossiers).
+        assert [d["id"] for d in listed if d["id"] in ids] == ids
     assert client.get("/api/v1/admin/dossiers?cursor=WyJ4IiwieSJd", headers=bearer(official)).status_code == 422
     assert client.get("/api/v1/admin/dossiers?agency_code=000.00.19.H15",
                       headers=bearer(official)).status_code == 404

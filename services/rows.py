@@ -9,6 +9,7 @@ the session it is written, so the flush does not write it again.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import inspect, update
@@ -42,10 +43,20 @@ Written = Row | Change
 def statement(session: Session, row: Written) -> Any:
     """The row's INSERT or UPDATE on the session's dialect."""
     if isinstance(row, Change):
-        table = row.model.__table__
-        return update(table).where(*(table.c[c] == v for c, v in row.where.items())).values(**row.values)
-    stmt = dialect_insert(session)(row.model).values(**row.values)
-    return stmt.on_conflict_do_nothing(index_elements=list(row.conflict)) if row.conflict else stmt
+        return built(dialect_insert(session), row.model, row.values, where=row.where)
+    return built(dialect_insert(session), row.model, row.values, conflict=row.conflict)
+
+
+def built(insert_of: Any, model: Any, values: dict[str, Any], *, where: dict[str, Any] | None = None,
+          conflict: Sequence[str] = ()) -> Any:
+    """A Row's INSERT (`insert_of`: a dialect's INSERT construct, with ON CONFLICT) or, given `where` (column →
+    value), a Change's UPDATE; values literal or bind parameters (services.notices.inbox builds its statement
+    once, with parameters)."""
+    if where is not None:
+        table = model.__table__
+        return update(table).where(*(table.c[c] == v for c, v in where.items())).values(values)
+    stmt = insert_of(model).values(values)
+    return stmt.on_conflict_do_nothing(index_elements=list(conflict)) if conflict else stmt
 
 
 def checked(changes: int, matched: int) -> None:

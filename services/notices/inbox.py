@@ -36,7 +36,7 @@ from services.errors import NotFound
 from services.models import Device, Dossier, Notification, PushJob, StaffRole, User
 from services.models.notification import pushes_written
 from services.pagination import Page, after_bound, bound_after, keyset_page, page_limit, paged
-from services.rows import Change, Written, checked, statement
+from services.rows import Change, Written, built, checked, statement
 from vocab import PushJobStatus, Role
 
 
@@ -130,7 +130,7 @@ def _written_at_once(session: Session, tells: list[Tell], dossier: Dossier | Non
     audiences, written = shape
     build = _statement if all(not isinstance(a, Select) for a in audiences) else _statement.__wrapped__
     found = session.execute(build(audiences, written), params).tuples().all()
-    checked(sum(change for *_shape, change in written), found[0][2])
+    checked(sum(change for *_, change in written), found[0][2])
     if any(n for _id, n, _matched in found):
         pushes_written(session)
     return [id_ for id_, _n, _matched in found if id_ is not None]
@@ -191,12 +191,11 @@ def _statement(audiences: tuple[Any, ...], rows: tuple[RowShape, ...]) -> Select
         table = model.__table__
         values = {c: bindparam(f"row_{n}_{c}", type_=table.c[c].type) for c in columns}
         if change:
-            changes.append(update(table).where(*(table.c[c] == bindparam(f"where_{n}_{c}", type_=table.c[c].type)
-                                                 for c in key)).values(values).returning(table.c[key[0]])
+            where = {c: bindparam(f"where_{n}_{c}", type_=table.c[c].type) for c in key}
+            changes.append(built(postgresql_insert, model, values, where=where).returning(table.c[key[0]])
                            .cte(f"row_{n}"))
-            continue
-        row = postgresql_insert(model).values(values)
-        others.append((row.on_conflict_do_nothing(index_elements=list(key)) if key else row).cte(f"row_{n}"))
+        else:
+            others.append(built(postgresql_insert, model, values, conflict=key).cte(f"row_{n}"))
     # How many rows the Changes matched, on every row the statement gives (services.rows.checked).
     matched = sum((select(func.count()).select_from(c).scalar_subquery() for c in changes), literal(0, Integer))
     others += changes

@@ -14,6 +14,13 @@ a request's due time to its bytes written) and the cores used by the app, the da
 Every request carries `X-Request-Start` stamped when it is sent, as the proxy in front does in
 production, so the app's overload shedding (api/shedding.py) sees how long it waited for a worker.
 
+`--server-cpus 1 --client-cpus 0` splits the box in two, as if the client ran on another machine: the
+app server, the proxy and PostgreSQL (its running processes and the backends it starts) on the first
+set, this client on the second, each pinned with sched_setaffinity (Linux; PostgreSQL's processes need
+root or the postgres user) and PostgreSQL's own set restored at the end. A server of one core has about
+half the knee; the client on a core of its own can offer twice that without falling behind, which the
+shared box cannot (issue 18, point 6: goodput and p99 at twice the knee).
+
 The server: gunicorn with deploy/gunicorn.conf.py (the production default), against the kept
 PostgreSQL database of bench/dossiers.py (10,000 dossiers; `--rows 1000000` for the million).
 
@@ -26,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import shutil
@@ -36,7 +44,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import cast
@@ -59,17 +67,62 @@ TIMEOUT = 10.0
 
 
 @contextmanager
-def server(url: str, tmp: str, workers: int, threads: int) -> Iterator[tuple[str, int]]:
+def server(url: str, tmp: str, workers: int, threads: int, cpus: set[int] | None) -> Iterator[tuple[str, int]]:
     port = free_port()
     env = {**dossier_bench.environment(url, tmp, port), "SMARTQN_LOG_LEVEL": "WARNING", "SMARTQN_PUSH_WORKER": "off"}
     proc = subprocess.Popen(
         [str(BIN / "gunicorn"), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "wsgi:app"], cwd=ROOT,
         env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": str(workers),
              "GUNICORN_THREADS": str(threads), "GUNICORN_LOGLEVEL": "warning"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=pinned(cpus))
     base = f"http://127.0.0.1:{port}"
     with serving(proc, f"{base}/healthz"):
         yield base, proc.pid
+
+
+def pinned(cpus: set[int] | None) -> Callable[[], None] | None:
+    """A child's preexec_fn that pins it (and whatever it forks: gunicorn's workers) to `cpus`."""
+    return None if cpus is None else lambda: os.sched_setaffinity(0, cpus)
+
+
+def postgres_pids() -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/comm") as f:
+                if entry.isdigit() and f.read().startswith("postgres"):
+                    pids.append(int(entry))
+        except OSError:
+            continue
+    return pids
+
+
+@contextmanager
+def partitioned(server_cpus: set[int] | None, client_cpus: set[int] | None) -> Iterator[None]:
+    """This client on `client_cpus`, every PostgreSQL process on `server_cpus` (new backends are forked by
+    the postmaster, so they follow it); PostgreSQL's own affinity back afterwards."""
+    if server_cpus is None or client_cpus is None:
+        yield
+        return
+    before = {pid: os.sched_getaffinity(pid) for pid in postgres_pids()}
+    if not before:
+        sys.exit("--server-cpus: no PostgreSQL process on this machine to pin")
+    own = os.sched_getaffinity(0)
+    try:
+        for pid in before:
+            os.sched_setaffinity(pid, server_cpus)
+        os.sched_setaffinity(0, client_cpus)
+        yield
+    except PermissionError:
+        sys.exit("--server-cpus: pinning PostgreSQL's processes needs root or the postgres user")
+    finally:
+        os.sched_setaffinity(0, own)
+        for pid, cpus in before.items():
+            with contextlib.suppress(OSError):  # a backend that ended meanwhile
+                os.sched_setaffinity(pid, cpus)
+        for pid in postgres_pids():  # backends started during the run: back to the postmaster's set
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(pid, next(iter(before.values())))
 
 
 NGINX = """
@@ -95,7 +148,7 @@ http {
 
 
 @contextmanager
-def proxy(app_base: str, tmp: str, use: str) -> Iterator[tuple[str, int | None]]:
+def proxy(app_base: str, tmp: str, use: str, cpus: set[int] | None) -> Iterator[tuple[str, int | None]]:
     """nginx in front of the app as README's production sample puts it (buffering, X-Request-Start stamped
     by the proxy), unless `use` is "none" or nginx is not installed; yields the base URL the client
     talks to and the proxy's pid. Without it the client talks to gunicorn itself, whose sync workers wait
@@ -112,7 +165,8 @@ def proxy(app_base: str, tmp: str, use: str) -> Iterator[tuple[str, int | None]]
     with open(conf, "w") as f:
         f.write(NGINX % {"tmp": tmp, "port": port, "upstream": app_base.removeprefix("http://"),
                          "user": "user root;" if os.geteuid() == 0 else ""})
-    proc = subprocess.Popen([nginx, "-c", conf, "-p", tmp], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([nginx, "-c", conf, "-p", tmp], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            preexec_fn=pinned(cpus))
     base = f"http://127.0.0.1:{port}"
     with serving(proc, f"{base}/healthz"):
         yield base, proc.pid
@@ -259,6 +313,17 @@ async def run_rate(base: str, workload: Workload, rate: int, seconds: float, see
             "p50_ms": cut[49], "p99_ms": cut[98], "requests": total}
 
 
+def cpu_set(spec: str | None) -> set[int] | None:
+    """`0`, `0,1` or `0-3` as a set of CPU numbers."""
+    if spec is None:
+        return None
+    cpus: set[int] = set()
+    for part in spec.split(","):
+        first, _, last = part.partition("-")
+        cpus.update(range(int(first), int(last or first) + 1))
+    return cpus
+
+
 def main() -> int:
     try:
         import uvloop  # the client's own CPU is taken from the server's: the cheaper loop where it builds
@@ -276,6 +341,8 @@ def main() -> int:
     parser.add_argument("--proxy", choices=("auto", "nginx", "none"), default="auto",
                         help="nginx in front of gunicorn as in production (auto: when installed)")
     parser.add_argument("--warmup", type=float, default=3, help="seconds at 50 req/s after each start, not counted")
+    parser.add_argument("--server-cpus", help="CPUs for the app, the proxy and PostgreSQL, e.g. 1 (with --client-cpus)")
+    parser.add_argument("--client-cpus", help="CPUs for this client, e.g. 0: the box split as if in two machines")
     parser.add_argument("--short", action="store_true", help="CI smoke: 2 s at 50 and 100 req/s, no targets")
     args = parser.parse_args()
     if args.short:
@@ -283,15 +350,18 @@ def main() -> int:
     rates = [int(r) for r in args.rates.split(",")]
     worker_counts = [int(w) for w in args.workers.split(",")]
     name = next(n for n, size in dossier_bench.SIZES.items() if size == args.rows)
+    server_cpus, client_cpus = cpu_set(args.server_cpus), cpu_set(args.client_cpus)
+    if (server_cpus is None) != (client_cpus is None):
+        parser.error("--server-cpus and --client-cpus go together")
     print(f"load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}; client event loop "
           f"{asyncio.get_event_loop_policy().__class__.__module__.split('.')[0]}", flush=True)
     table: dict[tuple[int, int], list[dict[str, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         url = dossier_bench.prepare(name, args.rows, tmp)
-        for round_ in range(args.rounds):
-            for workers in worker_counts:
-                with server(url, tmp, workers, args.threads) as (app_base, pid), \
-                        proxy(app_base, tmp, args.proxy) as (base, proxy_pid):
+        with partitioned(server_cpus, client_cpus):
+            for round_, workers in ((r, w) for r in range(args.rounds) for w in worker_counts):
+                with server(url, tmp, workers, args.threads, server_cpus) as (app_base, pid), \
+                        proxy(app_base, tmp, args.proxy, server_cpus) as (base, proxy_pid):
                     roots = {"app": pid, **({"proxy": proxy_pid} if proxy_pid else {})}
                     need = sum(int(r * args.seconds * 0.05) + 20 for r in rates) + 50 + int(50 * args.warmup * 0.05)
                     workload = Workload(base, url, need)
@@ -307,7 +377,8 @@ def main() -> int:
                               f"{result['errors']:.0f} errors, p99 {result['p99_ms']:.0f} ms, client lag p99 "
                               f"{result['client_lag_p99_ms']:.0f} ms; {used}", flush=True)
     print(f"\nload average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {args.seconds:g} s per rate, "
-          f"{args.rounds} round(s), gunicorn -c deploy/gunicorn.conf.py, threads {args.threads}, proxy {args.proxy}")
+          f"{args.rounds} round(s), gunicorn -c deploy/gunicorn.conf.py, threads {args.threads}, proxy {args.proxy}"
+          + (f", server on CPUs {args.server_cpus}, client on {args.client_cpus}" if server_cpus else ""))
     print(f"{'workers':>7}{'offered/s':>10}{'served/s (min/med/max)':>26}{'shed':>7}{'errors':>7}"
           f"{'p50 ms':>8}{'p99 ms (min/med/max)':>24}")
     ok = True
@@ -319,7 +390,7 @@ def main() -> int:
               f"{statistics.median([r['errors'] for r in runs]):>7.0f}"
               f"{statistics.median([r['p50_ms'] for r in runs]):>8.0f}"
               f"{min(p99):>8.0f}{statistics.median(p99):>8.0f}{max(p99):>8.0f}")
-        if rate == TARGET_RATE and not args.short:
+        if rate == TARGET_RATE and not args.short and server_cpus is None:  # the target is the whole box's
             ok = ok and statistics.median(p99) < TARGET_P99_MS and not any(r["errors"] or r["shed"] for r in runs)
     return 0 if ok or args.short else 1
 

@@ -71,6 +71,10 @@ class RenderedCache(Generic[V]):
             self._items.move_to_end(key)
             return hit[1]
 
+    def kept(self, key: str) -> bool:
+        """Whether anything is kept for the key, of whatever revision (is it worth reading the revision?)."""
+        return key in self._items
+
     def put(self, key: str, revision: Hashable, body: V) -> None:
         if self.size <= 0:
             return

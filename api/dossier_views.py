@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Response, request
 
@@ -28,9 +28,8 @@ from api.guards import current_actor
 from api.http import etag, page_json
 from api.i18n import current_language
 from services.actors import Actor
-from services.clock import clock
 from services.dossiers.access import find_many
-from services.dossiers.glimpse import Glimpse, glimpse
+from services.dossiers.glimpse import Glimpse, Marks, glimpse, page_marks
 from services.dossiers.table import EDITABLE
 from services.errors import NotFound
 from services.pagination import Page
@@ -82,14 +81,36 @@ def rendered(seen: list[Glimpse], *, staff: bool) -> list[bytes]:
     return [body for body in bodies if body is not None]  # a dossier deleted since its glimpse drops out
 
 
-def kept_page(cache: RenderedCache[bytes], page: Page[Glimpse], lang: str, actor: Actor) -> bytes | None:
+def kept_page(cache: RenderedCache[bytes], page: Page[Glimpse], lang: str, actor: Actor,
+              now: datetime) -> bytes | None:
     """An official's queue page when every dossier on it is kept (the WSGI edge serves it), else None."""
-    view, bodies, now = _view(actor, staff=True), [], clock.now()
+    view, bodies = _view(actor, staff=True), []
     for g in page.items:
         if (body := _kept(cache, g, lang, view, now)) is None:
             return None
         bodies.append(body)
     return page_json(bodies, page.next_key)
+
+
+def page_key(agency_code: str, query: str, lang: str, actor: Actor) -> str:
+    return f"{agency_code}?{query}:{lang}:{_view(actor, staff=True)}"
+
+
+def kept_by_marks(pages: RenderedCache[tuple[Any, bytes]], key: str, seen: Marks, now: datetime) -> bytes | None:
+    """A queue page kept whole, if its marks are the page's now and no due date or payment expiry on it has
+    come since it was rendered (the clock's part of its dossiers' answers)."""
+    hit = pages.get(key, seen)
+    if hit is None:
+        return None
+    until, body = hit
+    return body if until is None or now < until else None
+
+
+def keep_whole(pages: RenderedCache[tuple[Any, bytes]], key: str, page: Page[Glimpse], body: bytes,
+               now: datetime) -> None:
+    """Keep a page `kept_page` made at `now`, by its marks, until the first due date or expiry on it."""
+    until = min((t for g in page.items if (t := g.until(now)) is not None), default=None)
+    pages.put(key, page_marks(page.items, page.next_key is not None), (until, body))
 
 
 def page_response(page: Page[Glimpse], *, staff: bool) -> Response:

@@ -9,7 +9,8 @@ a count) on a connection outside any session, on PostgreSQL mostly straight on t
 (services.db.fetch_rows). Everything else falls through to Flask, which answers it fully: a
 token not checked yet or whose session was not looked at within `revocation_check_seconds`, a draft, a
 dossier of a bundle, someone else's dossier, an admin's queue, a query string not parsed yet, a
-rendering not kept for this revision, and any database error.
+rendering not kept for this revision, and any database error. A queue page the edge made is kept whole
+and checked again by its marks (services.dossiers.glimpse), one narrow statement.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from api import notice_views
 from api.context import AppState
-from api.dossier_views import GLIMPSED, kept_own, kept_page
+from api.dossier_views import GLIMPSED, keep_whole, kept_by_marks, kept_own, kept_page, page_key
 from api.http import etag
 from api.i18n import negotiate
 from services.actors import Actor
+from services.clock import clock
 from services.dossiers.glimpse import glimpse
-from services.dossiers.queries import agency_queue, own_agency
+from services.dossiers.queries import agency_queue, agency_queue_marks, own_agency
 from services.dossiers.table import EDITABLE
 from services.errors import Unauthorized
 from services.notices import inbox
@@ -104,18 +106,28 @@ def inbox_page(state: AppState, environ: dict[str, Any], path: str) -> Answer | 
 
 
 def queue(state: AppState, environ: dict[str, Any], path: str) -> Answer | None:
-    """An official's own agency's queue page, for a query string Flask has parsed, when every dossier on it
-    is kept."""
+    """An official's own agency's queue page, for a query string Flask has parsed: kept whole and checked by
+    its marks (one narrow statement), else read and made from the kept dossiers, when every one on it is."""
     if path != QUEUE_ROUTE or (principal := signed_in(state, environ, "official")) is None:
         return None
-    narrowing = state.queue_queries.get(environ.get("QUERY_STRING", ""), 0)
+    query = environ.get("QUERY_STRING", "")
+    narrowing = state.queue_queries.get(query, 0)
     actor = Actor(user_id=principal.user_id, role=Role.official, agency_code=principal.agency_code, origin="-")
     if principal.has(Role.admin) or narrowing is None:
         return None
     if (agency := own_agency(actor, narrowing["agency_code"])) is None:
         return None
     filters = {name: value for name, value in narrowing.items() if name != "agency_code"}
+    lang, now = negotiate(environ.get("HTTP_ACCEPT_LANGUAGE")), clock.now()
+    key = page_key(agency, query, lang, actor)
+    if state.queue_pages.kept(key):
+        if (seen := _read(state, lambda connection: agency_queue_marks(connection, agency, **filters))) is None:
+            return None
+        if (body := kept_by_marks(state.queue_pages, key, seen, now)) is not None:
+            return 200, [], body, QUEUE_ROUTE
     if (page := _read(state, lambda connection: agency_queue(connection, agency, **filters))) is None:
         return None
-    body = kept_page(state.dossier_views, page, negotiate(environ.get("HTTP_ACCEPT_LANGUAGE")), actor)
-    return None if body is None else (200, [], body, QUEUE_ROUTE)
+    if (body := kept_page(state.dossier_views, page, lang, actor, now)) is None:
+        return None
+    keep_whole(state.queue_pages, key, page, body, now)
+    return 200, [], body, QUEUE_ROUTE

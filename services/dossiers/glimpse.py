@@ -7,6 +7,11 @@ overdue now, the catalog (the procedure's name) and, for officials, the applican
 reads exactly those, so an answer rendered earlier for the same glimpse is the answer
 (api/dossier_views.py): only a change makes the full read and rendering run again. `glimpse_select`
 serves one dossier and the paged lists alike (services.dossiers.queries).
+
+A page's answer is kept too, checked by its marks (`marked`): of each dossier on it, the glimpse's
+columns that change without the clock (the version, papers, pending payment, catalog, applicant), and
+whether a next page follows. The clock's part is a time: the page holds until the first due date or
+payment expiry on it comes (`Glimpse.until`).
 """
 
 from __future__ import annotations
@@ -52,6 +57,17 @@ class Glimpse(NamedTuple):  # a tuple: a page's twenty are built on every queue 
     def visible_to(self, actor: Actor) -> bool:
         return seen_by(actor, self.applicant_id, self.status, self.agency_code, self.centre_code)
 
+    @property
+    def mark(self) -> tuple[Any, ...]:
+        """The glimpse's columns that change without the clock, in `MARK`'s order: a row of `marked`."""
+        return (self.id, self.version, self.pending_until, self.papers, self.last_paper_at, *self.catalog,
+                *self.applicant)
+
+    def until(self, now: datetime) -> datetime | None:
+        """When the clock's part of its revision may next change (a due date or a payment's expiry to come)."""
+        ahead = [t for t in (self.due_at, self.pending_until) if t is not None and t >= now]
+        return min(ahead, default=None)
+
     def revision(self, now: datetime | None = None) -> tuple[Any, ...]:
         """Everything the response shows that can change, the clock's part (overdue, the fee's state)
         taken now: two glimpses with the same revision have the same answer."""
@@ -84,6 +100,29 @@ def glimpses(rows: Sequence[Any]) -> list[Glimpse]:
                            paid_at is not None, as_utc(due_at), as_utc(pending_until), papers, as_utc(last_paper_at),
                            (revision, as_utc(bumped_at)), cast(Any, tuple(applicant))))
     return out
+
+
+# The positions in a glimpse_select row of Glimpse.mark's columns.
+MARK = (0, 3, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21)
+
+Marks = tuple[tuple[tuple[Any, ...], ...], bool]  # each dossier's mark, and whether more follow
+
+
+def marked(stmt: Select[Any]) -> Select[Any]:
+    """A page statement of glimpses (filtered, ordered and limited) reading only its marks (`marks`)."""
+    columns = list(stmt.selected_columns)
+    return stmt.with_only_columns(*(columns[i] for i in MARK), maintain_column_froms=True)
+
+
+def marks(rows: Sequence[Any], limit: int) -> Marks:
+    """A page's marks from `marked` rows (`limit + 1` of them read), comparable with `page_marks`."""
+    # Aware datetimes equal their UTC twins, so the driver's (in the connection's time zone) need no
+    # normalising (SQLite's come through SQLAlchemy's UTCDateTime, aware too).
+    return tuple(tuple(row) for row in rows[:limit]), len(rows) > limit
+
+
+def page_marks(items: Sequence[Glimpse], more: bool) -> Marks:
+    return tuple(g.mark for g in items), more
 
 
 @functools.cache

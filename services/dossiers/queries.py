@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from services.actors import Actor
 from services.clock import clock
 from services.db import fetch_rows
-from services.dossiers.glimpse import Glimpse, glimpse_select, glimpses
+from services.dossiers.glimpse import Glimpse, Marks, glimpse_select, glimpses, marked, marks
 from services.dossiers.table import FINAL
 from services.errors import NotFound
 from services.models import Agency, Dossier, User
@@ -156,14 +156,34 @@ def agency_queue(session: Session | Connection, agency_code: str, *, status: str
     return _queue_page(session, "code", agency_code, _Narrowing(status, overdue, due_before, q), after, limit)
 
 
+def agency_queue_marks(session: Session | Connection, agency_code: str, *, status: str | None = None,
+                       overdue: bool | None = None, due_before: datetime | None = None, q: str | None = None,
+                       after: Sequence[Any] | None = None, limit: int = 20) -> Marks:
+    """The marks of the page `agency_queue` would read (services.dossiers.glimpse.marks): is a page kept
+    earlier still the page?"""
+    narrowing = _Narrowing(status, overdue, due_before, q)
+    stmt = _marked_queue(narrowing.shape(), after is not None, limit + 1)
+    return marks(fetch_rows(session, stmt, _queue_params(agency_code, narrowing, after, limit)), limit)
+
+
+@functools.cache
+def _marked_queue(shape: tuple[Any, ...], after: bool, rows: int) -> Select[Any]:
+    return marked(_queue_statement("code", shape, after, rows))
+
+
 def _queue_page(session: Session | Connection, scope: str, agency: str | None, narrowing: _Narrowing,
                 after: Sequence[Any] | None, limit: int) -> Page[Glimpse]:
     """A page of `_queue_statement` for a scope and its agency (a code, an id, or None for every agency)."""
+    stmt = _queue_statement(scope, narrowing.shape(), after is not None, limit + 1)
+    return paged(glimpses(fetch_rows(session, stmt, _queue_params(agency, narrowing, after, limit))), limit, _key)
+
+
+def _queue_params(agency: str | None, narrowing: _Narrowing, after: Sequence[Any] | None,
+                  limit: int) -> dict[str, Any]:
     params = {**bound_after(QUEUE_KEY, after, limit), **narrowing.params()}
     if agency is not None:
         params["agency"] = agency
-    stmt = _queue_statement(scope, narrowing.shape(), after is not None, limit + 1)
-    return paged(glimpses(fetch_rows(session, stmt, params)), limit, _key)
+    return params
 
 
 def lookup(session: Session, code: str) -> Dossier:

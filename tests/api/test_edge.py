@@ -25,7 +25,8 @@ from tests.helpers import ADMIN, CITIZEN, OTHER, bearer, sign_in
 def _nothing_kept_from_other_tests(app):
     """The app lives for the whole run: what other tests' reads kept would let the edge answer a first read."""
     state = state_of(app)
-    for kept in (state.queue_queries, state.inbox_queries, state.notice_views, state.dossier_views):
+    for kept in (state.queue_queries, state.inbox_queries, state.notice_views, state.dossier_views,
+                 state.queue_pages):
         kept.clear()
 
 
@@ -243,3 +244,77 @@ def test_a_glimpse_straight_from_the_driver_equals_sqlalchemys(app, client, sess
         assert direct == through and direct is not None and direct.revision() == through.revision()
         assert hash(direct.revision()) == hash(through.revision())
     assert glimpse(connection, "00000000-0000-0000-0000-000000000000") is None
+
+
+def test_a_queue_page_kept_whole_holds_only_while_its_marks_and_the_clock_do(app, client, session):
+    """The edge keeps a queue page it made from kept dossiers whole, and serves it again after one narrow
+    read of its marks: never once a dossier on it moved, its papers or applicant changed, a dossier joined
+    or left it, or a due date on it passed."""
+    from sqlalchemy import update
+
+    from services.models import User
+
+    citizen = sign_in(client)
+    first, second = submitted(client, citizen), submitted(client, citizen)
+    official = official_of(client, session)
+    headers = {**bearer(official), "Accept-Language": "en"}
+    url = "/api/v1/admin/dossiers?limit=2"
+    state = state_of(app)
+
+    def served_whole(url: str = url) -> bytes:
+        """Read until the edge serves the page kept whole (Flask first, then the edge's full read), proved by
+        a read with no dossier kept; the answer is then a fresh one's."""
+        with reaching_flask(app) as seen:
+            client.get(url, headers=headers)
+            client.get(url, headers=headers)
+            state.dossier_views.clear()  # nothing left to make the page from: only the whole page can serve it
+            before = len(seen)
+            whole = client.get(url, headers=headers)
+            assert len(seen) == before, "the page kept whole reached Flask"
+        state.queue_pages.clear()
+        fresh = client.get(url, headers=headers)
+        assert whole.get_data() == fresh.get_data()
+        return whole.get_data()
+
+    kept = served_whole()
+    assert [d["id"] for d in client.get(url, headers=headers).json["items"]] == [first["id"], second["id"]]
+
+    def next_read_is_fresh(change: str, url: str = url) -> dict:
+        """After a change, the next read is not the page kept whole: it is what a fresh read renders."""
+        with reaching_flask(app) as seen:
+            served = client.get(url, headers=headers)
+        state.dossier_views.clear()
+        state.queue_pages.clear()
+        fresh = client.get(url, headers=headers)
+        assert served.get_data() == fresh.get_data(), change
+        assert seen == ["flask"] or served.get_data() != kept, change
+        return served.json
+
+    assert act(client, official, first["id"], "receive").status_code == 200  # a move: the version
+    moved = next_read_is_fresh("a move")
+    assert [d["status"] for d in moved["items"]] == ["submitted", "received"]  # its due date sorts it last
+
+    kept = served_whole()
+    session.execute(update(User).where(User.cccd == CITIZEN["cccd"]).values(full_name="Nguyễn Văn Ân"))
+    renamed = next_read_is_fresh("the applicant's name")
+    assert {d["applicant"]["full_name"] for d in renamed["items"]} == {"Nguyễn Văn Ân"}
+
+    third = submitted(client, citizen)  # after the page's two: the page now has a next one
+    assert next_read_is_fresh("a next page")["next_cursor"]
+    kept = served_whole()
+    fourth = submitted(client, citizen)  # after the page's two again, and it had a next page: no change
+    with reaching_flask(app) as seen:
+        assert client.get(url, headers=headers).get_data() == kept and seen == []
+    assert act(client, official, second["id"], "receive").status_code == 200  # leaves it: the fourth joins
+    joined = next_read_is_fresh("a dossier leaving the page")
+    assert [d["id"] for d in joined["items"]] == [third["id"], fourth["id"]]
+
+    received = "/api/v1/admin/dossiers?status=received&limit=2"
+    kept = served_whole(received)
+    page = client.get(received, headers=headers).json
+    assert [d["due_at"] is not None and not d["overdue"] for d in page["items"]] == [True, True]
+    clock.advance(days=400)  # past every due date on the page: the marks hold, the clock does not
+    headers.update(bearer(official_of(client, session)))  # the token expired meanwhile: a new one, which
+    assert client.get(UNREAD_ROUTE, headers=headers).status_code == 200  # Flask lets through for the edge
+    late = next_read_is_fresh("the clock passing a due date", received)
+    assert [d["overdue"] for d in late["items"]] == [True, True]

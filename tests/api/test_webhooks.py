@@ -518,7 +518,7 @@ def test_a_receiver_that_drips_its_answer_is_cut_at_the_whole_call_deadline():
     import socket
     import threading
 
-    from services.events.delivery import post
+    from services.events.sending import post
 
     listener = socket.create_server(("127.0.0.1", 0))
     stop = threading.Event()

@@ -54,6 +54,7 @@ from common import BIN, ROOT, cores, cpu_seconds, free_port, serving, sign_in
 sys.path.insert(0, str(ROOT))
 
 import dossiers as dossier_bench  # noqa: E402
+import province_fill  # noqa: E402
 from sqlalchemy import select, update  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
@@ -193,7 +194,7 @@ class Workload:
                         status_changed_at=now, queue_at=now))
             self.detail_ids = received[:10]
             self.to_receive = received[10:]
-            dossier_bench.analyze(engine)
+            province_fill.analyze(engine)
         finally:
             engine.dispose()
         with urllib.request.urlopen(f"{base}/api/v1/procedures?limit=20") as response:

@@ -1,2 +1,3 @@
-"""Events out: the event log (log), webhook subscriptions and their delivery (webhooks, delivery), and
-what the live streams read (stream)."""
+"""Events out: the event log (log), webhook subscriptions (webhooks) and their delivery (delivery: the
+dispatcher; sending: one checked POST; outcomes: recording its answer), and what the live streams read
+(stream)."""

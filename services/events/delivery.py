@@ -1,4 +1,4 @@
-"""Delivering the event log to webhook subscriptions: fan out, claim under a lease, POST, record.
+"""The webhook dispatcher: delivering the event log to subscriptions, fan out, claim under a lease, send, record.
 
 The worker processes (worker.py, `flask notifications worker`) run a `Dispatcher` beside the push
 worker. Its loop, all database work in one thread:
@@ -14,11 +14,11 @@ worker. Its loop, all database work in one thread:
 3. **send**: a thread pool POSTs, each call with its own deadline (the whole call, not each read),
    so a receiver that hangs holds its own few threads and nobody else's; the host is resolved and
    checked again before each POST and the connection goes to the checked address (SSRF, DNS
-   rebinding), unless SMARTQN_WEBHOOK_ALLOW_PRIVATE (development, tests);
+   rebinding), unless SMARTQN_WEBHOOK_ALLOW_PRIVATE (development, tests): services.events.sending;
 4. **record**: every attempt is stored; 2xx delivers; a timeout, a connection failure, 5xx or 429
    is retried with jittered exponential backoff until `retry_until` (72 h by default); any other
    answer ends the delivery at once. A subscription failing for 24 h without a success is
-   deactivated and the admins are told (inbox and audit).
+   deactivated and the admins are told (inbox and audit): services.events.outcomes.
 
 Delivery is at least once: a worker killed between the POST and its record, or a receiver that
 answers after our timeout, gets the event again; receivers de-duplicate by the event `id`.
@@ -26,215 +26,36 @@ answers after our timeout, gets the event again; receivers de-duplicate by the e
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import heapq
-import http.client
 import json
 import logging
 import queue
 import random
-import socket
 import threading
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
-from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, insert, literal_column, select, text, update
+from sqlalchemy import ColumnElement, insert, literal_column, select, text, update
 from sqlalchemy.orm import Session, aliased
 
-from services import audit
-from services.db import new_id
-from services.events import webhooks
+from services.events import outcomes, webhooks
 from services.events.log import payload
-from services.models import Event, StaffRole, User, WebhookAttempt, WebhookDelivery, WebhookSubscription
-from services.notices.inbox import notify
+from services.events.outcomes import Job, Stats
+from services.events.sending import Answer, Poster, post
+from services.models import Event, WebhookDelivery, WebhookSubscription
 from services.settings import Settings
-from vocab import DeliveryStatus, Role
 
 log = logging.getLogger("smartqn.webhooks")
 FAN_OUT_LOCK = 0x5E_57_0F_A0  # pg_advisory_xact_lock key: one fan-out at a time
 FAN_OUT_BATCH = 500
 USER_AGENT = "smartqn-webhooks/1"
-
-
-@dataclass(frozen=True)
-class Answer:
-    status_code: int | None = None
-    error: str | None = None
-    retry_after: float | None = None
-    duration_ms: int = 0
-    final: bool = False  # no status, yet not worth retrying: the address is one we refuse to call
-
-    @property
-    def ok(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
-
-    @property
-    def retryable(self) -> bool:
-        """A timeout or a broken connection (no status), a 5xx or a 429; any other answer is final."""
-        if self.final:
-            return False
-        return self.status_code is None or self.status_code >= 500 or self.status_code == 429
-
-
-class Watchdog:
-    """One thread that calls each armed function at its deadline unless disarmed first: the deadline of
-    every POST in the process, without a timer thread per call."""
-
-    def __init__(self) -> None:
-        self._heap: list[tuple[float, int, Callable[[], None]]] = []
-        self._armed: set[int] = set()
-        self._wake = threading.Condition()
-        self._seq = 0
-        self._thread: threading.Thread | None = None
-
-    def arm(self, seconds: float, fire: Callable[[], None]) -> int:
-        with self._wake:
-            self._seq += 1
-            heapq.heappush(self._heap, (time.monotonic() + seconds, self._seq, fire))
-            self._armed.add(self._seq)
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="webhook-watchdog", daemon=True)
-                self._thread.start()
-            if self._heap[0][1] == self._seq:  # the earliest now: the watchdog sleeps too long otherwise
-                self._wake.notify()
-            return self._seq
-
-    def disarm(self, handle: int) -> None:
-        with self._wake:
-            self._armed.discard(handle)  # its heap entry is dropped when it comes up
-
-    def _run(self) -> None:
-        while True:
-            with self._wake:
-                while self._heap and self._heap[0][1] not in self._armed:
-                    heapq.heappop(self._heap)
-                if not self._heap:
-                    self._wake.wait()
-                    continue
-                at, handle, fire = self._heap[0]
-                if (wait := at - time.monotonic()) > 0:
-                    self._wake.wait(wait)
-                    continue
-                heapq.heappop(self._heap)
-                self._armed.discard(handle)
-            try:
-                fire()
-            except Exception:  # a watchdog that dies would leave every later call unbounded
-                log.exception("webhook watchdog")
-
-
-WATCHDOG = Watchdog()
-
-
-def _pin(conn: http.client.HTTPConnection, address: str) -> None:
-    """Connect to the address that was checked, not to what the name resolves to a moment later (a
-    DNS answer with a zero TTL could otherwise pass the check and then point at 127.0.0.1); TLS still
-    verifies the certificate against the host name."""
-    def create(target: tuple[str, int], timeout: float | None = None, source: Any = None) -> socket.socket:
-        return socket.create_connection((address, target[1]), timeout, source)
-
-    setattr(conn, "_create_connection", create)  # noqa: B010 (http.client's hook, not in its stubs)
-
-
-def post(url: str, body: bytes, headers: dict[str, str], timeout: float, *, allow_private: bool = False) -> Answer:
-    """One POST, no redirects followed (a 3xx is a final answer), the whole call bounded by `timeout`.
-
-    The host is resolved and checked first (webhooks.public_addresses) unless `allow_private`: an
-    address we refuse to call ends the delivery (`final`). `timeout` bounds each socket read AND the
-    whole call (resolving, connecting, sending, reading): the watchdog shuts the socket at the
-    deadline, so a receiver that drips a byte now and then cannot hold a thread for longer (it counts
-    as a timeout, retried)."""
-    started = time.monotonic()
-
-    def took() -> int:
-        return int((time.monotonic() - started) * 1000)
-
-    def timed_out() -> Answer:
-        return Answer(None, f"timeout: the whole call took over {timeout:g} s", None, took())
-
-    parts = urlsplit(url)
-    address = None
-    if not allow_private:
-        try:
-            address = webhooks.public_addresses(*webhooks.host_and_port(url))[0]
-        except webhooks.ForbiddenAddress as exc:
-            return Answer(None, f"refused: {exc}"[:500], None, took(), final=True)
-    cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    conn = cls(parts.hostname or "", parts.port, timeout=timeout)
-    if address is not None:
-        _pin(conn, address)
-    expired = threading.Event()
-
-    def cut() -> None:
-        expired.set()
-        sock = conn.sock
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)  # wakes a blocked recv or send at once
-
-    watch = WATCHDOG.arm(max(timeout - (time.monotonic() - started), 0.0), cut)
-    try:
-        conn.request("POST", path, body=body, headers=headers)
-        response = conn.getresponse()
-        response.read(64 * 1024)  # the answer's body is not kept
-        if expired.is_set():  # what was read was cut short by the deadline: not an answer
-            return timed_out()
-        retry_after = response.getheader("Retry-After")
-        return Answer(response.status, None if response.status < 300 else f"HTTP {response.status}",
-                      float(retry_after) if retry_after and retry_after.isdigit() else None, took())
-    except TimeoutError:
-        return Answer(None, "timeout", None, took())
-    except (OSError, http.client.HTTPException) as exc:
-        if expired.is_set():
-            return timed_out()
-        return Answer(None, f"{type(exc).__name__}: {exc}"[:500], None, took())
-    finally:
-        WATCHDOG.disarm(watch)
-        conn.close()
-
-
-@dataclass
-class Job:
-    delivery_id: str
-    subscription_id: str
-    event_id: int
-    attempt: int
-    retry_until: datetime
-    url: str
-    secret: str
-    body: bytes
-    lease: str
-
-
-@dataclass
-class Stats:
-    fanned_out: int = 0
-    claimed: int = 0
-    delivered: int = 0
-    retried: int = 0
-    failed: int = 0
-    deactivated: list[str] = field(default_factory=list)
-
-
-Poster = Callable[[str, bytes, dict[str, str], float], Answer]
-_deliveries = cast(Table, WebhookDelivery.__table__)
 # 'pending' written into the SQL, not bound: a prepared statement's generic plan can then still use
 # the partial indexes (WHERE status = 'pending'); with a parameter PostgreSQL scans every delivery.
 PENDING: ColumnElement[str] = literal_column("'pending'")
-RECORD = (update(_deliveries)
-          .where(_deliveries.c.id == bindparam("job"), _deliveries.c.lease_id == bindparam("lease"))
-          .values(status=bindparam("state", type_=_deliveries.c.status.type),
-                  delivered_at=bindparam("done_at", type_=_deliveries.c.delivered_at.type),
-                  next_attempt_at=bindparam("next_at", type_=_deliveries.c.next_attempt_at.type), lease_id=None))
 
 
 class Dispatcher:
@@ -357,68 +178,12 @@ class Dispatcher:
 
     # -- 4. record --------------------------------------------------------------------------------
 
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        ceiling = min(self.settings.webhook_backoff_max_seconds,
-                      self.settings.webhook_backoff_seconds * 2 ** max(0, attempt - 1))
-        return max(ceiling / 2 + self.rng.uniform(0, ceiling / 2), retry_after or 0.0)
-
     def record(self, results: list[tuple[Job, Answer]]) -> None:
-        """Every answer in one transaction; a delivery re-leased since (our lease ran out) is left alone."""
+        """Every answer in one transaction (services.events.outcomes)."""
         if not results:
             return
         with self.sessions() as session, session.begin():
-            now = self.now()
-            held = set(session.scalars(select(WebhookDelivery.id).where(
-                WebhookDelivery.id.in_([j.delivery_id for j, _ in results]),
-                and_(WebhookDelivery.lease_id.in_({j.lease for j, _ in results}))).with_for_update()))
-            succeeded: set[str] = set()
-            failing: set[str] = set()
-            attempts, outcomes = [], []
-            for job, answer in results:
-                attempts.append({"id": new_id(), "subscription_id": job.subscription_id, "event_id": job.event_id,
-                                 "attempt": job.attempt, "status_code": answer.status_code, "error": answer.error,
-                                 "duration_ms": answer.duration_ms, "at": now})
-                if job.delivery_id not in held:
-                    continue
-                row = {"job": job.delivery_id, "lease": job.lease, "state": DeliveryStatus.pending, "done_at": None,
-                       "next_at": now}
-                if answer.ok:
-                    row.update(state=DeliveryStatus.delivered, done_at=now)
-                    succeeded.add(job.subscription_id)
-                    self.stats.delivered += 1
-                elif answer.retryable and now < job.retry_until:
-                    row["next_at"] = now + timedelta(seconds=self._backoff(job.attempt, answer.retry_after))
-                    failing.add(job.subscription_id)
-                    self.stats.retried += 1
-                else:
-                    row["state"] = DeliveryStatus.failed
-                    failing.add(job.subscription_id)
-                    self.stats.failed += 1
-                outcomes.append(row)
-            session.execute(insert(WebhookAttempt), attempts)
-            if outcomes:
-                session.execute(RECORD, outcomes)  # one executemany for the batch
-            if succeeded:
-                session.execute(update(WebhookSubscription).where(WebhookSubscription.id.in_(succeeded))
-                                .values(last_success_at=now, failing_since=None),
-                                execution_options={"synchronize_session": False})
-            for sub in session.scalars(select(WebhookSubscription).where(
-                    WebhookSubscription.id.in_(failing - succeeded))):
-                self._failed(session, sub, now)
-
-    def _failed(self, session: Session, sub: WebhookSubscription, now: datetime) -> None:
-        if sub.failing_since is None:
-            sub.failing_since = now
-        if sub.active and now - sub.failing_since >= timedelta(hours=self.settings.webhook_deactivate_hours):
-            sub.active, sub.deactivated_at = False, now
-            since = sub.failing_since.isoformat(timespec="minutes")
-            audit.record(session, None, "webhook.deactivated", "webhook", sub.id,
-                         {"url": sub.url, "failing_since": since}, origin="worker")
-            admins = session.scalars(select(User.id).join(StaffRole, StaffRole.cccd == User.cccd)
-                                     .where(StaffRole.role == Role.admin))
-            notify(session, list(admins), "webhook.deactivated", {"url": sub.url, "since": since})
-            self.stats.deactivated.append(sub.id)
-            log.warning("webhook deactivated", extra={"subscription": sub.id, "failing_since": since})
+            outcomes.record(session, results, now=self.now(), settings=self.settings, rng=self.rng, stats=self.stats)
 
     # -- the loop ---------------------------------------------------------------------------------
 

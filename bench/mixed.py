@@ -133,28 +133,27 @@ http {
     access_log off;
     client_body_temp_path %(tmp)s/nginx-body; proxy_temp_path %(tmp)s/nginx-proxy;
     fastcgi_temp_path %(tmp)s/nginx-f; uwsgi_temp_path %(tmp)s/nginx-u; scgi_temp_path %(tmp)s/nginx-s;
-    upstream smartqn { server %(upstream)s; keepalive 32; }
+    upstream smartqn { zone smartqn 64k; server %(upstream)s%(max_conns)s; keepalive 32; }
+    upstream smartqn_stream { server %(upstream)s; }
     server {
         listen 127.0.0.1:%(port)d backlog=4096;
-        proxy_request_buffering on; proxy_buffering on;
-        location / {
-            proxy_pass http://smartqn;
-            proxy_http_version 1.1; proxy_set_header Connection "";
-            proxy_set_header Host $host;
-            proxy_set_header X-Request-Start "t=${msec}";
-        }
+        include %(root)s/deploy/nginx/smartqn-app.conf;
     }
 }
 """
+# README's server block admits 16 requests per gunicorn worker into the app (nginx's max_conns).
+MAX_CONNS_PER_WORKER = 16
 
 
 @contextmanager
-def proxy(app_base: str, tmp: str, use: str, cpus: set[int] | None) -> Iterator[tuple[str, int | None]]:
-    """nginx in front of the app as README's production sample puts it (buffering, X-Request-Start stamped
-    by the proxy), unless `use` is "none" or nginx is not installed; yields the base URL the client
-    talks to and the proxy's pid. Without it the client talks to gunicorn itself, whose sync workers wait
-    for the client's own close after each answer (gunicorn's close_graceful): a Python client that is
-    slow to close then holds workers, and the bench measures the client more than the app."""
+def proxy(app_base: str, tmp: str, use: str, cpus: set[int] | None, max_conns: int = 0
+          ) -> Iterator[tuple[str, int | None]]:
+    """nginx in front of the app with README's server block (deploy/nginx/smartqn-app.conf: buffering,
+    X-Request-Start stamped by the proxy, at most `max_conns` requests in the app, 0 for no limit), unless
+    `use` is "none" or nginx is not installed; yields the base URL the client talks to and the proxy's pid.
+    Without it the client talks to gunicorn itself, whose sync workers wait for the client's own close
+    after each answer (gunicorn's close_graceful): a Python client that is slow to close then holds
+    workers, and the bench measures the client more than the app."""
     nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
     if use == "none" or nginx is None:
         if use == "nginx":
@@ -165,6 +164,7 @@ def proxy(app_base: str, tmp: str, use: str, cpus: set[int] | None) -> Iterator[
     conf = os.path.join(tmp, "nginx.conf")
     with open(conf, "w") as f:
         f.write(NGINX % {"tmp": tmp, "port": port, "upstream": app_base.removeprefix("http://"),
+                         "max_conns": f" max_conns={max_conns}" if max_conns else "", "root": ROOT,
                          "user": "user root;" if os.geteuid() == 0 else ""})
     proc = subprocess.Popen([nginx, "-c", conf, "-p", tmp], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             preexec_fn=pinned(cpus))
@@ -342,6 +342,8 @@ def main() -> int:
     parser.add_argument("--proxy", choices=("auto", "nginx", "none"), default="auto",
                         help="nginx in front of gunicorn as in production (auto: when installed)")
     parser.add_argument("--warmup", type=float, default=3, help="seconds at 50 req/s after each start, not counted")
+    parser.add_argument("--max-conns-per-worker", type=int, default=MAX_CONNS_PER_WORKER,
+                        help="nginx's max_conns to the app per gunicorn worker (0: no limit)")
     parser.add_argument("--server-cpus", help="CPUs for the app, the proxy and PostgreSQL, e.g. 1 (with --client-cpus)")
     parser.add_argument("--client-cpus", help="CPUs for this client, e.g. 0: the box split as if in two machines")
     parser.add_argument("--short", action="store_true", help="CI smoke: 2 s at 50 and 100 req/s, no targets")
@@ -362,7 +364,8 @@ def main() -> int:
         with partitioned(server_cpus, client_cpus):
             for round_, workers in ((r, w) for r in range(args.rounds) for w in worker_counts):
                 with server(url, tmp, workers, args.threads, server_cpus) as (app_base, pid), \
-                        proxy(app_base, tmp, args.proxy, server_cpus) as (base, proxy_pid):
+                        proxy(app_base, tmp, args.proxy, server_cpus, args.max_conns_per_worker * workers) \
+                        as (base, proxy_pid):
                     roots = {"app": pid, **({"proxy": proxy_pid} if proxy_pid else {})}
                     need = sum(int(r * args.seconds * 0.05) + 20 for r in rates) + 50 + int(50 * args.warmup * 0.05)
                     workload = Workload(base, url, need)
@@ -378,7 +381,8 @@ def main() -> int:
                               f"{result['errors']:.0f} errors, p99 {result['p99_ms']:.0f} ms, client lag p99 "
                               f"{result['client_lag_p99_ms']:.0f} ms; {used}", flush=True)
     print(f"\nload average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {args.seconds:g} s per rate, "
-          f"{args.rounds} round(s), gunicorn -c deploy/gunicorn.conf.py, threads {args.threads}, proxy {args.proxy}"
+          f"{args.rounds} round(s), gunicorn -c deploy/gunicorn.conf.py, threads {args.threads}, proxy {args.proxy}, "
+          f"max_conns {args.max_conns_per_worker} per worker"
           + (f", server on CPUs {args.server_cpus}, client on {args.client_cpus}" if server_cpus else ""))
     print(f"{'workers':>7}{'offered/s':>10}{'served/s (min/med/max)':>26}{'shed':>7}{'errors':>7}"
           f"{'p50 ms':>8}{'p99 ms (min/med/max)':>24}")

@@ -138,14 +138,16 @@ def test_compose_serves_the_live_streams_from_the_stream_server_with_its_own_pro
     assert result.exit_code == 0 and "--host" in result.output and "--port" in result.output
 
 
-def test_the_readme_nginx_sample_routes_the_stream_paths_to_the_stream_server_unbuffered():
+def test_the_nginx_locations_route_the_stream_paths_to_the_stream_server_unbuffered():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     sample = readme[readme.index("```nginx"):]
     sample = sample[:sample.index("```", 8)]
-    block = re.search(r"location ~ \^/api/v1/\(me\|admin\)/events\$ \{(.*?)\n      \}", sample, re.S)
-    assert block, sample
-    assert "proxy_pass http://smartqn_stream" in block.group(1) and "proxy_buffering off" in block.group(1)
     assert re.search(r"upstream smartqn_stream \{ server 127\.0\.0\.1:8081", sample)
+    assert "include /etc/nginx/smartqn-app.conf;" in sample and "max_conns=" in sample and "zone smartqn" in sample
+    locations = (ROOT / "deploy" / "nginx" / "smartqn-app.conf").read_text(encoding="utf-8")
+    block = re.search(r"location ~ \^/api/v1/\(me\|admin\)/events\$ \{(.*?)\n\}", locations, re.S)
+    assert block, locations
+    assert "proxy_pass http://smartqn_stream" in block.group(1) and "proxy_buffering off" in block.group(1)
 
 
 def test_compose_settings_start_and_use_postgresql_and_redis(monkeypatch):

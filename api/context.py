@@ -41,8 +41,8 @@ class AppState:
     queue_queries: RenderedCache[dict[str, Any]] = field(default_factory=lambda: RenderedCache(2_000))
     inbox_queries: RenderedCache[dict[str, Any]] = field(default_factory=lambda: RenderedCache(2_000))
     # Officials' queue pages per agency, query and language, by their marks (api/dossier_views.py): until
-    # when each holds, and its body (twenty dossiers: tens of KB).
-    queue_pages: RenderedCache[tuple[Any, bytes]] = field(default_factory=lambda: RenderedCache(2_000))
+    # when each holds, and its body (twenty dossiers: about 50 KB, so a few hundred: ~13 MB a worker).
+    queue_pages: RenderedCache[tuple[Any, bytes]] = field(default_factory=lambda: RenderedCache(256))
     # Each notification's rendering per language, by its row as read (api/notice_views.py): under 1 KB each.
     notice_views: RenderedCache[bytes] = field(default_factory=lambda: RenderedCache(20_000))
     limiter: Any = None

@@ -9,6 +9,12 @@ than SMARTQN_SHED_QUEUE_MS later (default 100) answers 503 problem+json `service
 `Retry-After` from a WSGI middleware, before Flask, authentication or the database, so the backlog
 drains at the speed of a 503 and the requests that are served keep their latency. Health and metrics
 endpoints are never shed. Without the header (no proxy, the tests) nothing is shed.
+
+This is the second line. Far past the knee even a cheap 503 from a worker costs its accept, parse and
+answer (about 0.3 ms of a core), and the workers spend the box turning a backlog away: on one core,
+offered twice what it serves, goodput fell to two thirds of the knee's, and at 2.7 times to under half.
+So the proxy admits at most `max_conns` requests into the app and answers the rest itself with the
+same 503 (deploy/nginx/smartqn-app.conf; bench/README.md, round 3, session 11).
 """
 
 from __future__ import annotations

@@ -29,7 +29,9 @@ def _int(name: str, default: int, *fallbacks: str) -> int:
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # 2 sync workers for 2 cores: the work is CPU in Python (threads measured worse), and 3 or 4 workers
 # served less of bench/mixed.py's workload on a busy 2-core box (bench/README.md, round 3). Overload is
-# shed by the app (api/shedding.py) from the proxy's X-Request-Start, not by a short backlog.
+# answered by the proxy in front, which admits at most max_conns requests into the app
+# (deploy/nginx/smartqn-app.conf, README), then shed by the app (api/shedding.py) from the proxy's
+# X-Request-Start, not by a short backlog.
 workers = _int("GUNICORN_WORKERS", 2, "WEB_CONCURRENCY")
 threads = _int("GUNICORN_THREADS", 1)
 timeout = _int("GUNICORN_TIMEOUT", 30)

@@ -50,6 +50,19 @@ def drop_database(name: str) -> None:
     subprocess.run([*PSQL, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=True)
 
 
+def copy(engine: Any, table_name: str, columns: tuple[str, ...], rows: Any) -> None:
+    """Rows into a PostgreSQL table by COPY, in one transaction (the benchmarks' fills)."""
+    raw = engine.raw_connection()
+    try:
+        sql = f"COPY {table_name} ({', '.join(columns)}) FROM STDIN"
+        with raw.driver_connection.cursor() as cursor, cursor.copy(sql) as stream:
+            for row in rows:
+                stream.write_row(row)
+        raw.commit()
+    finally:
+        raw.close()
+
+
 def percentiles(samples_ms: list[float]) -> dict[str, float]:
     """p50 and p99 of latencies measured in process."""
     cuts = statistics.quantiles(samples_ms, n=100, method="inclusive")

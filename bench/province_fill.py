@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from common import ROOT
+from common import ROOT, copy
 
 sys.path.insert(0, str(ROOT))
 
@@ -77,18 +77,6 @@ def dossier(r: random.Random, n: int, now: datetime, procedure: Any, agency: str
             applicant, status, "{}", procedure.fee_vnd, received if procedure.fee_vnd and channel == "online" else None,
             submitted, changed, submitted, received, due, completed, closed, resume, remaining,
             int(status == "supplement_requested"), processing, due or changed, score, rated, 1)
-
-
-def copy(engine: Engine, table_name: str, columns: tuple[str, ...], rows) -> None:
-    raw = engine.raw_connection()
-    try:
-        sql = f"COPY {table_name} ({', '.join(columns)}) FROM STDIN"
-        with raw.driver_connection.cursor() as cursor, cursor.copy(sql) as stream:
-            for row in rows:
-                stream.write_row(row)
-        raw.commit()
-    finally:
-        raw.close()
 
 
 def fill(engine: Engine, rows: int) -> None:

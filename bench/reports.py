@@ -30,6 +30,7 @@ from common import (
     BIN,
     ROOT,
     app_bearer,
+    copy,
     drop_database,
     gunicorn,
     kept_database,
@@ -41,7 +42,7 @@ from common import (
 
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Engine, func, select, text  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from services.db import make_engine  # noqa: E402
@@ -96,18 +97,6 @@ def rows(count: int, categories: list[Any], ward_agency: dict[str, str], now: da
                f"{r.choice(WORDS)} (bench {n})", lat, lon, geo.cell_of(lat, lon), ward, r.random() < 0.05, status,
                created, closed or created, due, resolved, closed, int(status == "reopened"),
                r.randint(1, 5) if rated else None, rated, 1)
-
-
-def copy(engine: Engine, table_name: str, columns: tuple[str, ...], data) -> None:
-    raw = engine.raw_connection()
-    try:
-        sql = f"COPY {table_name} ({', '.join(columns)}) FROM STDIN"
-        with raw.driver_connection.cursor() as cursor, cursor.copy(sql) as stream:
-            for row in data:
-                stream.write_row(row)
-        raw.commit()
-    finally:
-        raw.close()
 
 
 def environment(url: str, tmp: str) -> dict[str, str]:

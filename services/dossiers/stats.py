@@ -178,13 +178,13 @@ def report(session: Session, actor: Actor, *, start: date, end: date, agency_cod
     by_agency = {row["agency_id"]: row for row in rows}
     refunds: dict[str, int] = dict(session.execute(
         select(key, func.count()).join(Payment, Payment.dossier_id == Dossier.id)
-        .where(mine, Payment.refund_due.is_(True), within(Payment.paid_at)).group_by(key)).tuples().all())
+        .where(mine, Payment.refund_due.is_(True), within(Payment.paid_at)).group_by(key)).all())
     # Papers from a wallet are few: the dossiers reusing one come from their partial index (a correlated
     # EXISTS in the query above cost one index probe per dossier of the year: 4 of 6 s at a million).
     from_wallet = select(Attachment.dossier_id).where(Attachment.wallet_item_id.is_not(None)).distinct().subquery()
     reusing: dict[str, int] = dict(session.execute(
         select(key, func.count()).join(from_wallet, from_wallet.c.dossier_id == Dossier.id)
-        .where(mine, within(Dossier.submitted_at)).group_by(key)).tuples().all())
+        .where(mine, within(Dossier.submitted_at)).group_by(key)).all())
     items = []
     for agency in agencies:
         item = Figures(agency.code, agency.name)
@@ -221,7 +221,7 @@ def weekly(session: Session, actor: Actor, *, start: date, end: date, agency_cod
     def per_week(column: Any, *where: Any) -> dict[int, int]:
         week = ((epoch_seconds(column) - origin) // 604_800).label("week")
         rows = select(week).where(Dossier.agency_id.in_(ids), column >= lo, column < hi, *where).subquery()
-        return dict(session.execute(select(rows.c.week, func.count()).group_by(rows.c.week)).tuples().all())
+        return dict(session.execute(select(rows.c.week, func.count()).group_by(rows.c.week)).all())
 
     received = per_week(Dossier.received_at)
     completed = per_week(Dossier.closed_at, Dossier.status == "completed")

@@ -90,7 +90,7 @@ class Dispatcher:
                                         .where(WebhookSubscription.active.is_(True))))
             # A replay or a redelivery may have queued an event before its fan-out: not twice (unique).
             queued = set(session.execute(select(WebhookDelivery.subscription_id, WebhookDelivery.event_id)
-                                         .where(WebhookDelivery.event_id.in_([e.id for e in events]))).tuples())
+                                         .where(WebhookDelivery.event_id.in_([e.id for e in events]))))
             rows = [webhooks.delivery_row(sub_id, e, now, until)
                     for e in events for sub_id, types in subs if e.type in types and (sub_id, e.id) not in queued]
             if rows:

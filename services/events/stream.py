@@ -92,7 +92,7 @@ def replay_pages(session: Session, audience: Audience, after: int, *, now: datet
 def unread_counts(session: Session, user_ids: set[str]) -> dict[str, int]:
     if not user_ids:
         return {}
-    counts = dict(session.execute(select(User.id, User.unread_count).where(User.id.in_(user_ids))).tuples().all())
+    counts = dict(session.execute(select(User.id, User.unread_count).where(User.id.in_(user_ids))).all())
     return {u: int(counts.get(u, 0)) for u in user_ids}
 
 

@@ -93,7 +93,7 @@ def _written_by_the_orm(session: Session, tells: list[Tell], dossier: Dossier | 
     found = session.execute(
         select(audience.c.tell, audience.c.user_id, Device.id, User.unread_count)
         .join(User, User.id == audience.c.user_id).outerjoin(Device, Device.user_id == audience.c.user_id).distinct()
-        .order_by(audience.c.tell, audience.c.user_id, Device.id), params).tuples().all()
+        .order_by(audience.c.tell, audience.c.user_id, Device.id), params).all()
     now = clock.now()
     notes: dict[tuple[int, str], dict[str, Any]] = {}  # one notification per tell and person
     devices: dict[tuple[int, str], list[str]] = defaultdict(list)
@@ -129,7 +129,7 @@ def _written_at_once(session: Session, tells: list[Tell], dossier: Dossier | Non
     params.update(dossier_id=dossier.id if dossier else None, now=clock.now())
     audiences, written = shape
     build = _statement if all(not isinstance(a, Select) for a in audiences) else _statement.__wrapped__
-    found = session.execute(build(audiences, written), params).tuples().all()
+    found = session.execute(build(audiences, written), params).all()
     checked(sum(change for *_, change in written), found[0][2])
     if any(n for _id, n, _matched in found):
         pushes_written(session)

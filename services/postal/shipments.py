@@ -136,5 +136,5 @@ def listing(session: Session, actor: Actor, *, calendar: WorkingCalendar, stuck:
     page = keyset_page(session, stmt, [Shipment.status_changed_at, Shipment.id],
                        lambda s: (s.status_changed_at.isoformat(), s.id), after=after, limit=limit)
     codes = dict(session.execute(select(Dossier.id, Dossier.code).where(
-        Dossier.id.in_([s.dossier_id for s in page.items]))).tuples().all())
+        Dossier.id.in_([s.dossier_id for s in page.items]))).all())
     return Page([(s, codes.get(s.dossier_id)) for s in page.items], page.next_key)

@@ -119,7 +119,7 @@ def follower_counts(session: Session, ids: Iterable[str]) -> dict[str, int]:
     if not wanted:
         return {}
     return dict(session.execute(select(ReportFollower.report_id, func.count()).where(
-        ReportFollower.report_id.in_(wanted)).group_by(ReportFollower.report_id)).tuples().all())
+        ReportFollower.report_id.in_(wanted)).group_by(ReportFollower.report_id)).all())
 
 
 def revisions(session: Session, box: Box) -> dict[int, int]:

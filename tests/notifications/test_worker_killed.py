@@ -73,7 +73,7 @@ def test_a_worker_killed_mid_drain_loses_nothing_and_sends_under_one_percent_twi
 
     with Session(outbox) as session:
         owed = set(session.execute(select(PushJob.notification_id, Device.token).join(Device)
-                                   .where(Device.token.startswith("kill-"))).tuples())
+                                   .where(Device.token.startswith("kill-"))))
         unsent = session.scalar(select(func.count()).select_from(PushJob).join(Device)
                                 .where(Device.token.startswith("kill-"), PushJob.status != "sent"))
     pushes = arrived(fcm)

@@ -34,7 +34,7 @@ def test_0020_counts_the_unread_of_each_person(scratch_url):  # noqa: F811 (the 
         t.reflect(engine)
         users = t.tables["users"]
         with engine.connect() as c:
-            assert dict(c.execute(select(users.c.id, users.c.unread_count)).tuples().all()) == {busy: 3, quiet: 0}
+            assert dict(c.execute(select(users.c.id, users.c.unread_count)).all()) == {busy: 3, quiet: 0}
         migrations.downgrade(scratch_url, "0019")
         migrations.upgrade(scratch_url, "head")
     finally:

@@ -108,22 +108,20 @@ def partitioned(server_cpus: set[int] | None, client_cpus: set[int] | None) -> I
     before = {pid: os.sched_getaffinity(pid) for pid in postgres_pids()}
     if not before:
         sys.exit("--server-cpus: no PostgreSQL process on this machine to pin")
-    own = os.sched_getaffinity(0)
+    own, usual = os.sched_getaffinity(0), set().union(*before.values())
     try:
-        for pid in before:
-            os.sched_setaffinity(pid, server_cpus)
+        try:
+            for pid in before:
+                os.sched_setaffinity(pid, server_cpus)
+        except PermissionError:
+            sys.exit("--server-cpus: pinning PostgreSQL's processes needs root or the postgres user")
         os.sched_setaffinity(0, client_cpus)
         yield
-    except PermissionError:
-        sys.exit("--server-cpus: pinning PostgreSQL's processes needs root or the postgres user")
-    finally:
+    finally:  # every PostgreSQL process back as it was (one started meanwhile: as they all were)
         os.sched_setaffinity(0, own)
-        for pid, cpus in before.items():
-            with contextlib.suppress(OSError):  # a backend that ended meanwhile
-                os.sched_setaffinity(pid, cpus)
-        for pid in postgres_pids():  # backends started during the run: back to the postmaster's set
-            with contextlib.suppress(OSError):
-                os.sched_setaffinity(pid, next(iter(before.values())))
+        for pid in postgres_pids():
+            with contextlib.suppress(OSError):  # ended meanwhile, or not ours to set
+                os.sched_setaffinity(pid, before.get(pid, usual))
 
 
 NGINX = """

@@ -10,7 +10,8 @@ The queue and the statistics are timed in process (Flask test client); throughpu
 wrk as bench/load.py does. Submits run twice: all at the official's commune (`submit`, the target: every
 one waits for the one before it to commit, on the commune's gap-free code counter and its officials'
 unread counts) and spread over every commune, each with one signed-up official (`submit_spread`, as a
-province's submits are).
+province's submits are). Each has a physical reference (`submit_floor`, `submit_spread_floor`): the bare app
+replays the statements a real submit sent, for drafts like the run's, through psycopg (bench/submit_floor.py).
 Usage: `.venv/bin/python bench/dossiers.py [--seconds 10] [--samples 1000] [--rounds 3]`; `--drop` drops the
 databases.
 """
@@ -50,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 from province_fill import analyze, fill  # noqa: E402
 from sqlalchemy import Engine, func, insert, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
+from submit_floor import capture  # noqa: E402
 
 from services.db import make_engine  # noqa: E402
 from services.models import (  # noqa: E402
@@ -154,9 +156,10 @@ function request()
   local id = ids[(counter - 1) * 2 + thread_no + 1]
   local headers = {["Idempotency-Key"] = "bench-" .. id}
   for name, value in pairs(wrk.headers) do headers[name] = value end  -- keeps -H Authorization
-  return wrk.format("POST", "/api/v1/dossiers/" .. id .. "/submit", headers)
+  return wrk.format("POST", (string.gsub("%(path)s", "{id}", id)), headers)
 end
 """
+SUBMIT_PATH = "/api/v1/dossiers/{id}/submit"
 
 
 def prepare_drafts(engine: Engine, applicant_id: str, count: int, agencies: list[str] | None = None) -> list[str]:
@@ -212,13 +215,27 @@ def reset_inbox(engine: Engine, applicant_id: str, dossier_id: str) -> None:
         connection.execute(text("VACUUM ANALYZE notifications"))
 
 
+def submit_floor(url: str, tmp: str, engine: Engine) -> Path:
+    """Two drafts submitted through the app in this process, their statements kept for bench/bare.py to
+    replay (bench/submit_floor.py): the submit's physical reference."""
+    os.environ.update({**environment(url, tmp), "SMARTQN_LOG_LEVEL": "WARNING"})
+    from api import create_app
+
+    app = create_app()
+    headers = app_bearer(app, CITIZEN)
+    with Session(engine) as session:
+        applicant = session.scalar(select(User.id).where(User.cccd == CITIZEN["cccd"]))
+    return capture(app, headers, tuple(prepare_drafts(engine, applicant, 3)), Path(tmp) / "submit.pickle")
+
+
 def throughput(url: str, tmp: str, seconds: int, connections: int, rounds: int = 1) -> dict[str, dict[str, float]]:
     """Draft creation, detail read, inbox, unread count, the officials' queue and submit on the full table,
     against the bare app before and after; `rounds` times over (each round submits its own drafts), each
     figure the median of its rounds (the ratios of one run move by several points on a 2-core box)."""
     port = free_port()
-    env = environment(url, tmp, port)
     engine = make_engine(url)
+    floor = submit_floor(url, tmp, engine)
+    env = {**environment(url, tmp, port), "BARE_SUBMIT": str(floor), "BARE_DATABASE_URL": url.replace("+psycopg", "")}
     try:
         with gunicorn("bare:app", env, ROOT / "bench") as bare, gunicorn("wsgi:app", env, ROOT, port) as ours:
             citizen, official = sign_in(ours, CITIZEN), sign_in(ours, OFFICIAL)
@@ -228,6 +245,10 @@ def throughput(url: str, tmp: str, seconds: int, connections: int, rounds: int =
             per_round = 15_000
             ids = prepare_drafts(engine, applicant, 1 + per_round * rounds)
             spread = prepare_drafts(engine, applicant, per_round * rounds, commune_officials(engine))
+            # The same submits replayed by the bare app (bench/submit_floor.py): each one's physical reference.
+            floors = {"submit_floor": prepare_drafts(engine, applicant, per_round * rounds),
+                      "submit_spread_floor": prepare_drafts(engine, applicant, per_round * rounds,
+                                                            commune_officials(engine))}
             analyze(engine)
             create = Path(tmp) / "create.lua"
             create.write_text(CREATE_LUA % {"agencies": ", ".join(f'"{c}"' for c in communes)})
@@ -238,10 +259,12 @@ def throughput(url: str, tmp: str, seconds: int, connections: int, rounds: int =
             for n in range(rounds):
                 reset_inbox(engine, applicant, ids[0])
                 submits = {}
-                for name, first, these in (("submit", 1, ids), ("submit_spread", 0, spread)):
+                for name, first, these in (("submit", 1, ids), ("submit_spread", 0, spread),
+                                           *((name, 0, these) for name, these in floors.items())):
                     drafts, submits[name] = Path(tmp) / f"{name}-{n}.txt", Path(tmp) / f"{name}-{n}.lua"
                     drafts.write_text("\n".join(these[first + n * per_round:first + (n + 1) * per_round]) + "\n")
-                    submits[name].write_text(SUBMIT_LUA % {"ids": drafts})
+                    path = "/bare-submit/{id}" if name in floors else SUBMIT_PATH
+                    submits[name].write_text(SUBMIT_LUA % {"ids": drafts, "path": path})
                 first = wrk(f"{bare}/bare", seconds, connections)
                 results = {"create_draft": wrk(ours, seconds, connections, auth, create),
                            "detail": wrk(f"{ours}/api/v1/dossiers/{ids[0]}", seconds, connections, auth),
@@ -249,7 +272,8 @@ def throughput(url: str, tmp: str, seconds: int, connections: int, rounds: int =
                            "unread_count": wrk(f"{ours}/api/v1/me/notifications/unread-count", seconds,
                                                connections, auth),
                            "queue": wrk(f"{ours}/api/v1/admin/dossiers?limit=20", seconds, connections, staff),
-                           **{name: wrk(ours, seconds, connections, auth, lua) for name, lua in submits.items()}}
+                           **{name: wrk(bare if name in floors else ours, seconds, connections, auth, lua)
+                              for name, lua in submits.items()}}
                 last = wrk(f"{bare}/bare", seconds, connections)
                 if max(results[name]["requests"] for name in submits) > per_round:
                     sys.exit("not enough drafts prepared for the submit runs")
@@ -298,6 +322,10 @@ def main() -> int:
         results = throughput(large_url, tmp, args.seconds, args.connections, args.rounds) if wrk_runs else {}
 
     throughput_ok = table(results, TARGETS) if results else True
+    for name in ("submit", "submit_spread"):
+        if results:
+            print(f"{name} does {results[name]['rps'] / results[name + '_floor']['rps']:.0%} of what its statements "
+                  f"alone do from the bare app ({name}_floor: the physical reference)")
     if args.throughput_only:
         return 0 if throughput_ok else 1
     print(f"\nofficials' queue, first page of one commune ({AGENCY}), in process, by table size")

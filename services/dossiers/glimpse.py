@@ -102,16 +102,17 @@ def glimpses(rows: Sequence[Any]) -> list[Glimpse]:
     return out
 
 
-# The positions in a glimpse_select row of Glimpse.mark's columns.
-MARK = (0, 3, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21)
+# Glimpse.mark's columns, by their names in glimpse_select (in the mark's order).
+MARK = ("id", "version", "pending_until", "papers", "last_paper_at", "catalog_revision", "catalog_bumped_at",
+        "full_name", "cccd", "date_of_birth", "gender", "eid_level")
 
 Marks = tuple[tuple[tuple[Any, ...], ...], bool]  # each dossier's mark, and whether more follow
 
 
 def marked(stmt: Select[Any]) -> Select[Any]:
     """A page statement of glimpses (filtered, ordered and limited) reading only its marks (`marks`)."""
-    columns = list(stmt.selected_columns)
-    return stmt.with_only_columns(*(columns[i] for i in MARK), maintain_column_froms=True)
+    columns = stmt.selected_columns
+    return stmt.with_only_columns(*(columns[name] for name in MARK), maintain_column_froms=True)
 
 
 def marks(rows: Sequence[Any], limit: int) -> Marks:
@@ -136,10 +137,13 @@ def glimpse_select() -> Select[Any]:
     last_paper = type_coerce(select(func.max(Attachment.created_at)).where(Attachment.dossier_id == Dossier.id)
                              .correlate(Dossier).scalar_subquery(), UTCDateTime())
     applicant = aliased(User)
+    revision, bumped_at = revision_columns()
     stmt = (select(Dossier.id, Dossier.created_at, Dossier.queue_at, Dossier.version, Dossier.applicant_id,
-                   Dossier.status, agency.code, centre.code, Dossier.bundle_id, Dossier.fee_vnd, Dossier.paid_at,
-                   Dossier.due_at, pending, papers, last_paper, *revision_columns(), applicant.full_name,
-                   applicant.cccd, applicant.date_of_birth, applicant.gender, applicant.eid_level)
+                   Dossier.status, agency.code.label("agency_code"), centre.code.label("centre_code"),
+                   Dossier.bundle_id, Dossier.fee_vnd, Dossier.paid_at, Dossier.due_at, pending.label("pending_until"),
+                   papers.label("papers"), last_paper.label("last_paper_at"), revision.label("catalog_revision"),
+                   bumped_at.label("catalog_bumped_at"), applicant.full_name, applicant.cccd, applicant.date_of_birth,
+                   applicant.gender, applicant.eid_level)
             .join(agency, agency.id == Dossier.agency_id)
             .outerjoin(centre, centre.id == Dossier.receiving_centre_id)
             .join(applicant, applicant.id == Dossier.applicant_id))

@@ -39,6 +39,8 @@ def test_push_smoke() -> None:
 def test_dossiers_smoke() -> None:
     out = run("dossiers.py", "--short", "--samples", "20")
     assert "officials' queue" in out
+    if shutil.which("wrk"):  # the throughput runs, with the submits' physical reference (bench/submit_floor.py)
+        assert "submit_spread_floor" in out and "of what its statements alone do" in out
 
 
 @pytest.mark.skipif(not shutil.which("wrk"), reason="bench/load.py drives wrk")

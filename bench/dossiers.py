@@ -216,7 +216,7 @@ def reset_inbox(engine: Engine, applicant_id: str, dossier_id: str) -> None:
 
 
 def submit_floor(url: str, tmp: str, engine: Engine) -> Path:
-    """Two drafts submitted through the app in this process, their statements kept for bench/bare.py to
+    """Drafts submitted through the app in this process, the last one's statements kept for bench/bare.py to
     replay (bench/submit_floor.py): the submit's physical reference."""
     os.environ.update({**environment(url, tmp), "SMARTQN_LOG_LEVEL": "WARNING"})
     from api import create_app
@@ -244,11 +244,11 @@ def throughput(url: str, tmp: str, seconds: int, connections: int, rounds: int =
                 communes = session.scalars(select(Agency.code).where(Agency.level == "commune")).all()
             per_round = 15_000
             ids = prepare_drafts(engine, applicant, 1 + per_round * rounds)
-            spread = prepare_drafts(engine, applicant, per_round * rounds, commune_officials(engine))
+            staffed = commune_officials(engine)
+            spread = prepare_drafts(engine, applicant, per_round * rounds, staffed)
             # The same submits replayed by the bare app (bench/submit_floor.py): each one's physical reference.
             floors = {"submit_floor": prepare_drafts(engine, applicant, per_round * rounds),
-                      "submit_spread_floor": prepare_drafts(engine, applicant, per_round * rounds,
-                                                            commune_officials(engine))}
+                      "submit_spread_floor": prepare_drafts(engine, applicant, per_round * rounds, staffed)}
             analyze(engine)
             create = Path(tmp) / "create.lua"
             create.write_text(CREATE_LUA % {"agencies": ", ".join(f'"{c}"' for c in communes)})
@@ -322,10 +322,9 @@ def main() -> int:
         results = throughput(large_url, tmp, args.seconds, args.connections, args.rounds) if wrk_runs else {}
 
     throughput_ok = table(results, TARGETS) if results else True
-    for name in ("submit", "submit_spread"):
-        if results:
-            print(f"{name} does {results[name]['rps'] / results[name + '_floor']['rps']:.0%} of what its statements "
-                  f"alone do from the bare app ({name}_floor: the physical reference)")
+    for name in ("submit", "submit_spread") if results else ():
+        print(f"{name} does {results[name]['rps'] / results[name + '_floor']['rps']:.0%} of what its statements "
+              f"alone do from the bare app ({name}_floor: the physical reference)")
     if args.throughput_only:
         return 0 if throughput_ok else 1
     print(f"\nofficials' queue, first page of one commune ({AGENCY}), in process, by table size")

@@ -39,9 +39,9 @@ def _plain(value: Any) -> Any:
 
 
 def capture(app: Any, headers: dict[str, str], drafts: tuple[str, ...], path: Path) -> Path:
-    """Submit drafts through `app` (a Flask app on PostgreSQL), recording what each sends to the database
-    between its BEGIN and COMMIT; write the Template of the last two to `path` (the first may be a day's first
-    code, which makes the counter's row)."""
+    """Submit drafts through `app` (a Flask app on PostgreSQL), recording the statements each sends (its BEGIN
+    and COMMIT are the driver's, and the replay's own); write the Template of the last two to `path` (the first
+    may be a day's first code, which makes the counter's row)."""
     from sqlalchemy import event
 
     from api.context import state_of
@@ -68,8 +68,8 @@ def capture(app: Any, headers: dict[str, str], drafts: tuple[str, ...], path: Pa
     first, second = runs[-2:]
     if [sql for sql, _ in first] != [sql for sql, _ in second]:
         raise RuntimeError("capture: the two submits sent different statements")
-    varying = [frozenset(k for k in a if _plain(a[k]) != _plain(b.get(k))) for (_, a), (_, b) in zip(first, second,
-                                                                                                   strict=True)]
+    varying = [frozenset(k for k in a if _plain(a[k]) != _plain(b.get(k)))
+               for (_, a), (_, b) in zip(first, second, strict=True)]
     path.write_bytes(pickle.dumps(Template(second, drafts[-1], varying)))
     return path
 

@@ -29,6 +29,7 @@ import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from common import (
     BIN,
@@ -107,15 +108,20 @@ def prepare(name: str, rows: int, tmp: str) -> str:
     return url
 
 
+def app_in_process(url: str, tmp: str) -> Any:
+    """The app on `url` in this process, configured as the served one is (quiet logs)."""
+    os.environ.update({**environment(url, tmp), "SMARTQN_LOG_LEVEL": "WARNING"})
+    from api import create_app
+
+    return create_app()
+
+
 def in_process(url: str, tmp: str, samples: int, limits: dict[str, int] | None = None
                ) -> tuple[dict[str, dict[str, float]], list[float]]:
     """The official's queue (first page, three filters) timed in process, and the admin's statistics
     over the last year (7 runs). `limits`: each filter's page size (20 unless said), so the large table is
     read in pages as long as the small one's: the ratio then compares table sizes, not page lengths."""
-    os.environ.update({**environment(url, tmp), "SMARTQN_LOG_LEVEL": "WARNING"})
-    from api import create_app
-
-    app = create_app()
+    app = app_in_process(url, tmp)
     client = app.test_client()
 
     def timed(path: str, headers: dict[str, str]) -> float:
@@ -218,10 +224,7 @@ def reset_inbox(engine: Engine, applicant_id: str, dossier_id: str) -> None:
 def submit_floor(url: str, tmp: str, engine: Engine) -> Path:
     """Drafts submitted through the app in this process, the last one's statements kept for bench/bare.py to
     replay (bench/submit_floor.py): the submit's physical reference."""
-    os.environ.update({**environment(url, tmp), "SMARTQN_LOG_LEVEL": "WARNING"})
-    from api import create_app
-
-    app = create_app()
+    app = app_in_process(url, tmp)
     headers = app_bearer(app, CITIZEN)
     with Session(engine) as session:
         applicant = session.scalar(select(User.id).where(User.cccd == CITIZEN["cccd"]))
@@ -234,9 +237,10 @@ def throughput(url: str, tmp: str, seconds: int, connections: int, rounds: int =
     figure the median of its rounds (the ratios of one run move by several points on a 2-core box)."""
     port = free_port()
     engine = make_engine(url)
-    floor = submit_floor(url, tmp, engine)
-    env = {**environment(url, tmp, port), "BARE_SUBMIT": str(floor), "BARE_DATABASE_URL": url.replace("+psycopg", "")}
     try:
+        floor = submit_floor(url, tmp, engine)
+        env = {**environment(url, tmp, port), "BARE_SUBMIT": str(floor),
+               "BARE_DATABASE_URL": url.replace("+psycopg", "")}
         with gunicorn("bare:app", env, ROOT / "bench") as bare, gunicorn("wsgi:app", env, ROOT, port) as ours:
             citizen, official = sign_in(ours, CITIZEN), sign_in(ours, OFFICIAL)
             with Session(engine) as session:

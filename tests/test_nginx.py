@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from api.i18n import problem_text
+from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if os.path.exists(p)), None)
@@ -77,12 +78,6 @@ class StandIn:
                           if line.lower().startswith(b"x-request-start:")), b"")
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n"
                          b"\r\n%s" % (len(stamp), stamp))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
